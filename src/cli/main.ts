@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// The `autopilot` command. Each subcommand lives in its own module, loaded on demand so that
+// `validate` never pays for the Azure SDKs and the dev-only ones load dev/ only when asked.
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { ExitCode, UsageError, processIo, type CliIo } from './args.js';
+
+export type Command = (args: readonly string[], io: CliIo) => Promise<number>;
+
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: autopilot <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h') {
+    io.stdout.write(usage());
+    return name === undefined ? ExitCode.usage : ExitCode.ok;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    io.stderr.write(`autopilot: unknown command '${name}'\n${usage()}`);
+    return ExitCode.usage;
+  }
+  try {
+    return await (
+      await command.load()
+    )(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`autopilot ${name}: ${error.message}\n`);
+      return ExitCode.usage;
+    }
+    throw error;
+  }
+}
+
+// Run only when executed (directly or through the npm bin link), not when imported by tests.
+const isEntryPoint =
+  process.argv[1] !== undefined && pathToFileURL(realpathSync(process.argv[1])).href === import.meta.url;
+if (isEntryPoint) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`autopilot: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = ExitCode.usage;
+    },
+  );
+}

@@ -1,0 +1,280 @@
+// The only reader of process.env in the app (src/ and functions/). Settings are parsed once,
+// validated together (every problem reported, each naming its key) and frozen.
+// The keys and their meaning are DESIGN's settings table; local values live in
+// local.settings.sample.json, Azure values in the infra template.
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid settings:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+export type CredentialMode = 'default' | 'static';
+
+export interface StorageSettings {
+  /** Azurite / shared-key connection string (local). */
+  readonly connectionString?: string;
+  /** Identity-based storage (Azure): blob service URL built from the account name or given. */
+  readonly blobServiceUrl?: string;
+  /** Managed identity client id for identity-based storage. */
+  readonly clientId?: string;
+  readonly trainingContainer: string;
+}
+
+export interface AzureMlSettings {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly workspace: string;
+  readonly location: string;
+  readonly armEndpoint: string;
+  readonly credential: CredentialMode;
+  /** User-assigned managed identity; also read by @azure/identity itself. */
+  readonly clientId?: string;
+  readonly caCertPath?: string;
+  readonly registryDiscoveryUrl: string;
+  readonly datastore: string;
+}
+
+export interface FineTuneSettings {
+  readonly computeCluster: string;
+  readonly baseModelName: string;
+  readonly baseModelRegistry: string;
+  readonly pipelineComponent: string;
+  readonly baseModelFallbackId?: string;
+  /** Raw tag map (values are the registry's Python-literal strings). */
+  readonly baseModelFallbackTags?: Readonly<Record<string, string>>;
+  readonly experimentName: string;
+  readonly inferenceInstanceType: string;
+  readonly inferenceInstanceCount: number;
+  readonly jobPollIntervalSeconds: number;
+  readonly jobDeadlineSeconds: number;
+  readonly gate?: { readonly metric: string; readonly max: number };
+}
+
+export interface TeardownSettings {
+  readonly idleWindowSeconds: number;
+  readonly idleGraceSeconds: number;
+  readonly dryRun: boolean;
+  readonly maxDeletions: number;
+}
+
+export interface AppConfig {
+  readonly storage: StorageSettings;
+  readonly azureMl: AzureMlSettings;
+  readonly fineTune: FineTuneSettings;
+  readonly teardown: TeardownSettings;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads settings, collecting problems instead of stopping at the first. */
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  optional(key: string): string | undefined {
+    const value = this.env[key]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  required(key: string): string {
+    const value = this.optional(key);
+    if (value === undefined) {
+      this.problems.push(`${key} is required but not set`);
+      return '';
+    }
+    return value;
+  }
+
+  string(key: string, fallback: string): string {
+    return this.optional(key) ?? fallback;
+  }
+
+  integer(key: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const raw = this.optional(key);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^-?\d+$/.test(raw) || value < min || value > max) {
+      this.problems.push(`${key} must be a whole number from ${min} to ${max}, got '${raw}'`);
+      return fallback;
+    }
+    return value;
+  }
+
+  number(key: string): number | undefined {
+    const raw = this.optional(key);
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (!Number.isFinite(value)) {
+      this.problems.push(`${key} must be a number, got '${raw}'`);
+      return undefined;
+    }
+    return value;
+  }
+
+  boolean(key: string, fallback: boolean): boolean {
+    const raw = this.optional(key);
+    if (raw === undefined) return fallback;
+    if (/^(true|1)$/i.test(raw)) return true;
+    if (/^(false|0)$/i.test(raw)) return false;
+    this.problems.push(`${key} must be true or false, got '${raw}'`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
+    const raw = this.optional(key);
+    if (raw === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    this.problems.push(`${key} must be one of ${allowed.join(', ')}, got '${raw}'`);
+    return fallback;
+  }
+
+  url(key: string, fallback?: string): string {
+    const raw = fallback === undefined ? this.required(key) : this.string(key, fallback);
+    if (raw === '') return raw;
+    try {
+      const parsed = new URL(raw);
+      if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('scheme');
+    } catch {
+      this.problems.push(`${key} must be an http(s) URL, got '${raw}'`);
+    }
+    return raw;
+  }
+
+  stringMap(key: string): Record<string, string> | undefined {
+    const raw = this.optional(key);
+    if (raw === undefined) return undefined;
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (
+        typeof parsed === 'object' &&
+        parsed !== null &&
+        !Array.isArray(parsed) &&
+        Object.values(parsed).every((v) => typeof v === 'string')
+      ) {
+        return parsed as Record<string, string>;
+      }
+    } catch {
+      // fall through to the problem below
+    }
+    this.problems.push(`${key} must be a JSON object of string values (model tags), got '${raw}'`);
+    return undefined;
+  }
+}
+
+const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
+
+function readStorage(r: Reader): StorageSettings {
+  const connectionString = r.optional('AzureWebJobsStorage');
+  const accountName = r.optional('AzureWebJobsStorage__accountName');
+  const serviceUri = r.optional('AzureWebJobsStorage__blobServiceUri');
+  const trainingContainer = r.string('TRAINING_CONTAINER', 'training-data');
+  if (!CONTAINER_NAME.test(trainingContainer)) {
+    r.problems.push(
+      `TRAINING_CONTAINER must be a valid blob container name (3-63 lowercase letters, digits, single hyphens), got '${trainingContainer}'`,
+    );
+  }
+  const clientId = r.optional('AzureWebJobsStorage__clientId');
+  if (connectionString !== undefined) {
+    return freeze({ connectionString, trainingContainer, clientId });
+  }
+  if (serviceUri !== undefined || accountName !== undefined) {
+    const blobServiceUrl = serviceUri ?? `https://${accountName}.blob.core.windows.net`;
+    return freeze({ blobServiceUrl, trainingContainer, clientId });
+  }
+  r.problems.push(
+    'AzureWebJobsStorage is required (a connection string), or AzureWebJobsStorage__accountName for identity-based storage',
+  );
+  return freeze({ trainingContainer });
+}
+
+function readAzureMl(r: Reader): AzureMlSettings {
+  return freeze({
+    subscriptionId: r.required('AZURE_SUBSCRIPTION_ID'),
+    resourceGroup: r.required('AZUREML_RESOURCE_GROUP'),
+    workspace: r.required('AZUREML_WORKSPACE'),
+    location: r.required('AZUREML_LOCATION'),
+    armEndpoint: r.url('ARM_ENDPOINT', 'https://management.azure.com'),
+    credential: r.oneOf<CredentialMode>('AZUREML_CREDENTIAL', ['default', 'static'], 'default'),
+    clientId: r.optional('AZURE_CLIENT_ID'),
+    caCertPath: r.optional('ARM_CA_CERT_PATH'),
+    registryDiscoveryUrl: r.url('AZUREML_REGISTRY_DISCOVERY_URL'),
+    datastore: r.string('AZUREML_DATASTORE', 'trainingdata'),
+  });
+}
+
+function readFineTune(r: Reader): FineTuneSettings {
+  const gateMetric = r.optional('GATE_METRIC');
+  const gateMax = r.number('GATE_MAX');
+  if ((gateMetric === undefined) !== (gateMax === undefined)) {
+    r.problems.push('GATE_METRIC and GATE_MAX must be set together (or neither)');
+  }
+  return freeze({
+    computeCluster: r.string('COMPUTE_CLUSTER', 'gpu-cluster'),
+    baseModelName: r.string('BASE_MODEL_NAME', 'Phi-3-mini-4k-instruct'),
+    baseModelRegistry: r.string('BASE_MODEL_REGISTRY', 'azureml'),
+    pipelineComponent: r.string(
+      'PIPELINE_COMPONENT',
+      'azureml://registries/azureml/components/chat_completion_pipeline/labels/latest',
+    ),
+    baseModelFallbackId: r.optional('BASE_MODEL_FALLBACK_ID'),
+    baseModelFallbackTags: r.stringMap('BASE_MODEL_FALLBACK_TAGS'),
+    experimentName: r.string('EXPERIMENT_NAME', 'chat_completion_Phi-3-mini-4k-instruct'),
+    inferenceInstanceType: r.string('INFERENCE_INSTANCE_TYPE', 'Standard_NC6s_v3'),
+    inferenceInstanceCount: r.integer('INFERENCE_INSTANCE_COUNT', 1, 1, 20),
+    jobPollIntervalSeconds: r.integer('JOB_POLL_INTERVAL_SECONDS', 600, 1, 86_400),
+    jobDeadlineSeconds: r.integer('JOB_DEADLINE_SECONDS', 172_800, 1, 30 * 86_400),
+    gate:
+      gateMetric !== undefined && gateMax !== undefined ? { metric: gateMetric, max: gateMax } : undefined,
+  });
+}
+
+function readTeardown(r: Reader): TeardownSettings {
+  return freeze({
+    idleWindowSeconds: r.integer('IDLE_WINDOW_SECONDS', 7200, 60, 30 * 86_400),
+    idleGraceSeconds: r.integer('IDLE_GRACE_SECONDS', 3600, 0, 30 * 86_400),
+    dryRun: r.boolean('TEARDOWN_DRY_RUN', false),
+    maxDeletions: r.integer('TEARDOWN_MAX_DELETIONS', 5, 0, 1000),
+  });
+}
+
+function freeze<T extends object>(value: T): Readonly<T> {
+  // Drop undefined optionals so the frozen object prints and compares cleanly.
+  for (const key of Object.keys(value) as (keyof T)[]) {
+    if (value[key] === undefined) delete value[key];
+  }
+  return Object.freeze(value);
+}
+
+/** Reads and validates every app setting. Throws ConfigError naming each bad or missing key. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const r = new Reader(env);
+  const config: AppConfig = Object.freeze({
+    storage: readStorage(r),
+    azureMl: readAzureMl(r),
+    fineTune: readFineTune(r),
+    teardown: readTeardown(r),
+  });
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
+
+/**
+ * The fine-tune settings alone, for the offline CLI (`autopilot plan`): needs no workspace or
+ * storage settings.
+ */
+export function loadFineTuneSettings(env: Env = process.env): FineTuneSettings {
+  const r = new Reader(env);
+  const settings = readFineTune(r);
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return settings;
+}
+
+let cached: AppConfig | undefined;
+
+/** The process-wide settings, read on first use (at function start-up). */
+export function getConfig(): AppConfig {
+  cached ??= loadConfig();
+  return cached;
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfig, loadFineTuneSettings } from '../src/config.js';
+
+const sample = JSON.parse(
+  readFileSync(new URL('../local.settings.sample.json', import.meta.url), 'utf8'),
+) as {
+  Values: Record<string, string>;
+};
+
+describe('loadConfig', () => {
+  it('accepts the local sample settings', () => {
+    const config = loadConfig(sample.Values);
+    expect(config.azureMl.workspace).toBe('mlw-autopilot-local');
+    expect(config.azureMl.credential).toBe('static');
+    expect(config.storage.trainingContainer).toBe('training-data');
+    expect(config.fineTune.jobPollIntervalSeconds).toBe(5);
+    expect(config.teardown.dryRun).toBe(false);
+    expect(config.fineTune.gate).toBeUndefined();
+  });
+
+  it('returns frozen settings', () => {
+    const config = loadConfig(sample.Values);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.azureMl)).toBe(true);
+  });
+
+  it('names every missing or malformed key at once', () => {
+    const env = {
+      ...sample.Values,
+      AZUREML_WORKSPACE: '',
+      JOB_POLL_INTERVAL_SECONDS: 'soon',
+      TEARDOWN_DRY_RUN: 'maybe',
+    };
+    try {
+      loadConfig(env);
+      expect.unreachable('loadConfig should throw');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([
+        'AZUREML_WORKSPACE is required but not set',
+        "JOB_POLL_INTERVAL_SECONDS must be a whole number from 1 to 86400, got 'soon'",
+        "TEARDOWN_DRY_RUN must be true or false, got 'maybe'",
+      ]);
+    }
+  });
+
+  it('builds the blob URL for identity-based storage', () => {
+    const { AzureWebJobsStorage: _, ...rest } = sample.Values;
+    const config = loadConfig({ ...rest, AzureWebJobsStorage__accountName: 'stautopilot' });
+    expect(config.storage.blobServiceUrl).toBe('https://stautopilot.blob.core.windows.net');
+    expect(config.storage.connectionString).toBeUndefined();
+  });
+
+  it('requires the gate metric and its threshold together', () => {
+    expect(() => loadConfig({ ...sample.Values, GATE_METRIC: 'eval_loss' })).toThrow(
+      'GATE_METRIC and GATE_MAX must be set together (or neither)',
+    );
+    expect(loadConfig({ ...sample.Values, GATE_METRIC: 'eval_loss', GATE_MAX: '1.5' }).fineTune.gate).toEqual(
+      {
+        metric: 'eval_loss',
+        max: 1.5,
+      },
+    );
+  });
+
+  it('rejects fallback tags that are not a JSON map of strings', () => {
+    expect(() => loadFineTuneSettings({ BASE_MODEL_FALLBACK_TAGS: '[1]' })).toThrow(
+      "BASE_MODEL_FALLBACK_TAGS must be a JSON object of string values (model tags), got '[1]'",
+    );
+  });
+});
