@@ -1,0 +1,38 @@
+// Names that cross process boundaries, declared once: Azure Function names (they appear in webhook
+// URLs and event subscriptions), durable external events, and the tags that mark what this app owns.
+
+export const FunctionName = {
+  datasetUploaded: 'datasetUploaded',
+  runsApi: 'runsApi',
+  jobEvents: 'jobEvents',
+  idleEndpointTeardown: 'idleEndpointTeardown',
+  fineTuneOrchestrator: 'fineTuneOrchestrator',
+} as const;
+export type FunctionName = (typeof FunctionName)[keyof typeof FunctionName];
+
+/** Event Grid event types each Event Grid-triggered function handles (the infra subscriptions must match). */
+export const HandledEventTypes = {
+  [FunctionName.datasetUploaded]: ['Microsoft.Storage.BlobCreated'],
+  [FunctionName.jobEvents]: [
+    'Microsoft.MachineLearningServices.RunCompleted',
+    'Microsoft.MachineLearningServices.RunStatusChanged',
+  ],
+} as const satisfies Partial<Record<FunctionName, readonly string[]>>;
+
+/** Durable external events raised on a run's orchestration instance. */
+export const ExternalEvent = {
+  jobFinished: 'JobFinished',
+  cancelRequested: 'CancelRequested',
+} as const;
+
+/** Tags on Azure ML jobs, models and endpoints that this app creates. */
+export const Tag = {
+  /** The run id (= durable instance id = job name) that created the resource. */
+  runId: 'autopilot-run-id',
+  /** Ownership marker: the teardown timer only ever touches endpoints carrying it. */
+  owner: 'autopilot-owner',
+  /** `true` keeps an owned endpoint alive whatever its traffic. */
+  keep: 'autopilot-keep',
+} as const;
+
+export const OWNER_TAG_VALUE = 'finetune-autopilot';
