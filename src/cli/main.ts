@@ -7,7 +7,12 @@ import { ExitCode, UsageError, processIo, type CliIo } from './args.js';
 
 export type Command = (args: readonly string[], io: CliIo) => Promise<number>;
 
-const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {};
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  plan: {
+    summary: 'show the parameters, run id and Azure ML job a dataset would get (offline)',
+    load: async () => (await import('./plan.js')).plan,
+  },
+};
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
