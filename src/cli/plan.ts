@@ -9,7 +9,12 @@ import { ConfigError, loadPlanSettings, type PlanSettings } from '../config.js';
 import { INCOMING_PREFIX, parseDatasetPath } from '../domain/blobEvents.js';
 import { displayName } from '../domain/displayName.js';
 import type { DomainProblem } from '../domain/errors.js';
-import { NODES_PARAMETER, resolveFineTuneParameters, type ParameterSource } from '../domain/finetune.js';
+import {
+  FineTuneCode,
+  NODES_PARAMETER,
+  resolveFineTuneParameters,
+  type ParameterSource,
+} from '../domain/finetune.js';
 import { readModelTags } from '../domain/modelTags.js';
 import { buildPipelineJob, datastoreUri, registryModelId } from '../domain/pipelineJob.js';
 import { computeRunId } from '../domain/runId.js';
@@ -49,7 +54,7 @@ async function readOverrides(
   } catch (error) {
     return {
       problem: {
-        code: 'FINETUNE.INVALID_OVERRIDES',
+        code: FineTuneCode.overridesNotJson,
         message: `${path}: not valid JSON (${(error as Error).message})`,
       },
     };

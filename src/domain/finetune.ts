@@ -97,6 +97,8 @@ export interface ParameterProblem {
 
 export const FineTuneCode = {
   invalidOverrides: 'FINETUNE.INVALID_OVERRIDES',
+  /** finetune.json (or an overrides file) is not JSON at all. */
+  overridesNotJson: 'FINETUNE.OVERRIDES_NOT_JSON',
   notAnObject: 'FINETUNE.NOT_AN_OBJECT',
   unknownParameter: 'FINETUNE.UNKNOWN_PARAMETER',
   badType: 'FINETUNE.BAD_TYPE',
@@ -293,4 +295,28 @@ export function resolveFineTuneParameters(input: ResolveInput): Result<ResolvedP
     sortedSources[name] = sources[name] ?? 'default';
   }
   return ok({ parameters: sortedValues, sources: sortedSources });
+}
+
+/**
+ * Nodes the fine-tune step will use (model default < override), before the compute is known:
+ * the compute check needs it to size the quota. Invalid overrides are reported by
+ * resolveFineTuneParameters; here they fall back to the lower layers.
+ */
+export function fineTuneNodes(input: {
+  readonly modelSpecificDefaults: Readonly<Record<string, string>>;
+  readonly overrides: unknown;
+}): number {
+  const rule = FINETUNE_PARAMETER_RULES[NODES_PARAMETER];
+  const candidates: unknown[] = [
+    typeof input.overrides === 'object' && input.overrides !== null
+      ? (input.overrides as Record<string, unknown>)[NODES_PARAMETER]
+      : undefined,
+    input.modelSpecificDefaults[NODES_PARAMETER],
+  ];
+  for (const candidate of candidates) {
+    if (candidate === undefined || rule === undefined) continue;
+    const normalized = normalize(NODES_PARAMETER, rule, candidate);
+    if (normalized.ok) return Number(normalized.value);
+  }
+  return Number(NOTEBOOK_DEFAULTS[NODES_PARAMETER]);
 }

@@ -245,7 +245,7 @@ describe('autopilot plan', () => {
     const { code, stderr } = await run('--dataset', dataset, '--overrides', overrides);
     expect(code).toBe(1);
     expect(stderr).toMatch(
-      /^autopilot plan: FINETUNE\.INVALID_OVERRIDES: .*broken\.json: not valid JSON \(.+\)\n$/,
+      /^autopilot plan: FINETUNE\.OVERRIDES_NOT_JSON: .*broken\.json: not valid JSON \(.+\)\n$/,
     );
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   NOTEBOOK_DEFAULTS,
+  fineTuneNodes,
   resolveFineTuneParameters,
   validateOverrides,
 } from '../../src/domain/finetune.js';
@@ -258,5 +259,22 @@ describe('validateOverrides', () => {
       'FINETUNE.UNKNOWN_PARAMETER',
       'FINETUNE.UNKNOWN_PARAMETER',
     ]);
+  });
+});
+
+describe('fineTuneNodes', () => {
+  it('is 1 by default, the model default when it has one, the override over both', () => {
+    expect(fineTuneNodes({ modelSpecificDefaults: {}, overrides: undefined })).toBe(1);
+    expect(fineTuneNodes({ modelSpecificDefaults: { num_nodes_finetune: '2' }, overrides: {} })).toBe(2);
+    expect(
+      fineTuneNodes({
+        modelSpecificDefaults: { num_nodes_finetune: '2' },
+        overrides: { num_nodes_finetune: '3' },
+      }),
+    ).toBe(3);
+  });
+
+  it('skips an invalid override (resolveFineTuneParameters reports it)', () => {
+    expect(fineTuneNodes({ modelSpecificDefaults: {}, overrides: { num_nodes_finetune: 0 } })).toBe(1);
   });
 });
