@@ -92,9 +92,14 @@ export async function plan(args: readonly string[], io: CliIo): Promise<number> 
       overrides: { type: 'string' },
       'gpus-per-node': { type: 'string' },
       json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     false,
   );
+  if (values.help) {
+    io.stdout.write(`${USAGE}\n`);
+    return ExitCode.ok;
+  }
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
   if (values.dataset === undefined) throw new UsageError(`--dataset is required\n${USAGE}`);
   const gpusGiven = values['gpus-per-node'] !== undefined;

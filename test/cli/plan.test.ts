@@ -258,6 +258,15 @@ describe('autopilot plan', () => {
     );
   });
 
+  it('prints its usage with --help', async () => {
+    expect(await run('--help')).toEqual({
+      code: 0,
+      stdout:
+        'usage: autopilot plan --dataset <file> [--overrides <json file>] [--gpus-per-node N] [--json]\n',
+      stderr: '',
+    });
+  });
+
   it('exits 2 for usage errors, missing files and bad settings', async () => {
     expect(await run()).toMatchObject({
       code: 2,
