@@ -18,7 +18,7 @@ export class HashedIdSet {
       low ^= low >>> 15;
     }
     high >>>= 0;
-    low = (low >>> 0) | 1; // 0/0 marks an empty slot
+    low = (low | 1) >>> 0; // a zero low word marks an empty slot
     if ((this.size + 1) * 2 > this.table.length / 2) this.grow();
     return this.insert(high, low);
   }

@@ -145,7 +145,7 @@ export class JsonlScanner {
     let begin = 0;
     if (this.line === 1 && end >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) begin = 3;
     if (isBlank(bytes, begin, end)) {
-      this.report.blankLine();
+      if (end > begin || begin === 0) this.report.blankLine(); // a lone BOM is not a blank line
       return;
     }
     let text: string;
