@@ -20,6 +20,12 @@ import type {
 } from '../domain/dataset/types.js';
 import { asyncBuffer, parquetRowGroups, readParquetLayout } from './parquetRows.js';
 
+/**
+ * Read size for local files. Measured on 100k ultrachat-like rows: 64 KiB costs a quarter of the
+ * throughput (per-chunk overhead); 1 MiB nearly doubles peak RSS (135 MB vs 77 MB) for no gain.
+ */
+const READ_CHUNK_BYTES = 256 * 1024;
+
 /** An input that cannot be opened or read (missing file, a directory...): an I/O problem, not a bad dataset. */
 export class DatasetInputError extends Error {
   override name = 'DatasetInputError';
@@ -217,7 +223,7 @@ export async function fileInput(path: string): Promise<DatasetInput> {
 
 async function* readFileStream(path: string): AsyncIterable<Uint8Array> {
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }))
+    for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }))
       yield chunk as Uint8Array;
   } catch (error) {
     throw new DatasetInputError(`cannot read '${path}': ${describeIoError(error)}`);
