@@ -49,7 +49,7 @@ export class JsonlScanner {
     if (this.head !== undefined) {
       if (this.head.length > 0) chunk = concat([this.head, chunk], this.head.length + chunk.length);
       if (chunk.length < SNIFF_BYTES) {
-        this.head = chunk;
+        this.head = chunk.slice(); // the producer may reuse its buffer
         return;
       }
       this.head = undefined;
