@@ -148,7 +148,7 @@ export function formatReport(name: string, report: ValidationReport): string {
     const { turns, characters, estimatedTokens, roles } = report.stats;
     lines.push(
       '',
-      `stats over ${report.validRows} valid conversations (p50 / p95 / max):`,
+      `stats over ${report.validRows} valid conversation${report.validRows === 1 ? '' : 's'} (p50 / p95 / max):`,
       `  turns               ${dist(turns)}`,
       `  characters          ${dist(characters)}`,
       `  estimated tokens    ${dist(estimatedTokens)}   (characters / 4, an estimate)`,
