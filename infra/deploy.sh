@@ -234,6 +234,17 @@ teardown() {
   adopted="$(az deployment group show -g "$resource_group" -n "$RESOURCES_DEPLOYMENT" \
     --query 'properties.parameters.existingMlSystemTopicName.value' -o tsv 2>/dev/null || true)"
 
+  # 0. Online endpoints the app deployed bill every hour they exist: delete the ones it owns
+  #    (tagged autopilot-owner); the models it registered stay in the workspace.
+  local endpoint
+  while IFS= read -r endpoint; do
+    [[ -n "$endpoint" ]] || continue
+    log "deleting online endpoint $endpoint (owned by the app)"
+    az rest --method delete \
+      --url "https://management.azure.com$workspace_id/onlineEndpoints/$endpoint?api-version=$ML_API_VERSION" -o none
+  done < <(az rest --method get --url "https://management.azure.com$workspace_id/onlineEndpoints?api-version=$ML_API_VERSION" \
+    --query "value[?tags.\"$OWNER_TAG_KEY\"=='$OWNER_TAG_VALUE'].name" -o tsv 2>/dev/null || true)
+
   # 1. In the workspace's resource group: the job-events subscription, and the system topic if
   #    this script created it and nothing else subscribes to it.
   if az eventgrid system-topic event-subscription show -g "$workspace_rg" --system-topic-name "$ml_topic" \

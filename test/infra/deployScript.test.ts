@@ -62,6 +62,7 @@ ${Object.entries(OUTPUTS)
   "eventgrid system-topic event-subscription show "*) exit 3 ;;
   "eventgrid system-topic show "*) exit 0 ;;
   "eventgrid system-topic event-subscription list "*) echo 0 ;;
+  "rest --method get "*"/onlineEndpoints?"*) printf '%s\\n' ft-abc123def456-0a1b ;;
   "role assignment list "*) printf '%s\\n' /x/roleAssignments/a1 /x/roleAssignments/a2 ;;
   "resource show "*) exit 3 ;;
 esac
@@ -225,7 +226,7 @@ describe('infra/deploy.sh', () => {
     expect(output).toContain("stage 1 (resources) has not been deployed to 'rg-app' yet");
   });
 
-  it('tears down: workspace pieces first, then the resource group it created', () => {
+  it('tears down: owned endpoints and workspace pieces first, then the resource group it created', () => {
     const state = freshState();
     writeFileSync(join(state, 'group'), '');
     writeFileSync(join(state, 'deployed'), '');
@@ -233,6 +234,7 @@ describe('infra/deploy.sh', () => {
     expect(status).toBe(0);
     const deletes = calls.filter((c) => / delete /.test(` ${c} `));
     expect(deletes).toEqual([
+      `rest --method delete --url https://management.azure.com/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/mlw/onlineEndpoints/ft-abc123def456-0a1b?api-version=2024-04-01 -o none`,
       'eventgrid system-topic delete -g rg-ml -n evgt-mlw-aml --yes -o none',
       'role assignment delete --ids /x/roleAssignments/a1 -o none',
       'role assignment delete --ids /x/roleAssignments/a2 -o none',
