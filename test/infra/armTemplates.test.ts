@@ -57,6 +57,31 @@ describe('the templates under infra/', () => {
     expect(Object.keys(example.parameters).filter((p) => !declared.includes(p))).toEqual([]);
     expect(required.filter((p) => !(p in example.parameters))).toEqual([]);
   });
+
+  it('main.parameters.json gives each parameter a value of its declared type', () => {
+    const template = readJson('main.json') as {
+      parameters: Record<string, { type: string; allowedValues?: unknown[] }>;
+    };
+    const example = readJson('main.parameters.json') as { parameters: Record<string, { value?: unknown }> };
+    const jsType: Record<string, string> = {
+      string: 'string',
+      securestring: 'string',
+      int: 'number',
+      bool: 'boolean',
+    };
+    const wrong = Object.entries(example.parameters).flatMap(([name, { value }]) => {
+      const declared = template.parameters[name];
+      if (declared === undefined) return [];
+      const expected = jsType[declared.type] ?? 'object';
+      const problems =
+        typeof value === expected ? [] : [`${name}: ${typeof value}, expected ${declared.type}`];
+      if (declared.allowedValues !== undefined && !declared.allowedValues.includes(value)) {
+        problems.push(`${name}: not one of its allowed values`);
+      }
+      return problems;
+    });
+    expect(wrong).toEqual([]);
+  });
 });
 
 // The smallest template that passes every rule; each test below breaks it in one way.
