@@ -14,6 +14,7 @@ readonly OWNER_TAG_KEY='autopilot-owner'
 readonly OWNER_TAG_VALUE='finetune-autopilot'
 readonly ML_API_VERSION='2024-04-01'
 readonly KEY_WAIT_ATTEMPTS=30
+readonly ROLE_RETRY_ATTEMPTS=6
 readonly KEY_WAIT_SECONDS="${AUTOPILOT_KEY_WAIT_SECONDS:-10}"
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -33,6 +34,8 @@ Options:
       --stage STAGE           all (default), resources, code or events
       --delete                tear down what this script deployed (see README)
       --yes                   do not ask before deleting
+      --no-region-reads       do not grant the app the subscription-level read of Azure ML VM sizes
+                              and quota (its pre-flight compute check then cannot run; see README)
   -h, --help                  this help
 
 Needs: az (logged in: az login), node and npm (npm ci already run), zip.
@@ -60,6 +63,7 @@ parameters_file="$script_dir/main.parameters.json"
 stage='all'
 delete=false
 assume_yes=false
+region_reads=true
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -69,6 +73,7 @@ while [[ $# -gt 0 ]]; do
     --stage) stage="${2:-}"; shift 2 ;;
     --delete) delete=true; shift ;;
     --yes) assume_yes=true; shift ;;
+    --no-region-reads) region_reads=false; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument '$1'" 2 ;;
   esac
@@ -107,6 +112,51 @@ workspace_rg="$(param workspaceResourceGroup)"
 workspace_rg="${workspace_rg:-$resource_group}"
 [[ -n "$workspace_name" ]] || die "parameter workspaceName is not set in $parameters_file" 2
 workspace_id="/subscriptions/$subscription_id/resourceGroups/$workspace_rg/providers/Microsoft.MachineLearningServices/workspaces/$workspace_name"
+subscription_scope="/subscriptions/$subscription_id"
+# Role names are unique per tenant: the subscription id keeps two subscriptions' roles apart.
+region_reads_role="finetune-autopilot region reads ($subscription_id)"
+readonly subscription_scope region_reads_role
+
+# Runs a command until it succeeds (new role definitions take a while to replicate).
+retry() {
+  local attempt
+  for ((attempt = 1; attempt < ROLE_RETRY_ATTEMPTS; attempt++)); do
+    "$@" && return 0
+    sleep "$KEY_WAIT_SECONDS"
+  done
+  "$@"
+}
+
+# The one thing the templates cannot grant: Azure ML's VM size and quota lists are per region
+# under the subscription (/subscriptions/<id>/providers/Microsoft.MachineLearningServices/locations/
+# <region>/vmSizes|usages), so reading them needs a subscription-scope assignment. The role allows
+# those two reads and nothing else.
+grant_region_reads() {
+  local principal="$1" definition
+  if [[ -z "$(az role definition list --custom-role-only true --name "$region_reads_role" --scope "$subscription_scope" \
+    --query '[0].name' -o tsv 2>/dev/null)" ]]; then
+    definition="$(mktemp)"
+    work_dirs+=("$definition")
+    cat >"$definition" <<EOF
+{
+  "Name": "$region_reads_role",
+  "IsCustom": true,
+  "Description": "Read Azure ML VM sizes and quota usage per region (finetune-autopilot's pre-flight compute check). Nothing else.",
+  "Actions": [
+    "Microsoft.MachineLearningServices/locations/vmsizes/read",
+    "Microsoft.MachineLearningServices/locations/usages/read"
+  ],
+  "NotActions": [],
+  "DataActions": [],
+  "NotDataActions": [],
+  "AssignableScopes": ["$subscription_scope"]
+}
+EOF
+    az role definition create --role-definition "@$definition" -o none || return 1
+  fi
+  retry az role assignment create --assignee-object-id "$principal" --assignee-principal-type ServicePrincipal \
+    --role "$region_reads_role" --scope "$subscription_scope" -o none
+}
 
 ensure_resource_group() {
   if az group show -n "$resource_group" -o none 2>/dev/null; then
@@ -144,6 +194,11 @@ stage_resources() {
   az deployment group create -g "$resource_group" -n "$RESOURCES_DEPLOYMENT" \
     --template-file "$script_dir/main.json" --parameters "@$parameters_file" ${extra[@]+"${extra[@]}"} \
     --only-show-errors -o none
+  if [[ "$region_reads" == true ]]; then
+    log "granting the app '$region_reads_role' on the subscription (VM size and quota reads only)"
+    grant_region_reads "$(output appPrincipalId)" ||
+      warn "could not grant '$region_reads_role' (needs Owner or User Access Administrator on the subscription): runs will fail their compute check until someone who has it re-runs this stage"
+  fi
   log "function app: $(output functionAppUrl)"
 }
 
@@ -274,6 +329,16 @@ teardown() {
       log "deleting role assignment $assignment"
       az role assignment delete --ids "$assignment" -o none
     done < <(az role assignment list --scope "$workspace_id" --query "[?principalId=='$principal'].id" -o tsv)
+  fi
+  if [[ -n "$principal" ]]; then
+    while IFS= read -r assignment; do
+      [[ -n "$assignment" ]] || continue
+      log "deleting role assignment $assignment (region reads)"
+      az role assignment delete --ids "$assignment" -o none
+    done < <(az role assignment list --scope "$subscription_scope" --role "$region_reads_role" \
+      --query "[?principalId=='$principal'].id" -o tsv 2>/dev/null || true)
+    az role definition delete --name "$region_reads_role" --scope "$subscription_scope" -o none 2>/dev/null ||
+      warn "kept custom role '$region_reads_role' (other apps in the subscription may still use it)"
   fi
   if [[ -n "$role" ]]; then
     az role definition delete --name "$role" --scope "/subscriptions/$subscription_id/resourceGroups/$workspace_rg" \

@@ -63,6 +63,9 @@ ${Object.entries(OUTPUTS)
   "eventgrid system-topic show "*) exit 0 ;;
   "eventgrid system-topic event-subscription list "*) echo 0 ;;
   "rest --method get "*"/onlineEndpoints?"*) printf '%s\\n' ft-abc123def456-0a1b ;;
+  "role assignment list "*"--role "*) echo /x/roleAssignments/region ;;
+  "role definition list "*) [[ -f "$FAKE_STATE/role" ]] && echo 44444444-4444-4444-4444-444444444444 ;;
+  "role definition create "*) touch "$FAKE_STATE/role" ;;
   "role assignment list "*) printf '%s\\n' /x/roleAssignments/a1 /x/roleAssignments/a2 ;;
   "resource show "*) exit 3 ;;
 esac
@@ -180,12 +183,27 @@ describe('infra/deploy.sh', () => {
                   ? 'publish'
                   : /^functionapp keys list .*--query systemKeys\.eventgrid_extension != null/.test(c)
                     ? 'key?'
-                    : /^deployment group create .*-n finetune-autopilot-events/.test(c)
-                      ? 'events'
-                      : undefined,
+                    : /^role assignment create /.test(c)
+                      ? 'region reads'
+                      : /^deployment group create .*-n finetune-autopilot-events/.test(c)
+                        ? 'events'
+                        : undefined,
         )
         .filter((c) => c !== undefined);
-      expect(order).toEqual(['group', 'resources', 'build', 'publish', 'key?', 'key?', 'events']);
+      expect(order).toEqual([
+        'group',
+        'resources',
+        'region reads',
+        'build',
+        'publish',
+        'key?',
+        'key?',
+        'events',
+      ]);
+      expect(calls).toContain(
+        `role assignment create --assignee-object-id ${OUTPUTS.appPrincipalId} --assignee-principal-type ServicePrincipal --role finetune-autopilot region reads (${SUBSCRIPTION}) --scope /subscriptions/${SUBSCRIPTION} -o none`,
+      );
+      expect(calls.filter((c) => c.startsWith('role definition create --role-definition @'))).toHaveLength(1);
 
       const resources = calls.find((c) => c.includes('-n finetune-autopilot-resources')) ?? '';
       expect(resources).toContain('--template-file ');
@@ -232,6 +250,22 @@ describe('infra/deploy.sh', () => {
     },
   );
 
+  it('grants the region reads only once per subscription, and not at all with --no-region-reads', () => {
+    const state = freshState();
+    writeFileSync(join(state, 'group'), '');
+    writeFileSync(join(state, 'role'), '');
+    const again = run(withParams('-g', 'rg-app', '--stage', 'resources'), state);
+    expect(again.status).toBe(0);
+    expect(again.calls.filter((c) => c.startsWith('role definition create'))).toEqual([]);
+    expect(again.calls.filter((c) => c.startsWith('role assignment create'))).toHaveLength(1);
+
+    const state2 = freshState();
+    writeFileSync(join(state2, 'group'), '');
+    const none = run(withParams('-g', 'rg-app', '--stage', 'resources', '--no-region-reads'), state2);
+    expect(none.status).toBe(0);
+    expect(none.calls.filter((c) => c.startsWith('role '))).toEqual([]);
+  });
+
   it('stops the events stage when stage 1 was never deployed', () => {
     const state = freshState();
     writeFileSync(join(state, 'group'), '');
@@ -252,6 +286,8 @@ describe('infra/deploy.sh', () => {
       'eventgrid system-topic delete -g rg-ml -n evgt-mlw-aml --yes -o none',
       'role assignment delete --ids /x/roleAssignments/a1 -o none',
       'role assignment delete --ids /x/roleAssignments/a2 -o none',
+      'role assignment delete --ids /x/roleAssignments/region -o none',
+      `role definition delete --name finetune-autopilot region reads (${SUBSCRIPTION}) --scope /subscriptions/${SUBSCRIPTION} -o none`,
       `role definition delete --name ${OUTPUTS.appRoleDefinitionName} --scope /subscriptions/${SUBSCRIPTION}/resourceGroups/rg-ml -o none`,
       'group delete -n rg-app --yes -o none',
     ]);
