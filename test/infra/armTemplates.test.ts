@@ -84,6 +84,71 @@ describe('the templates under infra/', () => {
   });
 });
 
+interface Resource {
+  type: string;
+  name: string;
+  kind?: string;
+  identity?: { type: string; userAssignedIdentities?: Record<string, unknown> };
+  properties?: Record<string, unknown>;
+}
+
+describe('main.json security posture', () => {
+  const resources = (readJson('main.json') as { resources: Resource[] }).resources;
+  const ofType = (type: string): Resource[] => resources.filter((r) => r.type === type);
+  const site = ofType('Microsoft.Web/sites')[0];
+  const appIdentityId =
+    "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', variables('appIdentityName'))]";
+  const appClientId = `[reference(${appIdentityId.slice(1, -1)}, '2023-01-31').clientId]`;
+
+  it('keeps storage identity-only and private', () => {
+    const [account] = ofType('Microsoft.Storage/storageAccounts');
+    expect(account?.properties).toMatchObject({
+      allowSharedKeyAccess: false,
+      allowBlobPublicAccess: false,
+      supportsHttpsTrafficOnly: true,
+      minimumTlsVersion: 'TLS1_2',
+    });
+    const containers = ofType('Microsoft.Storage/storageAccounts/blobServices/containers');
+    expect(containers).toHaveLength(3);
+    for (const container of containers) expect(container.properties?.publicAccess).toBe('None');
+  });
+
+  it('runs the app on Flex Consumption, Node 20, HTTPS only, without publishing passwords', () => {
+    expect(ofType('Microsoft.Web/serverfarms')[0]).toMatchObject({
+      sku: { name: 'FC1', tier: 'FlexConsumption' },
+    });
+    expect(site?.properties).toMatchObject({
+      httpsOnly: true,
+      functionAppConfig: { runtime: { name: 'node', version: '20' } },
+    });
+    const policies = ofType('Microsoft.Web/sites/basicPublishingCredentialsPolicies');
+    expect(policies.map((p) => p.properties?.allow)).toEqual([false, false]);
+  });
+
+  it('has the app authenticate as its one user-assigned identity everywhere', () => {
+    expect(site?.identity?.type).toBe('UserAssigned');
+    expect(Object.keys(site?.identity?.userAssignedIdentities ?? {})).toEqual([appIdentityId]);
+    const settings = (site?.properties?.siteConfig as { appSettings: { name: string; value: string }[] })
+      .appSettings;
+    const value = (name: string): string | undefined => settings.find((s) => s.name === name)?.value;
+    expect(value('AzureWebJobsStorage__credential')).toBe('managedidentity');
+    expect(value('AzureWebJobsStorage__clientId')).toBe(appClientId);
+    expect(value('AZURE_CLIENT_ID')).toBe(appClientId);
+    expect(value('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toContain(appClientId.slice(1, -1));
+    const deployment = (
+      site?.properties?.functionAppConfig as { deployment: { storage: { authentication: unknown } } }
+    ).deployment.storage.authentication;
+    expect(deployment).toEqual({
+      type: 'UserAssignedIdentity',
+      userAssignedIdentityResourceId: appIdentityId,
+    });
+  });
+
+  it('turns Application Insights local (key) auth off', () => {
+    expect(ofType('Microsoft.Insights/components')[0]?.properties?.DisableLocalAuth).toBe(true);
+  });
+});
+
 // The smallest template that passes every rule; each test below breaks it in one way.
 const STORAGE_ID = "resourceId('Microsoft.Storage/storageAccounts', parameters('name'))";
 const IDENTITY_ID = "resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'id-app')";
