@@ -30,6 +30,8 @@ export interface TeardownInput {
 }
 
 const SETTLED_STATE = 'succeeded';
+/** RequestsPerMinute buckets are one minute wide (PT1M grain), stamped with their start. */
+const BUCKET_MS = 60_000;
 
 function keepReason(endpoint: EndpointInfo, input: TeardownInput): string | undefined {
   const now = input.now.getTime();
@@ -48,7 +50,7 @@ function keepReason(endpoint: EndpointInfo, input: TeardownInput): string | unde
   if (buckets === undefined) return 'request metrics unavailable';
   const windowStart = now - input.idleWindowSeconds * 1000;
   const requests = buckets
-    .filter((b) => Date.parse(b.timeStamp) >= windowStart)
+    .filter((b) => Date.parse(b.timeStamp) + BUCKET_MS > windowStart) // any overlap counts: keep when unsure
     .reduce((sum, b) => sum + (b.total ?? 0), 0);
   if (requests > 0) return `${requests} request(s) in the last ${input.idleWindowSeconds} s`;
   return undefined;

@@ -63,6 +63,20 @@ describe('decideTeardown', () => {
     ]);
   });
 
+  it('counts a one-minute bucket that started before the window but overlaps it', () => {
+    // Window 12:00:00 - 60 s = 11:59:00.5 starts inside the 11:59 bucket: its request may be inside.
+    const requests = { 'ep-recent': [{ timeStamp: '2026-01-01T11:59:00.000Z', total: 2 }] };
+    const now = new Date('2026-01-01T12:00:00.500Z');
+    expect(decide([endpoint('ep-recent')], { requests, now, idleWindowSeconds: 60 })).toEqual([
+      { name: 'ep-recent', action: 'keep', reason: '2 request(s) in the last 60 s' },
+    ]);
+    // Once the whole bucket is older than the window, it no longer counts.
+    const later = new Date('2026-01-01T12:01:00.000Z');
+    expect(decide([endpoint('ep-recent')], { requests, now: later, idleWindowSeconds: 60 })).toEqual([
+      { name: 'ep-recent', action: 'delete', reason: 'no requests in the last 60 s' },
+    ]);
+  });
+
   it('never touches an endpoint this app does not own', () => {
     expect(decide([endpoint('theirs', { tags: { team: 'search' } })])).toEqual([
       { name: 'theirs', action: 'keep', reason: 'not owned by finetune-autopilot' },
