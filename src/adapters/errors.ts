@@ -44,6 +44,8 @@ export function parseErrorBody(text: string | undefined): ServiceErrorBody {
   try {
     parsed = JSON.parse(text);
   } catch {
+    // Storage answers XML; its SDK already lifted the code and message out of it.
+    if (text.trimStart().startsWith('<')) return {};
     return { message: text.trim().slice(0, 500) };
   }
   if (typeof parsed !== 'object' || parsed === null) return {};
