@@ -27,7 +27,7 @@ import type {
 } from '../domain/ports.js';
 import type { AzureMlSettings } from '../config.js';
 import { httpError, isNotFound, parseErrorBody, toServiceError } from './errors.js';
-import { armScope, type TransportOptions } from './http.js';
+import { addTransportPolicies, armScope, type TransportOptions } from './http.js';
 
 /** The ARM api-version the SDK speaks (and the raw job PUT uses, so both match). */
 export const ARM_API_VERSION = '2022-10-01';
@@ -73,6 +73,7 @@ export class AzureMlArmGateway implements AzureMlGateway {
       retryOptions: options.transport.retryOptions,
       ...(options.transport.tlsOptions !== undefined && { tlsOptions: options.transport.tlsOptions }),
     });
+    addTransportPolicies(this.client.pipeline, options.transport);
   }
 
   getCompute(name: string): Promise<ComputeInfo | undefined> {

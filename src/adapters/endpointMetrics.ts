@@ -4,7 +4,7 @@ import { MonitorClient } from '@azure/arm-monitor';
 import type { TokenCredential } from '@azure/core-auth';
 import type { EndpointMetrics, RequestCountBucket } from '../domain/ports.js';
 import { toServiceError } from './errors.js';
-import { armScope, type TransportOptions } from './http.js';
+import { addTransportPolicies, armScope, type TransportOptions } from './http.js';
 
 export const REQUESTS_PER_MINUTE = 'RequestsPerMinute';
 
@@ -26,6 +26,7 @@ export class MonitorEndpointMetrics implements EndpointMetrics {
       retryOptions: options.transport.retryOptions,
       ...(options.transport.tlsOptions !== undefined && { tlsOptions: options.transport.tlsOptions }),
     });
+    addTransportPolicies(this.client.pipeline, options.transport);
   }
 
   async requestsPerMinute(endpointResourceId: string, from: Date, to: Date): Promise<RequestCountBucket[]> {

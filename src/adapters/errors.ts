@@ -85,7 +85,7 @@ export function httpError(
     return new DomainError(`${service}.${suffix}`, `${operation}: ${serviceCode}: ${said}`, details);
   }
   return new ServiceUnavailableError(
-    `${service}.UNAVAILABLE`,
+    status === 429 ? `${service}.THROTTLED` : `${service}.UNAVAILABLE`,
     `${operation}: HTTP ${status} ${serviceCode}: ${said} (gave up after retries)`,
     details,
   );
