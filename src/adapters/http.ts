@@ -27,6 +27,8 @@ export interface RetrySettings {
   readonly maxRetryDelayInMs: number;
   /** Longest Retry-After honored in-process; a longer throttle fails now and durable retries later. */
   readonly maxRetryAfterInMs?: number;
+  /** Time allowed for the first byte of an answer, per attempt (calls that set their own keep it). */
+  readonly requestTimeoutInMs?: number;
 }
 
 export const DEFAULT_RETRY: RetrySettings = Object.freeze({
@@ -78,8 +80,27 @@ export function throttlePolicy(retry: RetrySettings): PipelinePolicy {
   };
 }
 
+/**
+ * A request that never answers would hold an activity until the host kills it; ARM's own gateway
+ * gives up after about 100 s, so waiting longer for a first byte gains nothing.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 100_000;
+
+export const TIMEOUT_POLICY_NAME = 'autopilotTimeoutPolicy';
+
+export function timeoutPolicy(timeoutInMs: number): PipelinePolicy {
+  return {
+    name: TIMEOUT_POLICY_NAME,
+    sendRequest(request, next) {
+      if (request.timeout === 0) request.timeout = timeoutInMs;
+      return next(request);
+    },
+  };
+}
+
 /** Adds the project's policies to a pipeline (an SDK client's or our own). */
 export function addTransportPolicies(pipeline: Pipeline, transport: TransportOptions): void {
+  pipeline.addPolicy(timeoutPolicy(transport.retry.requestTimeoutInMs ?? DEFAULT_REQUEST_TIMEOUT_MS));
   pipeline.addPolicy(throttlePolicy(transport.retry), { afterPhase: 'Retry' });
 }
 
