@@ -39,14 +39,18 @@ export class MonitorEndpointMetrics implements EndpointMetrics {
         interval: 'PT1M',
         aggregation: 'Total',
       });
-      const series = response.value[0]?.timeseries ?? [];
-      // One series per deployment dimension value when split; without a split, one series.
-      return series.flatMap((s) =>
-        (s.data ?? []).map((point) => ({
-          timeStamp: new Date(point.timeStamp).toISOString(),
-          total: point.total ?? undefined,
-        })),
-      );
+      // Without a dimension filter there is one series; should the service split it (e.g. per
+      // deployment), buckets of the same minute are added up.
+      const buckets = new Map<string, number | undefined>();
+      for (const series of response.value[0]?.timeseries ?? []) {
+        for (const point of series.data ?? []) {
+          const minute = new Date(point.timeStamp).toISOString();
+          const total = point.total ?? undefined;
+          const before = buckets.get(minute);
+          buckets.set(minute, total === undefined ? before : (before ?? 0) + total);
+        }
+      }
+      return [...buckets].map(([timeStamp, total]) => ({ timeStamp, total }));
     } catch (error) {
       throw toServiceError('MONITOR', `GET ${REQUESTS_PER_MINUTE} of ${endpointResourceId}`, error);
     }
