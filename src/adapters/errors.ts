@@ -141,3 +141,12 @@ function isServiceCode(code: string | undefined): code is string {
 export function isNotFound(error: unknown): boolean {
   return isRestError(error) && error.statusCode === 404;
 }
+
+/**
+ * Whether trying again later may succeed: a DomainError never (the input or a rule must change),
+ * a ServiceUnavailableError always; anything else is unexpected and gets the benefit of the doubt.
+ */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof DomainError) return false;
+  return true;
+}
