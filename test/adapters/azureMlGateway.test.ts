@@ -392,6 +392,38 @@ describe('AzureMlArmGateway', () => {
     });
   });
 
+  it('a deployment whose operation ends Failed is a DomainError with the operation error', async () => {
+    const ep = 'ft-0123456789ab-cdef';
+    server.on('PUT', `${WS_PATH}/onlineEndpoints/${ep}/deployments/demo`, {
+      status: 201,
+      headers: { 'azure-asyncoperation': `${server.baseUrl}/operations/failed-dep` },
+      body: { name: 'demo', properties: { endpointComputeType: 'Managed', provisioningState: 'Creating' } },
+    });
+    server.on('GET', '/operations/failed-dep', {
+      status: 200,
+      body: {
+        status: 'Failed',
+        error: { code: 'ResourceNotReady', message: 'User container has crashed or terminated' },
+      },
+    });
+
+    const error = await gateway
+      .createDeployment({
+        endpointName: ep,
+        name: 'demo',
+        location: 'eastus',
+        sku: { name: 'Default', capacity: 1 },
+        properties: { endpointComputeType: 'Managed', model: 'm', instanceType: 'Standard_NC6s_v3' },
+      })
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(DomainError);
+    expect(error).toMatchObject({
+      code: 'AZUREML.OPERATION_FAILED',
+      message: `PUT deployment ${ep}/demo: ResourceNotReady: User container has crashed or terminated`,
+    });
+  });
+
   it('setTraffic GETs the endpoint then PUTs it back with the traffic', async () => {
     const name = 'ft-traffic-0001';
     server.on('GET', `${WS_PATH}/onlineEndpoints/${name}`, { status: 200, body: endpointBody(name) });
