@@ -220,6 +220,15 @@ describe('AzureMlArmGateway', () => {
     expect(await gateway.getMlflowTrackingUri()).toBe('azureml://127.0.0.1:1/mlflow/v1.0' + WS_PATH);
   });
 
+  it('a workspace without an MLflow tracking uri is AZUREML.NO_MLFLOW', async () => {
+    server.on('GET', WS_PATH, { status: 200, body: { name: WS, properties: {} } });
+
+    await expect(gateway.getMlflowTrackingUri()).rejects.toMatchObject({
+      name: 'DomainError',
+      code: 'AZUREML.NO_MLFLOW',
+    });
+  });
+
   it('retries a 429 after its Retry-After, then succeeds', async () => {
     server.sequence('GET', `${WS_PATH}/jobs/ft-1`, [
       {
