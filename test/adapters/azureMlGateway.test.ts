@@ -325,12 +325,14 @@ describe('AzureMlArmGateway', () => {
       location: 'eastus',
       tags: { 'autopilot-owner': 'finetune-autopilot', 'autopilot-run-id': 'ft-1' },
       properties: { authMode: 'Key', description: 'fine-tuned Phi-3' },
+      identity: { type: 'SystemAssigned' },
     });
 
     // The SDK serializer reorders keys but must keep every one the domain set.
     expect(JSON.parse(server.recorded('PUT')[0]?.body ?? '')).toEqual({
       tags: { 'autopilot-owner': 'finetune-autopilot', 'autopilot-run-id': 'ft-1' },
       location: 'eastus',
+      identity: { type: 'SystemAssigned' },
       properties: { authMode: 'Key', description: 'fine-tuned Phi-3' },
     });
     expect(polls).toBe(2);
