@@ -260,7 +260,7 @@ const registryRoutes: Route[] = [
         },
       });
       const versions = registry.models.filter((m) => m.name === model);
-      if (version !== undefined) {
+      if (version !== undefined && version !== '') {
         const one = versions.find((m) => m.version === version);
         if (!one)
           throw new ArmError(

@@ -120,9 +120,13 @@ export function createHandler(core: Core, acceptToken: TokenCheck) {
         : {}),
     };
     let reply: Reply;
-    const url = new URL(req.url ?? '/', 'https://emulator.local');
-    // The monitor client joins "/{resourceUri}" with a resource id that starts with "/": fold "//".
-    const path = url.pathname.replace(/\/{2,}/g, '/').replace(/\/$/, '') || '/';
+    // Not `new URL(req.url, base)`: the monitor client joins "/{resourceUri}" with a resource id that
+    // starts with "/", and "//subscriptions/..." would parse as a host. ARM folds the double slash.
+    const raw = req.url ?? '/';
+    const queryAt = raw.indexOf('?');
+    const path =
+      (queryAt < 0 ? raw : raw.slice(0, queryAt)).replace(/\/{2,}/g, '/').replace(/\/$/, '') || '/';
+    const url = { searchParams: new URLSearchParams(queryAt < 0 ? '' : raw.slice(queryAt + 1)) };
     const method = (req.method ?? 'GET').toUpperCase();
     try {
       const found = match(method, path);
