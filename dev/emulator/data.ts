@@ -332,7 +332,8 @@ function score(ctx: RouteContext): Reply {
     }
   }
   const d = deployment === undefined ? undefined : core.state.deployments[deploymentKey(name, deployment)];
-  if (!d || d.provisioningState !== 'Succeeded') {
+  // A deployment being updated keeps serving, as a rolling update does.
+  if (!d || (d.provisioningState !== 'Succeeded' && d.provisioningState !== 'Updating')) {
     fail(
       404,
       'NoValidDeployments',
