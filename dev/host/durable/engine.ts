@@ -260,7 +260,8 @@ export class DurableEngine {
       const at = message.indexOf(OUT_OF_PROC_DATA);
       if (at >= 0) {
         state = JSON.parse(message.slice(at + OUT_OF_PROC_DATA.length)) as OrchestratorState;
-        failure = message.slice(0, at);
+        // The label's prefix is not the error (durable-functions passes a flag there); the state's error is.
+        failure = state.error ?? message.slice(0, at);
       } else {
         failure = message;
       }
