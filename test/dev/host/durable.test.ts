@@ -80,7 +80,11 @@ describe('orchestrations through the real DurableClient', () => {
   it('runs activities, a retry that succeeds on the 2nd attempt, a durable timer and an external event', async () => {
     const id = 'wf-1';
     expect((await start('workflow', { key: id }, id)).status).toBe(202);
-    const waiting = await until(id, (s) => (s.customStatus as { step?: string } | null)?.step === 'waiting', 'waiting');
+    const waiting = await until(
+      id,
+      (s) => (s.customStatus as { step?: string } | null)?.step === 'waiting',
+      'waiting',
+    );
     expect(waiting.runtimeStatus).toBe('Running');
     expect(waiting.input).toEqual({ key: id });
     expect(waiting.name).toBe('workflow');
@@ -92,7 +96,9 @@ describe('orchestrations through the real DurableClient', () => {
     expect(done.customStatus).toEqual({ step: 'done' });
     expect(sideEffects(effects, id)).toEqual(['a']);
     expect(sideEffects(effects, `${id}-flaky`)).toEqual(['attempt', 'attempt']);
-    expect(new Date(done.lastUpdatedTime).getTime()).toBeGreaterThanOrEqual(new Date(done.createdTime).getTime());
+    expect(new Date(done.lastUpdatedTime).getTime()).toBeGreaterThanOrEqual(
+      new Date(done.createdTime).getTime(),
+    );
   });
 
   it('buffers an external event raised before the orchestration waits for it', async () => {
