@@ -93,18 +93,19 @@ export async function planWork(
   const callWithRetry = async (name: string, input: unknown, options: RetryOptions): Promise<unknown> => {
     const firstAttemptAt = now.getTime();
     let lastFailure: TaskFailure | undefined;
+    const expired = (): boolean =>
+      options.retryTimeoutInMilliseconds !== undefined &&
+      now.getTime() >= firstAttemptAt + options.retryTimeoutInMilliseconds;
     for (let attempt = 1; attempt <= options.maxNumberOfAttempts; attempt++) {
-      const timedOut =
-        lastFailure !== undefined &&
-        options.retryTimeoutInMilliseconds !== undefined &&
-        now.getTime() >= firstAttemptAt + options.retryTimeoutInMilliseconds;
       try {
-        // Past the retry timeout the remaining attempts fail at once with the last failure.
-        return await callActivity(name, input, timedOut ? lastFailure?.details : undefined);
+        // Past the retry timeout the remaining attempts fail at once with the last failure: the
+        // orchestrator's replay still expects their events, but nothing runs.
+        const skip = lastFailure !== undefined && expired() ? lastFailure.details : undefined;
+        return await callActivity(name, input, skip);
       } catch (e) {
         lastFailure = e as TaskFailure;
       }
-      const delay = timedOut ? 0 : retryDelayMs(options, attempt);
+      const delay = expired() ? 0 : retryDelayMs(options, attempt);
       await createTimer(new Date(now.getTime() + delay));
     }
     throw lastFailure ?? new Error('no attempt made');

@@ -146,6 +146,25 @@ describe('orchestrations through the real DurableClient', () => {
     expect(sideEffects(effects, id).sort()).toEqual(['item-0', 'item-1', 'item-2', 'item-3', 'item-4']);
   });
 
+  it('runs at most activityConcurrency activities at once', async () => {
+    await start('gaugeFanOut', null, 'gauge-1');
+    const done = await until('gauge-1', (s) => s.runtimeStatus === 'Completed', 'completion');
+    expect(done.output).toBe(2);
+  });
+
+  it('continues as new with the new input until the orchestrator returns', async () => {
+    await start('counter', 0, 'counter-1');
+    const done = await until('counter-1', (s) => s.runtimeStatus === 'Completed', 'completion');
+    expect(done.output).toBe('counted to 3');
+    expect(done.input).toBe(3);
+    expect(sideEffects(effects, 'counter-1')).toEqual([
+      'generation-0',
+      'generation-1',
+      'generation-2',
+      'generation-3',
+    ]);
+  });
+
   it('fails the instance with the activity error when the orchestrator lets it through', async () => {
     const id = 'fail-1';
     await start('failing', null, id);
