@@ -133,6 +133,16 @@ export async function startHost(options: StartHostOptions): Promise<RunningHost>
         `warning: ${fn.metadata.name}: trigger type ${trigger?.type ?? '(none)'} is not run by the local host`,
       );
     }
+    for (const [name, b] of Object.entries(fn.metadata.bindings)) {
+      const handled =
+        b === trigger || b.type === 'durableClient' || (b.type === 'http' && b.direction === 'out');
+      const returnValue = name === '$return' && trigger?.type !== 'httpTrigger';
+      if (!handled && !returnValue) {
+        log(
+          `warning: ${fn.metadata.name}: ${b.direction ?? ''} binding ${name} (${b.type ?? '?'}) is not supported locally`,
+        );
+      }
+    }
   }
 
   server.on('request', (req, res) => {

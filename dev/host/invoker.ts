@@ -20,6 +20,8 @@ export interface InvocationInput {
   /** Extra input bindings by type (e.g. durableClient), resolved by the host. */
   extraInputs?: Record<string, RpcTypedData>;
   triggerMetadata?: Record<string, RpcTypedData>;
+  /** Shown in the invocation's log line, e.g. the durable instance id. */
+  label?: string;
 }
 
 export type InvocationOutcome =
@@ -35,6 +37,7 @@ export class Invoker {
       throw new Error('HOST.NO_PROGRAMMING_MODEL: the app registered no functions through @azure/functions');
     const invocationId = randomUUID();
     const name = fn.metadata.name;
+    const tag = `${name} [${invocationId}]${input.label ? ` (${input.label})` : ''}`;
     const bindings = fn.metadata.bindings;
     const inputData: RpcParameterBinding[] = [];
     for (const [bindingName, binding] of Object.entries(bindings)) {
@@ -52,7 +55,7 @@ export class Invoker {
       state: 'invocation',
       log: (level: RpcLogLevel, category, message) => {
         if (category === 'user' || level === 'warning' || level === 'error' || level === 'critical') {
-          this.log(`${name} [${invocationId}] ${level === 'information' ? '' : level + ': '}${message}`);
+          this.log(`${tag} ${level === 'information' ? '' : level + ': '}${message}`);
         }
       },
     };
@@ -100,11 +103,11 @@ export class Invoker {
       if (error !== undefined) throw error;
       const response = await invocationModel.getResponse(context, result);
       const durationMs = elapsed();
-      this.log(`${name} [${invocationId}] Succeeded in ${durationMs}ms`);
+      this.log(`${tag} Succeeded in ${durationMs}ms`);
       return { ok: true, invocationId, response, durationMs };
     } catch (error) {
       const durationMs = elapsed();
-      this.log(`${name} [${invocationId}] Failed in ${durationMs}ms: ${describeError(error)}`);
+      this.log(`${tag} Failed in ${durationMs}ms: ${describeError(error)}`);
       return { ok: false, invocationId, error, durationMs };
     }
   }

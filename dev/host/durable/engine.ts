@@ -20,6 +20,7 @@ const MAXIMUM_SHORT_TIMER_DURATION = '6.00:00:00';
 const LONG_RUNNING_TIMER_INTERVAL = '3.00:00:00';
 /** setTimeout's ceiling; longer timers are re-armed. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+const STOP_TIMEOUT_MS = 5000;
 
 interface OrchestratorState {
   isDone: boolean;
@@ -177,7 +178,13 @@ export class DurableEngine {
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
     this.#activityQueue.length = 0;
-    await Promise.allSettled([...this.#locks.values(), ...this.#idle]);
+    // Bounded: an activity that never returns must not keep the host from stopping.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.#locks.values(), ...this.#idle]),
+      new Promise((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
   }
 
   #log(line: string): void {
@@ -247,7 +254,10 @@ export class DurableEngine {
       longRunningTimerIntervalDuration: LONG_RUNNING_TIMER_INTERVAL,
       defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
     };
-    const outcome = await this.#o.invoker.invoke(fn, { trigger: { json: JSON.stringify(triggerInput) } });
+    const outcome = await this.#o.invoker.invoke(fn, {
+      trigger: { json: JSON.stringify(triggerInput) },
+      label: `instance ${instanceId}`,
+    });
     record.history = history;
     record.inbox = [];
     if (record.runtimeStatus === 'Pending') record.runtimeStatus = 'Running';
@@ -361,7 +371,7 @@ export class DurableEngine {
     this.#inFlight.add(key);
     this.#activityQueue.push(async () => {
       try {
-        const completion = await this.#runActivity(work);
+        const completion = await this.#runActivity(instanceId, work);
         await this.#addEvent(instanceId, { ...completion, TaskScheduledId: work.id });
       } finally {
         this.#inFlight.delete(key);
@@ -385,7 +395,7 @@ export class DurableEngine {
     }
   }
 
-  async #runActivity(work: Extract<Work, { kind: 'activity' }>): Promise<HistoryEvent> {
+  async #runActivity(instanceId: string, work: Extract<Work, { kind: 'activity' }>): Promise<HistoryEvent> {
     if (work.failWith) return failed(work.failWith);
     const fn = this.#o.functions.get(work.name);
     if (!fn || !isTriggerOfType(fn, 'activityTrigger')) {
@@ -394,7 +404,10 @@ export class DurableEngine {
         ErrorMessage: `The activity function '${work.name}' doesn't exist`,
       });
     }
-    const outcome = await this.#o.invoker.invoke(fn, { trigger: { json: work.input } });
+    const outcome = await this.#o.invoker.invoke(fn, {
+      trigger: { json: work.input },
+      label: `instance ${instanceId} task ${work.id}`,
+    });
     if (outcome.ok) {
       const value = fromTypedData(outcome.response.returnValue);
       return { ...event(EventType.TaskCompleted), Result: JSON.stringify(value ?? null) };

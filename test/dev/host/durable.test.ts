@@ -138,6 +138,19 @@ describe('orchestrations through the real DurableClient', () => {
     expect(sideEffects(effects, id)).toEqual(['after-timer']);
   });
 
+  it('Task.any([event, timer]) in a loop: losing timers firing mid-run change nothing', async () => {
+    const id = 'poll-1';
+    await start('pollLoop', { rounds: 3, timeoutMs: 400 }, id);
+    await until(id, (s) => s.runtimeStatus === 'Running', 'running');
+    await op({ op: 'raise', id, event: 'Tick', data: 1 });
+    await until(id, (s) => (s.customStatus as { round?: number } | null)?.round === 1, 'round 1');
+    // Round 2 times out (and round 1's losing timer fires meanwhile); round 3 gets an event.
+    await until(id, (s) => (s.customStatus as { round?: number } | null)?.round === 2, 'round 2');
+    await op({ op: 'raise', id, event: 'Tick', data: 3 });
+    const done = await until(id, (s) => s.runtimeStatus === 'Completed', 'completion');
+    expect(done.output).toEqual(['event:1', 'timer', 'event:3']);
+  });
+
   it('fans out activities and fans in their results', async () => {
     const id = 'fan-1';
     await start('fanOut', { key: id, n: 5 }, id);

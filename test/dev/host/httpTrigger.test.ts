@@ -81,6 +81,26 @@ describe('HTTP triggers', () => {
   });
 });
 
+describe('loading the app', () => {
+  it('registers every fixture function and warns about none of their bindings', () => {
+    expect([...host.functions].sort()).toEqual(
+      expect.arrayContaining([
+        'hello',
+        'item',
+        'adminOnly',
+        'boom',
+        'start',
+        'ops',
+        'onEvent',
+        'tick',
+        'workflow',
+        'record',
+      ]),
+    );
+    expect(logs.filter((l) => l.includes('warning:'))).toEqual([]);
+  });
+});
+
 describe('Event Grid webhook', () => {
   it('answers the subscription validation handshake', async () => {
     const res = await fetch(host.eventGridWebhookUrl('onEvent'), {
