@@ -94,11 +94,29 @@ export async function startHost(options: StartHostOptions): Promise<RunningHost>
       throw new Error(`HOST.APP_LOAD_FAILED: ${path.relative(appDir, file)}: ${(e as Error).message}`);
     }
   }
+  // The worker asks the library for its capabilities once loaded; HTTP streaming would need the
+  // library's own proxy in front of every request, which this host does not provide.
+  const capabilities = (await registry.programmingModel?.getCapabilities?.({})) ?? {};
+  if ('HttpUri' in capabilities) {
+    await closeAll([server, rpcServer]);
+    throw new Error(
+      'HOST.HTTP_STREAM_UNSUPPORTED: the app enables HTTP streams (app.setup), which the local host does not serve',
+    );
+  }
   const functions = registry.functions;
   for (const fn of functions.values()) resolveBindingSettings(fn);
 
-  const invoker = new Invoker(log);
   const hubName = hostJson.hubName ?? DEFAULT_HUB;
+  const urls = {
+    webhookBase: `${url}${DURABLE_WEBHOOK_PREFIX}`,
+    rpcBase,
+    systemKey: keys.systemKeys.durabletask_extension,
+    hubName,
+  };
+  // Any function (HTTP, Event Grid, timer) may take a durableClient input.
+  const invoker = new Invoker(log, {
+    durableClient: { json: JSON.stringify(durableClientBindingData(urls)) },
+  });
   const store = new InstanceStore(options.stateDir, hubName);
   const engine = new DurableEngine({
     store,
@@ -107,14 +125,7 @@ export async function startHost(options: StartHostOptions): Promise<RunningHost>
     activityConcurrency: options.activityConcurrency ?? DEFAULT_ACTIVITY_CONCURRENCY,
     log,
   });
-  const urls = {
-    webhookBase: `${url}${DURABLE_WEBHOOK_PREFIX}`,
-    rpcBase,
-    systemKey: keys.systemKeys.durabletask_extension,
-    hubName,
-  };
   const durableApi = createDurableApi(engine, store, urls);
-  const clientData = durableClientBindingData(urls);
   const routes = buildHttpRoutes(functions, hostJson.routePrefix, log);
 
   for (const fn of functions.values()) {
@@ -161,7 +172,7 @@ export async function startHost(options: StartHostOptions): Promise<RunningHost>
           }
           send(res, await durableApi(apiRequest(req, reqUrl, body, DURABLE_WEBHOOK_PREFIX.length + 1)));
         } else {
-          await handleHttpTrigger({ req, res, url: reqUrl, body, routes, invoker, keys, clientData });
+          await handleHttpTrigger({ req, res, url: reqUrl, body, routes, invoker, keys });
         }
       } catch (e) {
         log(

@@ -29,7 +29,11 @@ export type InvocationOutcome =
   | { ok: false; invocationId: string; error: unknown; durationMs: number };
 
 export class Invoker {
-  constructor(private readonly log: LogFn) {}
+  /** `extraInputs`: input bindings every function may declare (the durableClient binding value). */
+  constructor(
+    private readonly log: LogFn,
+    private readonly extraInputs: Record<string, RpcTypedData> = {},
+  ) {}
 
   async invoke(fn: RegisteredFunction, input: InvocationInput): Promise<InvocationOutcome> {
     const model = registry.programmingModel;
@@ -44,8 +48,9 @@ export class Invoker {
       if (binding.direction !== 'in') continue;
       if (binding.type?.endsWith('Trigger')) {
         inputData.push({ name: bindingName, data: input.trigger });
-      } else if (binding.type && input.extraInputs?.[binding.type]) {
-        inputData.push({ name: bindingName, data: input.extraInputs[binding.type] });
+      } else if (binding.type) {
+        const data = input.extraInputs?.[binding.type] ?? this.extraInputs[binding.type];
+        if (data) inputData.push({ name: bindingName, data });
       }
     }
     const coreCtx: CoreInvocationContext = {

@@ -152,6 +152,26 @@ describe('Event Grid webhook', () => {
     expect(res.status).toBe(500);
   });
 
+  it('gives Event Grid functions the durable client input', async () => {
+    const res = await fetch(host.eventGridWebhookUrl('onEventStart'), {
+      method: 'POST',
+      headers: { 'aeg-event-type': 'Notification' },
+      body: JSON.stringify([{ id: 'ev9', eventType: 'T', subject: 's', data: {} }]),
+    });
+    expect(res.status).toBe(200);
+    const status = await waitFor('the orchestration it started to complete', async () => {
+      const r = await fetch(`${host.url}/api/ops`, {
+        method: 'POST',
+        headers: { 'x-functions-key': host.functionKey },
+        body: JSON.stringify({ op: 'status', id: 'from-ev9' }),
+      });
+      const s =
+        r.status === 200 ? ((await r.json()) as { runtimeStatus: string; output: unknown }) : undefined;
+      return s?.runtimeStatus === 'Completed' ? s : undefined;
+    });
+    expect(status.output).toBe('counted to 3');
+  });
+
   it('rejects a wrong system key and an unknown function', async () => {
     const wrong = `${host.url}/runtime/webhooks/eventgrid?functionName=onEvent&code=${encodeURIComponent(host.functionKey)}`;
     expect(
