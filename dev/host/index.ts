@@ -199,8 +199,14 @@ export async function startHost(options: StartHostOptions): Promise<RunningHost>
     })();
   });
 
+  let timers: { stop(): void };
+  try {
+    timers = startTimers({ functions, invoker, stateDir: options.stateDir, log });
+  } catch (e) {
+    await closeAll([server, rpcServer]);
+    throw e;
+  }
   engine.resumeAll();
-  const timers = startTimers({ functions, invoker, stateDir: options.stateDir, log });
   await runAppHooks('appStart', appDir);
   log(`host ready at ${url}: ${[...functions.keys()].join(', ')}`);
 
