@@ -209,6 +209,9 @@ export async function startHost(options: StartHostOptions): Promise<RunningHost>
   engine.resumeAll();
   await runAppHooks('appStart', appDir);
   log(`host ready at ${url}: ${[...functions.keys()].join(', ')}`);
+  log(
+    `keys (function, master, system) are kept in ${path.join(path.resolve(options.stateDir), 'keys.json')}`,
+  );
 
   return {
     url,

@@ -102,16 +102,15 @@ export class DurableEngine {
     }
   }
 
-  async start(name: string, instanceId: string, inputJson: string): Promise<InstanceRecord> {
+  async start(name: string, instanceId: string, inputJson: string): Promise<void> {
     const fn = this.#o.functions.get(name);
     if (!fn || !isTriggerOfType(fn, 'orchestrationTrigger')) throw new UnknownOrchestratorError(name);
-    let created: InstanceRecord | undefined;
     await this.#withLock(instanceId, () => {
       const existing = this.#o.store.get(instanceId);
       if (existing && !TERMINAL_STATUSES.includes(existing.runtimeStatus))
         throw new InstanceExistsError(instanceId);
       const now = new Date().toISOString();
-      created = {
+      this.#o.store.save({
         instanceId,
         name,
         input: inputJson,
@@ -122,14 +121,12 @@ export class DurableEngine {
         lastUpdatedTime: now,
         history: [],
         inbox: [executionStarted(name, inputJson)],
-      };
-      this.#o.store.save(created);
+      });
     });
     this.#requestEpisode(instanceId);
-    return created as unknown as InstanceRecord;
   }
 
-  /** `false` when the instance is unknown or no longer running (the API answers 404 / 410). */
+  /** `notFound` / `gone` when the instance is unknown or no longer running (the API answers 404 / 410). */
   async raiseEvent(
     instanceId: string,
     eventName: string,

@@ -111,13 +111,13 @@ describe('orchestrations through the real DurableClient', () => {
 
   it('Task.any([timer, event]): the event wins when it comes first (durable-js #577)', async () => {
     const id = 'race-event';
-    await start('race', { timeoutMs: 1500 }, id);
+    await start('race', { timeoutMs: 2500 }, id);
     await until(id, (s) => s.runtimeStatus === 'Running', 'running');
     await op({ op: 'raise', id, event: 'Go', data: 42 });
     const done = await until(id, (s) => s.runtimeStatus === 'Completed', 'completion');
     expect(done.output).toEqual({ winner: 'event', value: 42, after: 1 });
     // The losing timer fires later: the completed instance must stay as it is.
-    await new Promise((r) => setTimeout(r, 1700));
+    await new Promise((r) => setTimeout(r, 2700));
     const later = await status(id);
     expect(later.runtimeStatus).toBe('Completed');
     expect(later.output).toEqual(done.output);
@@ -140,7 +140,7 @@ describe('orchestrations through the real DurableClient', () => {
 
   it('Task.any([event, timer]) in a loop: losing timers firing mid-run change nothing', async () => {
     const id = 'poll-1';
-    await start('pollLoop', { rounds: 3, timeoutMs: 400 }, id);
+    await start('pollLoop', { rounds: 3, timeoutMs: 1500 }, id);
     await until(id, (s) => s.runtimeStatus === 'Running', 'running');
     await op({ op: 'raise', id, event: 'Tick', data: 1 });
     await until(id, (s) => (s.customStatus as { round?: number } | null)?.round === 1, 'round 1');
