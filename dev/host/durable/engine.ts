@@ -2,6 +2,7 @@
 // new events (durable-functions replays it and returns actions), the planner turns the actions into
 // new activities and timers, and their results come back as new events. Everything an instance needs
 // to resume is in its persisted record, so a restarted host picks every non-terminal instance up.
+import { randomUUID } from 'node:crypto';
 import type { RegisteredFunction } from '../coreApi.js';
 import type { Invoker } from '../invoker.js';
 import { describeError, fromTypedData } from '../invoker.js';
@@ -82,7 +83,7 @@ export class DurableEngine {
       }
       for (const e of record.history) {
         if (e.EventType === EventType.TaskScheduled && !done.has(e.EventId)) {
-          this.#dispatch(record.instanceId, {
+          this.#dispatch(record, {
             kind: 'activity',
             id: e.EventId,
             name: e.Name ?? '',
@@ -91,7 +92,7 @@ export class DurableEngine {
           });
         }
         if (e.EventType === EventType.TimerCreated && !fired.has(e.EventId)) {
-          this.#dispatch(record.instanceId, {
+          this.#dispatch(record, {
             kind: 'timer',
             id: e.EventId,
             fireAt: e.FireAt ?? new Date().toISOString(),
@@ -113,6 +114,7 @@ export class DurableEngine {
       this.#o.store.save({
         instanceId,
         name,
+        executionId: randomUUID(),
         input: inputJson,
         runtimeStatus: 'Pending',
         customStatus: null,
@@ -188,7 +190,12 @@ export class DurableEngine {
     this.#o.log(line);
   }
 
-  async #addEvent(instanceId: string, e: HistoryEvent): Promise<'ok' | 'notFound' | 'gone'> {
+  /** `executionId`: the execution that produced the event (activities, timers); others are dropped. */
+  async #addEvent(
+    instanceId: string,
+    e: HistoryEvent,
+    executionId?: string,
+  ): Promise<'ok' | 'notFound' | 'gone'> {
     let outcome: 'ok' | 'notFound' | 'gone' = 'ok';
     await this.#withLock(instanceId, () => {
       const record = this.#o.store.get(instanceId);
@@ -196,7 +203,10 @@ export class DurableEngine {
         outcome = 'notFound';
         return;
       }
-      if (TERMINAL_STATUSES.includes(record.runtimeStatus)) {
+      if (
+        TERMINAL_STATUSES.includes(record.runtimeStatus) ||
+        (executionId && executionId !== record.executionId)
+      ) {
         outcome = 'gone';
         return;
       }
@@ -293,6 +303,7 @@ export class DurableEngine {
       const inputJson = continueAsNew.input === undefined ? 'null' : activityInput(continueAsNew.input);
       this.#cancelTimers(instanceId);
       record.history = [];
+      record.executionId = randomUUID();
       record.input = inputJson;
       record.inbox = [
         executionStarted(record.name, inputJson),
@@ -336,7 +347,7 @@ export class DurableEngine {
     record.history.push(event(EventType.OrchestratorCompleted));
     record.lastUpdatedTime = new Date().toISOString();
     this.#o.store.save(record);
-    for (const w of work) this.#dispatch(instanceId, w);
+    for (const w of work) this.#dispatch(record, w);
   }
 
   #finish(record: InstanceRecord, status: RuntimeStatus, output: unknown): void {
@@ -358,18 +369,19 @@ export class DurableEngine {
     }
   }
 
-  #dispatch(instanceId: string, work: Work): void {
-    const key = `${instanceId}\u0000${work.kind}\u0000${work.id}`;
+  #dispatch(record: InstanceRecord, work: Work): void {
+    const { instanceId, executionId } = record;
+    const key = `${instanceId}\u0000${executionId}\u0000${work.kind}\u0000${work.id}`;
     if (this.#inFlight.has(key) || this.#stopped) return;
     if (work.kind === 'timer') {
-      this.#armTimer(instanceId, key, work.id, work.fireAt);
+      this.#armTimer(instanceId, executionId, key, work.id, work.fireAt);
       return;
     }
     this.#inFlight.add(key);
     this.#activityQueue.push(async () => {
       try {
         const completion = await this.#runActivity(instanceId, work);
-        await this.#addEvent(instanceId, { ...completion, TaskScheduledId: work.id });
+        await this.#addEvent(instanceId, { ...completion, TaskScheduledId: work.id }, executionId);
       } finally {
         this.#inFlight.delete(key);
       }
@@ -412,16 +424,20 @@ export class DurableEngine {
     return failed(toFailureDetails(outcome.error));
   }
 
-  #armTimer(instanceId: string, key: string, timerId: number, fireAt: string): void {
+  #armTimer(instanceId: string, executionId: string, key: string, timerId: number, fireAt: string): void {
     const delay = new Date(fireAt).getTime() - Date.now();
     const t = setTimeout(
       () => {
         this.#timers.delete(key);
         if (new Date(fireAt).getTime() > Date.now()) {
-          this.#armTimer(instanceId, key, timerId, fireAt);
+          this.#armTimer(instanceId, executionId, key, timerId, fireAt);
           return;
         }
-        void this.#addEvent(instanceId, { ...event(EventType.TimerFired), TimerId: timerId, FireAt: fireAt });
+        void this.#addEvent(
+          instanceId,
+          { ...event(EventType.TimerFired), TimerId: timerId, FireAt: fireAt },
+          executionId,
+        );
       },
       Math.min(Math.max(delay, 0), MAX_TIMEOUT_MS),
     );

@@ -12,6 +12,8 @@ export const TERMINAL_STATUSES: readonly RuntimeStatus[] = ['Completed', 'Failed
 export interface InstanceRecord {
   instanceId: string;
   name: string;
+  /** New for each start and continue-as-new: results of an earlier execution are dropped. */
+  executionId: string;
   /** The orchestration input as JSON text (`null` when none). */
   input: string;
   runtimeStatus: RuntimeStatus;

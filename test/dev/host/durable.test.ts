@@ -199,6 +199,21 @@ describe('orchestrations through the real DurableClient', () => {
     await op({ op: 'terminate', id, reason: 'again' });
   });
 
+  it('drops results of a terminated execution when its instance id is started again', async () => {
+    const id = 'reuse-1';
+    await start('slowFlow', { key: 'reuse-a', ms: 300 }, id);
+    await waitFor('the first slow activity', () =>
+      sideEffects(effects, 'reuse-a-slow').length > 0 ? true : undefined,
+    );
+    await op({ op: 'terminate', id, reason: 'restart it' });
+    await until(id, (s) => s.runtimeStatus === 'Terminated', 'terminated');
+    expect((await start('slowFlow', { key: 'reuse-b', ms: 900 }, id)).status).toBe(202);
+    const done = await until(id, (s) => s.runtimeStatus === 'Completed', 'completion');
+    // Had the first execution's late result leaked in, the run would finish before its own activity.
+    expect(sideEffects(effects, 'reuse-b-slow')).toEqual(['start', 'end']);
+    expect(done.output).toEqual({ before: 1, slow: 2, after: 2 });
+  });
+
   it('answers 400 for an unknown orchestrator', async () => {
     const res = await fetch(
       `${host.url}/runtime/webhooks/durabletask/orchestrators/nope?code=${encodeURIComponent(host.systemKeys.durabletask_extension)}`,
