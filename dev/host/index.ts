@@ -29,6 +29,8 @@ export interface StartHostOptions {
   /** Settings on top of local.settings.json `Values`. */
   settings?: Record<string, string>;
   activityConcurrency?: number;
+  /** Instances per page when the Durable API lists without `top` (default 100). */
+  durableListPageSize?: number;
   log?: (line: string) => void;
 }
 
@@ -125,7 +127,7 @@ export async function startHost(options: StartHostOptions): Promise<RunningHost>
     activityConcurrency: options.activityConcurrency ?? DEFAULT_ACTIVITY_CONCURRENCY,
     log,
   });
-  const durableApi = createDurableApi(engine, store, urls);
+  const durableApi = createDurableApi(engine, store, urls, options.durableListPageSize);
   const routes = buildHttpRoutes(functions, hostJson.routePrefix, log);
 
   for (const fn of functions.values()) {

@@ -24,6 +24,8 @@ beforeAll(async () => {
     stateDir: tempDir('host-durable-state'),
     settings: { SIDE_EFFECT_DIR: effects },
     activityConcurrency: 2,
+    // Small pages, so listing through the client follows continuation tokens.
+    durableListPageSize: 2,
     log: (line) => logs.push(line),
   });
 });
@@ -241,6 +243,8 @@ describe('orchestrations through the real DurableClient', () => {
     expect([...firstPage, ...secondPage].map((s) => s.instanceId).sort()).toEqual(listed.sort());
 
     const all = (await (await op({ op: 'listAll' })).json()) as Status[];
+    expect(all.length).toBeGreaterThan(10);
+    expect(new Set(all.map((s) => s.instanceId)).size).toBe(all.length);
     expect(all.map((s) => s.instanceId)).toEqual(expect.arrayContaining(['wf-1', 'page-1', 'fan-1']));
     for (const i of [1, 2, 3]) await op({ op: 'terminate', id: `page-${i}`, reason: 'cleanup' });
   });
