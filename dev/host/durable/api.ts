@@ -132,7 +132,7 @@ export function createDurableApi(
         if (!record) return { status: 404 };
         const body = statusBody(record, req.query.get('showInput') !== 'false');
         if (req.query.get('showHistory') === 'true') body.historyEvents = record.history;
-        const running = ['Pending', 'Running', 'ContinuedAsNew'].includes(record.runtimeStatus);
+        const running = ['Pending', 'Running', 'Suspended', 'ContinuedAsNew'].includes(record.runtimeStatus);
         const failed500 =
           record.runtimeStatus === 'Failed' && req.query.get('returnInternalServerErrorOnFailure') === 'true';
         return { status: running ? 202 : failed500 ? 500 : 200, body };
@@ -158,6 +158,8 @@ export function createDurableApi(
     if (action === 'terminate') {
       return outcomeResponse(await engine.terminate(id, req.query.get('reason') ?? ''));
     }
+    if (action === 'suspend') return outcomeResponse(await engine.suspend(id));
+    if (action === 'resume') return outcomeResponse(await engine.resume(id));
     return error(501, `The local host does not implement '${action}'`);
   };
 

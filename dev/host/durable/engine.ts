@@ -162,6 +162,39 @@ export class DurableEngine {
     return outcome;
   }
 
+  /** A suspended instance keeps receiving events but does not run until resumed. */
+  async suspend(instanceId: string): Promise<'ok' | 'notFound' | 'gone'> {
+    return this.#setSuspended(instanceId, true);
+  }
+
+  async resume(instanceId: string): Promise<'ok' | 'notFound' | 'gone'> {
+    const outcome = await this.#setSuspended(instanceId, false);
+    if (outcome === 'ok') this.#requestEpisode(instanceId);
+    return outcome;
+  }
+
+  async #setSuspended(instanceId: string, suspended: boolean): Promise<'ok' | 'notFound' | 'gone'> {
+    let outcome: 'ok' | 'notFound' | 'gone' = 'ok';
+    await this.#withLock(instanceId, () => {
+      const record = this.#o.store.get(instanceId);
+      if (!record) {
+        outcome = 'notFound';
+        return;
+      }
+      if (TERMINAL_STATUSES.includes(record.runtimeStatus)) {
+        outcome = 'gone';
+        return;
+      }
+      if (suspended) record.runtimeStatus = 'Suspended';
+      else if (record.runtimeStatus === 'Suspended')
+        record.runtimeStatus = record.history.length > 0 ? 'Running' : 'Pending';
+      record.lastUpdatedTime = new Date().toISOString();
+      this.#o.store.save(record);
+      this.#log(`orchestration ${record.name} ${instanceId} ${record.runtimeStatus}`);
+    });
+    return outcome;
+  }
+
   async purge(instanceId: string): Promise<boolean> {
     let deleted = false;
     await this.#withLock(instanceId, () => {
@@ -238,6 +271,7 @@ export class DurableEngine {
   async #episode(instanceId: string): Promise<void> {
     const record = this.#o.store.get(instanceId);
     if (!record || TERMINAL_STATUSES.includes(record.runtimeStatus) || record.inbox.length === 0) return;
+    if (record.runtimeStatus === 'Suspended') return;
     const fn = this.#o.functions.get(record.name);
     if (!fn) {
       this.#finish(record, 'Failed', `The orchestrator function '${record.name}' is not registered`);

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { writeFileAtomic } from '../fsUtil.js';
 import type { HistoryEvent } from './history.js';
 
-export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated' | 'ContinuedAsNew';
+export type RuntimeStatus =
+  'Pending' | 'Running' | 'Suspended' | 'Completed' | 'Failed' | 'Terminated' | 'ContinuedAsNew';
 
 export const TERMINAL_STATUSES: readonly RuntimeStatus[] = ['Completed', 'Failed', 'Terminated'];
 

@@ -216,6 +216,20 @@ describe('orchestrations through the real DurableClient', () => {
     expect(done.output).toEqual({ before: 1, slow: 2, after: 2 });
   });
 
+  it('suspends (events buffer, nothing runs) and resumes through the client', async () => {
+    const id = 'susp-1';
+    await start('workflow', { key: id }, id);
+    await until(id, (s) => (s.customStatus as { step?: string } | null)?.step === 'waiting', 'waiting');
+    expect((await op({ op: 'suspend', id, reason: 'hold' })).status).toBe(202);
+    expect((await status(id)).runtimeStatus).toBe('Suspended');
+    await op({ op: 'raise', id, event: 'Approve', data: 'while suspended' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await status(id)).runtimeStatus).toBe('Suspended');
+    expect((await op({ op: 'resume', id, reason: 'go' })).status).toBe(202);
+    const done = await until(id, (s) => s.runtimeStatus === 'Completed', 'completion');
+    expect((done.output as { approval: unknown }).approval).toBe('while suspended');
+  });
+
   it('answers 400 for an unknown orchestrator', async () => {
     const res = await fetch(
       `${host.url}/runtime/webhooks/durabletask/orchestrators/nope?code=${encodeURIComponent(host.systemKeys.durabletask_extension)}`,
