@@ -77,7 +77,12 @@ export class DurableEngine {
       const done = new Set<number>();
       const fired = new Set<number>();
       for (const e of [...record.history, ...record.inbox]) {
-        if (e.EventType === EventType.TaskCompleted || e.EventType === EventType.TaskFailed)
+        if (
+          e.EventType === EventType.TaskCompleted ||
+          e.EventType === EventType.TaskFailed ||
+          e.EventType === EventType.SubOrchestrationInstanceCompleted ||
+          e.EventType === EventType.SubOrchestrationInstanceFailed
+        )
           done.add(e.TaskScheduledId ?? -1);
         if (e.EventType === EventType.TimerFired) fired.add(e.TimerId ?? -1);
       }
@@ -91,6 +96,21 @@ export class DurableEngine {
             ...(e.FailureDetails ? { failWith: e.FailureDetails } : {}),
           });
         }
+        if (e.EventType === EventType.SubOrchestrationInstanceCreated && !done.has(e.EventId)) {
+          // The child may have finished while its outcome was not yet recorded here.
+          const child = this.#o.store.get(e.InstanceId ?? '');
+          if (!child) {
+            this.#dispatch(record, {
+              kind: 'subOrchestration',
+              id: e.EventId,
+              name: e.Name ?? '',
+              instanceId: e.InstanceId ?? '',
+              input: e.Input ?? 'null',
+            });
+          } else if (TERMINAL_STATUSES.includes(child.runtimeStatus)) {
+            this.#notifyParent(child);
+          }
+        }
         if (e.EventType === EventType.TimerCreated && !fired.has(e.EventId)) {
           this.#dispatch(record, {
             kind: 'timer',
@@ -103,7 +123,12 @@ export class DurableEngine {
     }
   }
 
-  async start(name: string, instanceId: string, inputJson: string): Promise<void> {
+  async start(
+    name: string,
+    instanceId: string,
+    inputJson: string,
+    parent?: InstanceRecord['parent'],
+  ): Promise<void> {
     const fn = this.#o.functions.get(name);
     if (!fn || !isTriggerOfType(fn, 'orchestrationTrigger')) throw new UnknownOrchestratorError(name);
     await this.#withLock(instanceId, () => {
@@ -123,6 +148,7 @@ export class DurableEngine {
         lastUpdatedTime: now,
         history: [],
         inbox: [executionStarted(name, inputJson)],
+        ...(parent ? { parent } : {}),
       });
     });
     this.#requestEpisode(instanceId);
@@ -288,7 +314,7 @@ export class DurableEngine {
       input: JSON.parse(record.input) as unknown,
       instanceId,
       isReplaying: record.history.length > 0,
-      parentInstanceId: null,
+      parentInstanceId: record.parent?.instanceId ?? null,
       upperSchemaVersion: REPLAY_SCHEMA,
       upperSchemaVersionNew: REPLAY_SCHEMA,
       maximumShortTimerDuration: MAXIMUM_SHORT_TIMER_DURATION,
@@ -374,6 +400,15 @@ export class DurableEngine {
           Input: w.input,
           ...(w.failWith ? { FailureDetails: w.failWith } : {}),
         });
+      } else if (w.kind === 'subOrchestration') {
+        w.instanceId ||= `${instanceId}:${w.id}`;
+        record.history.push({
+          ...event(EventType.SubOrchestrationInstanceCreated, w.id),
+          Name: w.name,
+          InstanceId: w.instanceId,
+          Input: w.input,
+          ...(w.failWith ? { FailureDetails: w.failWith } : {}),
+        });
       } else {
         record.history.push({ ...event(EventType.TimerCreated, w.id), FireAt: w.fireAt });
       }
@@ -392,6 +427,24 @@ export class DurableEngine {
     this.#o.store.save(record);
     this.#cancelTimers(record.instanceId);
     this.#log(`orchestration ${record.name} ${record.instanceId} ${status}`);
+    this.#notifyParent(record);
+  }
+
+  /** A finished sub-orchestration's outcome becomes its parent's completion (or failure) event. */
+  #notifyParent(child: InstanceRecord): void {
+    if (!child.parent) return;
+    const { instanceId, executionId, taskId } = child.parent;
+    const outcome: HistoryEvent =
+      child.runtimeStatus === 'Completed'
+        ? {
+            ...event(EventType.SubOrchestrationInstanceCompleted),
+            Result: JSON.stringify(child.output ?? null),
+          }
+        : {
+            ...failed({ ErrorType: 'Error', ErrorMessage: String(child.output) }),
+            EventType: EventType.SubOrchestrationInstanceFailed,
+          };
+    void this.#addEvent(instanceId, { ...outcome, TaskScheduledId: taskId }, executionId);
   }
 
   #cancelTimers(instanceId: string): void {
@@ -411,6 +464,10 @@ export class DurableEngine {
       this.#armTimer(instanceId, executionId, key, work.id, work.fireAt);
       return;
     }
+    if (work.kind === 'subOrchestration') {
+      this.#startChild(record, work);
+      return;
+    }
     this.#inFlight.add(key);
     this.#activityQueue.push(async () => {
       try {
@@ -421,6 +478,24 @@ export class DurableEngine {
       }
     });
     this.#pumpActivities();
+  }
+
+  #startChild(parent: InstanceRecord, work: Extract<Work, { kind: 'subOrchestration' }>): void {
+    const fail = (details: FailureDetails): void => {
+      void this.#addEvent(
+        parent.instanceId,
+        { ...failed(details), EventType: EventType.SubOrchestrationInstanceFailed, TaskScheduledId: work.id },
+        parent.executionId,
+      );
+    };
+    if (work.failWith) {
+      fail(work.failWith);
+      return;
+    }
+    const ref = { instanceId: parent.instanceId, executionId: parent.executionId, taskId: work.id };
+    this.start(work.name, work.instanceId, work.input, ref).catch((e: unknown) =>
+      fail({ ErrorType: 'Error', ErrorMessage: describeError(e) }),
+    );
   }
 
   #pumpActivities(): void {

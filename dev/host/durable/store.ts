@@ -23,6 +23,8 @@ export interface InstanceRecord {
   createdTime: string;
   lastUpdatedTime: string;
   history: HistoryEvent[];
+  /** Set on a sub-orchestration: where its outcome goes. */
+  parent?: { instanceId: string; executionId: string; taskId: number };
   /** Events (completions, timers, raised events) not yet shown to the orchestrator. */
   inbox: HistoryEvent[];
 }

@@ -230,6 +230,19 @@ describe('orchestrations through the real DurableClient', () => {
     expect((done.output as { approval: unknown }).approval).toBe('while suspended');
   });
 
+  it('runs sub-orchestrations: output to the parent, failures as catchable errors', async () => {
+    const id = 'parent-1';
+    await start('parent', null, id);
+    const done = await until(id, (s) => s.runtimeStatus === 'Completed', 'completion');
+    expect(done.output).toEqual({
+      first: { n: 1, parent: id },
+      caught: expect.stringContaining('child parent-1-failing-child was told to fail') as unknown,
+    });
+    expect((await status('parent-1:0')).runtimeStatus).toBe('Completed');
+    expect((await status('parent-1-failing-child')).runtimeStatus).toBe('Failed');
+    expect(sideEffects(effects, id)).toEqual(['child-parent-1:0', 'child-parent-1-failing-child']);
+  });
+
   it('answers 400 for an unknown orchestrator', async () => {
     const res = await fetch(
       `${host.url}/runtime/webhooks/durabletask/orchestrators/nope?code=${encodeURIComponent(host.systemKeys.durabletask_extension)}`,

@@ -174,9 +174,28 @@ describe('planWork (which activities and timers a replay asks for)', () => {
     });
   });
 
-  it('rejects actions the local host does not run, by name', async () => {
+  it('rejects actions the local host does not run (entities), by name', async () => {
     await expect(
-      planWork([{ actionType: ActionType.CallSubOrchestrator, functionName: 's' }], started),
-    ).rejects.toThrow('HOST.UNSUPPORTED_ACTION: the local host does not run durable action type 2');
+      planWork([{ actionType: ActionType.CallEntity, functionName: 'e' }], started),
+    ).rejects.toThrow('HOST.UNSUPPORTED_ACTION: the local host does not run durable action type 7');
+  });
+
+  it('numbers sub-orchestrations like activities and waits for their completion events', async () => {
+    const sub: Action = {
+      actionType: ActionType.CallSubOrchestrator,
+      functionName: 'child',
+      input: { a: 1 },
+    };
+    expect(await planWork([sub, call('after')], started)).toEqual([
+      { kind: 'subOrchestration', id: 0, name: 'child', instanceId: '', input: '{"a":1}' },
+    ]);
+    const history = [
+      ...started,
+      ev(EventType.SubOrchestrationInstanceCreated, { EventId: 0, Name: 'child', InstanceId: 'p:0' }),
+      ev(EventType.SubOrchestrationInstanceCompleted, { TaskScheduledId: 0, Result: '1' }),
+    ];
+    expect(await planWork([sub, call('after')], history)).toEqual([
+      { kind: 'activity', id: 1, name: 'after', input: 'null' },
+    ]);
   });
 });
