@@ -63,7 +63,7 @@ export class DurableEngine {
   readonly #activityQueue: (() => Promise<void>)[] = [];
   #activeActivities = 0;
   #stopped = false;
-  #idle: Promise<void>[] = [];
+  #runningActivities: Promise<void>[] = [];
 
   constructor(options: EngineOptions) {
     this.#o = options;
@@ -239,7 +239,7 @@ export class DurableEngine {
     // Bounded: an activity that never returns must not keep the host from stopping.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.allSettled([...this.#locks.values(), ...this.#idle]),
+      Promise.allSettled([...this.#locks.values(), ...this.#runningActivities]),
       new Promise((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS))),
     ]);
     clearTimeout(timer);
@@ -506,10 +506,10 @@ export class DurableEngine {
         .catch((e: unknown) => this.#log(`activity dispatch error: ${describeError(e)}`))
         .finally(() => {
           this.#activeActivities--;
-          this.#idle = this.#idle.filter((p) => p !== running);
+          this.#runningActivities = this.#runningActivities.filter((p) => p !== running);
           this.#pumpActivities();
         });
-      this.#idle.push(running);
+      this.#runningActivities.push(running);
     }
   }
 
