@@ -53,14 +53,31 @@ export class Invoker {
         if (data) inputData.push({ name: bindingName, data });
       }
     }
+    let invocationContext: unknown;
     const coreCtx: CoreInvocationContext = {
       invocationId,
       request: { invocationId, functionId: name, inputData, triggerMetadata: input.triggerMetadata ?? {} },
       metadata: { name, bindings },
       state: 'invocation',
       log: (level: RpcLogLevel, category, message) => {
-        if (category === 'user' || level === 'warning' || level === 'error' || level === 'critical') {
-          this.log(`${tag} ${level === 'information' ? '' : level + ': '}${message}`);
+        // Log hooks (app.hook.log) see, and may rewrite, every line first, as in the worker.
+        const init: Record<string, unknown> = {
+          hookData: {},
+          appHookData,
+          level,
+          category,
+          message,
+          invocationContext,
+        };
+        for (const hook of registry.hooks.get('log') ?? []) void hook(init);
+        const finalLevel = init.level as RpcLogLevel;
+        if (
+          category === 'user' ||
+          finalLevel === 'warning' ||
+          finalLevel === 'error' ||
+          finalLevel === 'critical'
+        ) {
+          this.log(`${tag} ${finalLevel === 'information' ? '' : finalLevel + ': '}${String(init.message)}`);
         }
       },
     };
@@ -69,6 +86,7 @@ export class Invoker {
     try {
       const invocationModel = model.getInvocationModel(coreCtx);
       const { context, inputs } = await invocationModel.getArguments();
+      invocationContext = context;
       let callback = fn.callback;
       const hookData: Record<string, unknown> = {};
       for (const hook of registry.hooks.get('preInvocation') ?? []) {

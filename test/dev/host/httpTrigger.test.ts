@@ -101,6 +101,16 @@ describe('loading the app', () => {
   });
 });
 
+describe('app hooks', () => {
+  it('runs log hooks on app log lines and postInvocation hooks after each call', async () => {
+    const before = sideEffects(effects, 'hooks').length;
+    await fetch(`${host.url}/api/hello/classified`);
+    expect(logs.some((l) => /hello \[[0-9a-f-]{36}\] greeting \[redacted\]/.test(l))).toBe(true);
+    expect(logs.some((l) => l.includes('greeting classified'))).toBe(false);
+    expect(sideEffects(effects, 'hooks').length).toBe(before + 1);
+  });
+});
+
 describe('Event Grid webhook', () => {
   it('answers the subscription validation handshake', async () => {
     const res = await fetch(host.eventGridWebhookUrl('onEvent'), {
