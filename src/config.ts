@@ -6,7 +6,8 @@
 export class ConfigError extends Error {
   override name = 'ConfigError';
   constructor(readonly problems: readonly string[]) {
-    super(`invalid settings:\n  - ${problems.join('\n  - ')}`);
+    // One line: hosts log the first line of a failure only.
+    super(`invalid settings: ${problems.join('; ')}`);
   }
 }
 
@@ -237,7 +238,8 @@ function readFineTune(r: Reader): FineTuneSettings {
 
 function readTeardown(r: Reader): TeardownSettings {
   return freeze({
-    idleWindowSeconds: r.integer('IDLE_WINDOW_SECONDS', 7200, 60, 30 * 86_400),
+    // Metrics come in one-minute buckets: a shorter window still waits for its bucket to pass.
+    idleWindowSeconds: r.integer('IDLE_WINDOW_SECONDS', 7200, 1, 30 * 86_400),
     idleGraceSeconds: r.integer('IDLE_GRACE_SECONDS', 3600, 0, 30 * 86_400),
     dryRun: r.boolean('TEARDOWN_DRY_RUN', false),
     maxDeletions: r.integer('TEARDOWN_MAX_DELETIONS', 5, 0, 1000),

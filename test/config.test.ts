@@ -52,6 +52,12 @@ describe('loadConfig', () => {
     expect(config.storage.connectionString).toBeUndefined();
   });
 
+  it('puts every problem on one line, for hosts that log only the first', () => {
+    expect(() => loadConfig({ ...sample.Values, AZUREML_WORKSPACE: '', TEARDOWN_DRY_RUN: 'maybe' })).toThrow(
+      "invalid settings: AZUREML_WORKSPACE is required but not set; TEARDOWN_DRY_RUN must be true or false, got 'maybe'",
+    );
+  });
+
   it('requires the gate metric and its threshold together', () => {
     expect(() => loadConfig({ ...sample.Values, GATE_METRIC: 'eval_loss' })).toThrow(
       'GATE_METRIC and GATE_MAX must be set together (or neither)',
