@@ -7,7 +7,16 @@ import { ExitCode, UsageError, processIo, type CliIo } from './args.js';
 
 export type Command = (args: readonly string[], io: CliIo) => Promise<number>;
 
-const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {};
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  validate: {
+    summary: 'check a chat dataset (JSONL or Parquet) before any GPU is paid for',
+    load: async () => (await import('./validate.js')).validate,
+  },
+  prepare: {
+    summary: 'sample and split a chat dataset into train.jsonl and test.jsonl',
+    load: async () => (await import('./prepare.js')).prepare,
+  },
+};
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
