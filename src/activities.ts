@@ -21,17 +21,10 @@ import { DomainError, fail, ok } from './domain/errors.js';
 import { NODES_PARAMETER, resolveFineTuneParameters } from './domain/finetune.js';
 import { readModelTags } from './domain/modelTags.js';
 import { buildPipelineJob, datastoreUri, ownershipTags } from './domain/pipelineJob.js';
-import type {
-  AzureMlGateway,
-  BlobStore,
-  ChatMessage,
-  JobStatus,
-  ModelCatalog,
-  RunMetricsSource,
-  ScoringClient,
-} from './domain/ports.js';
+import type { ChatMessage, JobStatus } from './domain/ports.js';
 import { unquoteEtag } from './domain/runId.js';
 import { prepareDataset, validateDataset } from './adapters/dataset.js';
+import type { Ports } from './adapters/index.js';
 import { Tag } from './names.js';
 import type {
   ActivityResult,
@@ -57,14 +50,8 @@ import type {
   WriteSummaryInput,
 } from './orchestration/types.js';
 
-/** What the activities need from the outside world. */
-export interface ActivityPorts {
-  readonly azureMl: AzureMlGateway;
-  readonly models: ModelCatalog;
-  readonly runMetrics: RunMetricsSource;
-  readonly scoring: ScoringClient;
-  readonly blobs: BlobStore;
-}
+/** What the activities need from the outside world (a subset of the adapters' ports). */
+export type ActivityPorts = Pick<Ports, 'gateway' | 'catalog' | 'runMetrics' | 'scoring' | 'blobs'>;
 
 export const ActivityCode = {
   datasetInvalid: 'DATASET.INVALID',
@@ -120,7 +107,7 @@ export function smokeTestMessages(testJsonl: string): ChatMessage[] | undefined 
 }
 
 export function createActivities(ports: ActivityPorts, config: AppConfig) {
-  const { azureMl, blobs } = ports;
+  const { gateway: azureMl, blobs } = ports;
   const { fineTune, azureMl: workspace } = config;
 
   async function openPinned(path: string, etag: string) {
@@ -195,7 +182,7 @@ export function createActivities(ports: ActivityPorts, config: AppConfig) {
     /** The base model (registry, or the configured fallback) and what its tags allow. */
     resolveModel: (): Promise<ActivityResult<ResolveModelOutput>> =>
       expected(async () => {
-        const model = await ports.models.getLatest(fineTune.baseModelName);
+        const model = await ports.catalog.getLatest(fineTune.baseModelName);
         const tags = readModelTags(model.tags);
         return ok({
           model: { name: model.name, version: model.version, id: model.id, source: model.source },

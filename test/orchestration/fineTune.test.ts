@@ -18,13 +18,20 @@ beforeAll(async () => {
   vi.spyOn(azf.app, 'generic').mockImplementation((name: string, options: unknown) => {
     registered.set(name, options as { handler: Handler });
   });
-  const df = await import('durable-functions');
-  const { fineTuneOrchestrator } = await import('../../src/orchestration/fineTune.js');
-  df.app.orchestration(FunctionName.fineTuneOrchestrator, fineTuneOrchestrator);
+  await import('../../functions/fineTuneOrchestrator.js');
   const orchestration = registered.get(FunctionName.fineTuneOrchestrator);
   if (orchestration === undefined) throw new Error('fineTuneOrchestrator was not registered');
   handler = orchestration.handler;
+  registeredNames = [...registered.keys()];
   vi.restoreAllMocks();
+});
+
+let registeredNames: string[] = [];
+
+it('registers the orchestration and every activity it schedules', () => {
+  expect(registeredNames.sort()).toEqual(
+    [FunctionName.fineTuneOrchestrator, ...Object.values(ActivityName)].sort(),
+  );
 });
 
 const RUN_ID = 'ft-0123456789abcdef0123';

@@ -1,0 +1,22 @@
+// Assembled once per process, on first use (not at import: registering functions needs no
+// settings): the settings, the ports over the real SDKs, and the activities built on them.
+import { createActivities, type Activities } from '../activities.js';
+import { createPorts, type Ports } from '../adapters/index.js';
+import { getConfig, type AppConfig } from '../config.js';
+
+export interface Services {
+  readonly config: AppConfig;
+  readonly ports: Ports;
+  readonly activities: Activities;
+}
+
+let services: Services | undefined;
+
+export function getServices(): Services {
+  if (services === undefined) {
+    const config = getConfig();
+    const ports = createPorts(config);
+    services = { config, ports, activities: createActivities(ports, config) };
+  }
+  return services;
+}
