@@ -16,6 +16,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'sample and split a chat dataset into train.jsonl and test.jsonl',
     load: async () => (await import('./prepare.js')).prepare,
   },
+  plan: {
+    summary: 'show the parameters, run id and Azure ML job a dataset would get (offline)',
+    load: async () => (await import('./plan.js')).plan,
+  },
 };
 
 function usage(): string {

@@ -1,13 +1,13 @@
 // The pipeline job's display name, built as the notebook's get_pipeline_display_name does, so a
 // run reads the same in Azure ML studio whether it came from the notebook or from this app.
-import type { FineTuneParameters } from './finetune.js';
+import { GPUS_PARAMETER, NODES_PARAMETER, type FineTuneParameters } from './finetune.js';
 
 export interface DisplayNameInput {
   readonly model: string;
   readonly parameters: FineTuneParameters;
-  /** GPUs per node used by the fine-tune step. */
+  /** GPUs per node; `number_of_gpu_to_use_finetuning` in the parameters wins (a run may use fewer). */
   readonly gpusPerNode: number;
-  /** Nodes used by the fine-tune step (num_nodes_finetune). */
+  /** Nodes; `num_nodes_finetune` in the parameters wins. */
   readonly nodes: number;
 }
 
@@ -22,8 +22,8 @@ export function displayName({ model, parameters, gpusPerNode, nodes }: DisplayNa
   const batchSize =
     wholeNumber(parameters.per_device_train_batch_size, 1) *
     wholeNumber(parameters.gradient_accumulation_steps, 1) *
-    gpusPerNode *
-    nodes;
+    wholeNumber(parameters[GPUS_PARAMETER], gpusPerNode) *
+    wholeNumber(parameters[NODES_PARAMETER], nodes);
   const scheduler = parameters.lr_scheduler_type ?? 'linear';
   const deepspeed = parameters.apply_deepspeed === 'true' ? `ds${parameters.deepspeed_stage ?? '2'}` : 'nods';
   const lora = parameters.apply_lora === 'true' ? 'lora' : 'nolora';

@@ -5,16 +5,20 @@
 import { fail, ok, type DomainProblem, type Result } from './errors.js';
 
 type ParameterRule =
-  | { readonly kind: 'integer'; readonly min: number; readonly max?: number }
+  | { readonly kind: 'integer'; readonly min: number; readonly max?: number; readonly sentinel?: number }
   | { readonly kind: 'number'; readonly min: number; readonly minExclusive?: boolean; readonly max?: number }
   | { readonly kind: 'boolean' }
-  | { readonly kind: 'choice'; readonly values: readonly string[] };
+  | { readonly kind: 'choice'; readonly values: readonly string[] }
+  | { readonly kind: 'text' };
 
 const int = (min: number, max?: number): ParameterRule => ({
   kind: 'integer',
   min,
   ...(max === undefined ? {} : { max }),
 });
+/** A whole number >= min, or -1: the component's "no limit / the model's maximum". */
+const intOrUnset = (min: number): ParameterRule => ({ kind: 'integer', min, sentinel: -1 });
+const text: ParameterRule = { kind: 'text' };
 const positive: ParameterRule = { kind: 'number', min: 0, minExclusive: true };
 const nonNegative: ParameterRule = { kind: 'number', min: 0 };
 const flag: ParameterRule = { kind: 'boolean' };
@@ -30,9 +34,10 @@ export const LR_SCHEDULER_TYPES = [
 ] as const;
 
 /**
- * The component inputs a run may set. Data and compute inputs (mlflow_model_path, *_file_path,
- * compute_*) are not parameters: the run sets them itself. A -1 where allowed is the
- * component's "no limit / not set" value.
+ * The component inputs a run may set: the ones AZURE-FACTS and the notebook name, plus common
+ * trainer inputs the component documents. Unsure ones are left out on purpose: an unknown name
+ * is rejected at once instead of failing the job at submission. Data and compute inputs
+ * (mlflow_model_path, *_file_path, compute_*) are not parameters: the run sets them itself.
  */
 export const FINETUNE_PARAMETER_RULES: Readonly<Record<string, ParameterRule>> = {
   number_of_gpu_to_use_finetuning: int(1),
@@ -46,7 +51,6 @@ export const FINETUNE_PARAMETER_RULES: Readonly<Record<string, ParameterRule>> =
   lr_scheduler_type: choice(...LR_SCHEDULER_TYPES),
   warmup_steps: int(0),
   weight_decay: nonNegative,
-  max_grad_norm: nonNegative,
   seed: int(0),
   apply_lora: flag,
   lora_r: int(1),
@@ -56,16 +60,17 @@ export const FINETUNE_PARAMETER_RULES: Readonly<Record<string, ParameterRule>> =
   deepspeed_stage: choice('2', '3'),
   apply_ort: flag,
   precision: choice('16', '32'),
-  max_seq_length: int(1),
-  save_total_limit: int(-1),
-  apply_early_stopping: flag,
-  early_stopping_patience: int(1),
-  evaluation_strategy: choice('no', 'steps', 'epoch'),
+  max_seq_length: intOrUnset(1),
+  save_total_limit: intOrUnset(1),
+  optim: choice('adamw_hf', 'adamw_torch', 'adafactor'),
+  auto_find_batch_size: flag,
+  evaluation_strategy: choice('epoch', 'steps'),
   eval_steps: int(1),
-  logging_strategy: choice('steps', 'epoch'),
+  logging_strategy: choice('epoch', 'steps'),
   logging_steps: int(1),
-  save_strategy: choice('no', 'steps', 'epoch'),
-  save_steps: int(1),
+  metric_for_best_model: text,
+  ignore_mismatched_sizes: flag,
+  enable_full_determinism: flag,
 };
 
 /** The notebook's training + optimization parameters, plus one node (the component's default). */
@@ -97,6 +102,8 @@ export interface ParameterProblem {
 
 export const FineTuneCode = {
   invalidOverrides: 'FINETUNE.INVALID_OVERRIDES',
+  /** finetune.json (or an overrides file) is not JSON at all. */
+  overridesNotJson: 'FINETUNE.OVERRIDES_NOT_JSON',
   notAnObject: 'FINETUNE.NOT_AN_OBJECT',
   unknownParameter: 'FINETUNE.UNKNOWN_PARAMETER',
   badType: 'FINETUNE.BAD_TYPE',
@@ -138,6 +145,10 @@ function normalize(parameter: string, rule: ParameterRule, value: unknown): Resu
         `expected one of ${rule.values.join(', ')}, got ${describe(value)}`,
       );
     }
+    case 'text': {
+      if (typeof value === 'string' && value.trim() !== '') return ok(value);
+      return problem(FineTuneCode.badType, `expected a non-empty string, got ${describe(value)}`);
+    }
     case 'integer':
     case 'number': {
       const number =
@@ -150,12 +161,14 @@ function normalize(parameter: string, rule: ParameterRule, value: unknown): Resu
       if (!Number.isFinite(number) || (rule.kind === 'integer' && !Number.isInteger(number))) {
         return problem(FineTuneCode.badType, `expected ${noun}, got ${describe(value)}`);
       }
+      const sentinel = rule.kind === 'integer' ? rule.sentinel : undefined;
       const low =
         rule.kind === 'number' && rule.minExclusive === true ? number <= rule.min : number < rule.min;
-      if (low || (rule.max !== undefined && number > rule.max)) {
+      if (number !== sentinel && (low || (rule.max !== undefined && number > rule.max))) {
+        const or = sentinel === undefined ? '' : ` or ${sentinel}`;
         return problem(
           FineTuneCode.outOfRange,
-          `expected ${noun} ${rangeText(rule)}, got ${describe(value)}`,
+          `expected ${noun} ${rangeText(rule)}${or}, got ${describe(value)}`,
         );
       }
       return ok(String(number));
@@ -293,4 +306,28 @@ export function resolveFineTuneParameters(input: ResolveInput): Result<ResolvedP
     sortedSources[name] = sources[name] ?? 'default';
   }
   return ok({ parameters: sortedValues, sources: sortedSources });
+}
+
+/**
+ * Nodes the fine-tune step will use (model default < override), before the compute is known:
+ * the compute check needs it to size the quota. Invalid overrides are reported by
+ * resolveFineTuneParameters; here they fall back to the lower layers.
+ */
+export function fineTuneNodes(input: {
+  readonly modelSpecificDefaults: Readonly<Record<string, string>>;
+  readonly overrides: unknown;
+}): number {
+  const rule = FINETUNE_PARAMETER_RULES[NODES_PARAMETER];
+  const candidates: unknown[] = [
+    typeof input.overrides === 'object' && input.overrides !== null
+      ? (input.overrides as Record<string, unknown>)[NODES_PARAMETER]
+      : undefined,
+    input.modelSpecificDefaults[NODES_PARAMETER],
+  ];
+  for (const candidate of candidates) {
+    if (candidate === undefined || rule === undefined) continue;
+    const normalized = normalize(NODES_PARAMETER, rule, candidate);
+    if (normalized.ok) return Number(normalized.value);
+  }
+  return Number(NOTEBOOK_DEFAULTS[NODES_PARAMETER]);
 }

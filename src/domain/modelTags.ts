@@ -99,7 +99,13 @@ class LiteralParser {
       this.skipSpace();
       if (this.text[this.pos] !== ':') this.error("expected ':' after a dict key");
       this.pos++;
-      result[String(key)] = this.value();
+      // defineProperty: a '__proto__' key stays data instead of changing the prototype.
+      Object.defineProperty(result, String(key), {
+        value: this.value(),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       this.skipSpace();
       if (this.text[this.pos] === ',') {
         this.pos++;
@@ -172,6 +178,9 @@ export function parsePythonLiteral(text: string): Result<unknown> {
   }
 }
 
+/** Component inputs are Python identifiers; anything else in the tag cannot be one. */
+const COMPONENT_INPUT_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 export interface ModelTags {
   readonly finetuneComputeAllowList?: string[];
   readonly inferenceComputeAllowList?: string[];
@@ -230,7 +239,12 @@ function readDefaults(
   const defaults: Record<string, string> = {};
   for (const [name, value] of Object.entries(parsed.value)) {
     const text = toComponentString(value);
-    if (text === undefined) {
+    if (!COMPONENT_INPUT_NAME.test(name)) {
+      problems.push({
+        code: 'MODEL.BAD_TAG',
+        message: `model tag '${key}' entry '${name}' is not a component input name; ignored`,
+      });
+    } else if (text === undefined) {
       problems.push({
         code: 'MODEL.BAD_TAG',
         message: `model tag '${key}' entry '${name}' is not a string, number or boolean; ignored`,

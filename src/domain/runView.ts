@@ -44,6 +44,18 @@ export function stepSucceeded(view: RunView, step: StepId, at: string, detail?: 
   };
 }
 
+/**
+ * A step that failed without deciding the run's outcome, e.g. cleanup after the run already
+ * failed: the run keeps its status and its first error.
+ */
+export function stepFailed(view: RunView, step: StepId, at: string, detail?: string): RunView {
+  return {
+    ...view,
+    step,
+    steps: updateStep(view, step, (s) => withDetail({ ...s, status: 'failed', endedAt: at }, detail)),
+  };
+}
+
 /** A step that does not apply to this run (e.g. deploy after a failed gate); the current step stays. */
 export function stepSkipped(view: RunView, step: StepId, detail?: string): RunView {
   return {

@@ -35,4 +35,15 @@ describe('displayName', () => {
       'm-ultrachat-bs1-linear-nods-nolora-save_limit-1-seqlen-1',
     );
   });
+
+  it('counts the GPUs and nodes the parameters actually use, so the name matches the job', () => {
+    const parameters = {
+      ...NOTEBOOK_DEFAULTS,
+      number_of_gpu_to_use_finetuning: '2',
+      num_nodes_finetune: '3',
+    };
+    expect(displayName({ model: 'm', parameters, gpusPerNode: 4, nodes: 1 })).toBe(
+      'm-ultrachat-bs6-cosine-ds2-lora-save_limit-1-seqlen-1',
+    );
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   NOTEBOOK_DEFAULTS,
+  fineTuneNodes,
   resolveFineTuneParameters,
   validateOverrides,
 } from '../../src/domain/finetune.js';
@@ -257,6 +258,52 @@ describe('validateOverrides', () => {
     expect(result.ok ? [] : (result.error.details as { code: string }[]).map((p) => p.code)).toEqual([
       'FINETUNE.UNKNOWN_PARAMETER',
       'FINETUNE.UNKNOWN_PARAMETER',
+    ]);
+  });
+});
+
+describe('fineTuneNodes', () => {
+  it('is 1 by default, the model default when it has one, the override over both', () => {
+    expect(fineTuneNodes({ modelSpecificDefaults: {}, overrides: undefined })).toBe(1);
+    expect(fineTuneNodes({ modelSpecificDefaults: { num_nodes_finetune: '2' }, overrides: {} })).toBe(2);
+    expect(
+      fineTuneNodes({
+        modelSpecificDefaults: { num_nodes_finetune: '2' },
+        overrides: { num_nodes_finetune: '3' },
+      }),
+    ).toBe(3);
+  });
+
+  it('skips an invalid override (resolveFineTuneParameters reports it)', () => {
+    expect(fineTuneNodes({ modelSpecificDefaults: {}, overrides: { num_nodes_finetune: 0 } })).toBe(1);
+  });
+});
+
+describe('-1 and text parameters', () => {
+  it('accepts -1 as "no limit" for max_seq_length and save_total_limit but not 0 or -2', () => {
+    expect(
+      validateOverrides({ max_seq_length: -1, save_total_limit: '-1', metric_for_best_model: 'loss' }),
+    ).toEqual({
+      ok: true,
+      value: { max_seq_length: '-1', save_total_limit: '-1', metric_for_best_model: 'loss' },
+    });
+    const result = validateOverrides({ max_seq_length: 0, save_total_limit: -2, metric_for_best_model: '' });
+    expect(result.ok ? [] : result.error.details).toEqual([
+      {
+        parameter: 'max_seq_length',
+        code: 'FINETUNE.OUT_OF_RANGE',
+        message: 'max_seq_length: expected a whole number >= 1 or -1, got 0',
+      },
+      {
+        parameter: 'save_total_limit',
+        code: 'FINETUNE.OUT_OF_RANGE',
+        message: 'save_total_limit: expected a whole number >= 1 or -1, got -2',
+      },
+      {
+        parameter: 'metric_for_best_model',
+        code: 'FINETUNE.BAD_TYPE',
+        message: "metric_for_best_model: expected a non-empty string, got ''",
+      },
     ]);
   });
 });

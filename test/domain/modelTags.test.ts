@@ -136,4 +136,24 @@ describe('readModelTags', () => {
       ],
     });
   });
+
+  it('ignores default names that cannot be component inputs, __proto__ included', () => {
+    expect(
+      readModelTags({ model_specific_defaults: "{'__proto__': {'x': 1}, 'bad name': '1', 'seed': 42}" }),
+    ).toEqual({
+      modelSpecificDefaults: { seed: '42' },
+      problems: [
+        {
+          code: 'MODEL.BAD_TAG',
+          message:
+            "model tag 'model_specific_defaults' entry '__proto__' is not a string, number or boolean; ignored",
+        },
+        {
+          code: 'MODEL.BAD_TAG',
+          message:
+            "model tag 'model_specific_defaults' entry 'bad name' is not a component input name; ignored",
+        },
+      ],
+    });
+  });
 });

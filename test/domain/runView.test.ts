@@ -4,6 +4,7 @@ import {
   newRunView,
   runEnded,
   runFailed,
+  stepFailed,
   stepSkipped,
   stepStarted,
   stepSucceeded,
@@ -107,6 +108,22 @@ describe('runFailed', () => {
       startedAt: T1,
       endedAt: T2,
       detail: 'endpoint deleted',
+    });
+  });
+});
+
+describe('stepFailed', () => {
+  it('records a failed cleanup without replacing the run error', () => {
+    let view = runFailed(newRunView('ft-1', dataset), 'deploy', { code: 'DEPLOY.FAILED', message: 'm' }, T1);
+    view = stepFailed(stepStarted(view, 'cleanup', T1), 'cleanup', T2, 'endpoint ft-abc-1234 not deleted');
+    expect(view.status).toBe('Failed');
+    expect(view.error).toEqual({ step: 'deploy', code: 'DEPLOY.FAILED', message: 'm' });
+    expect(view.steps[11]).toEqual({
+      id: 'cleanup',
+      status: 'failed',
+      startedAt: T1,
+      endedAt: T2,
+      detail: 'endpoint ft-abc-1234 not deleted',
     });
   });
 });
