@@ -27,13 +27,13 @@ import type {
 } from '../domain/ports.js';
 import type { AzureMlSettings } from '../config.js';
 import { httpError, isNotFound, parseErrorBody, toServiceError } from './errors.js';
-import { armScope, type TransportOptions } from './http.js';
+import { addTransportPolicies, armScope, type TransportOptions } from './http.js';
 
 /** The ARM api-version the SDK speaks (and the raw job PUT uses, so both match). */
 export const ARM_API_VERSION = '2022-10-01';
 
-/** How often long-running operations are polled when the service gives no Retry-After. */
-const DEFAULT_LRO_POLL_INTERVAL_MS = 10_000;
+/** How often long-running operations are polled when the service gives no Retry-After (it usually does). */
+const DEFAULT_LRO_POLL_INTERVAL_MS = 5_000;
 
 /** Container whose logs explain a failed deployment (the scoring server, not the model mount). */
 const LOG_CONTAINER = 'InferenceServer';
@@ -73,6 +73,7 @@ export class AzureMlArmGateway implements AzureMlGateway {
       retryOptions: options.transport.retryOptions,
       ...(options.transport.tlsOptions !== undefined && { tlsOptions: options.transport.tlsOptions }),
     });
+    addTransportPolicies(this.client.pipeline, options.transport);
   }
 
   getCompute(name: string): Promise<ComputeInfo | undefined> {

@@ -4,7 +4,7 @@ import { MonitorClient } from '@azure/arm-monitor';
 import type { TokenCredential } from '@azure/core-auth';
 import type { EndpointMetrics, RequestCountBucket } from '../domain/ports.js';
 import { toServiceError } from './errors.js';
-import { armScope, type TransportOptions } from './http.js';
+import { addTransportPolicies, armScope, type TransportOptions } from './http.js';
 
 export const REQUESTS_PER_MINUTE = 'RequestsPerMinute';
 
@@ -26,6 +26,7 @@ export class MonitorEndpointMetrics implements EndpointMetrics {
       retryOptions: options.transport.retryOptions,
       ...(options.transport.tlsOptions !== undefined && { tlsOptions: options.transport.tlsOptions }),
     });
+    addTransportPolicies(this.client.pipeline, options.transport);
   }
 
   async requestsPerMinute(endpointResourceId: string, from: Date, to: Date): Promise<RequestCountBucket[]> {
@@ -38,14 +39,18 @@ export class MonitorEndpointMetrics implements EndpointMetrics {
         interval: 'PT1M',
         aggregation: 'Total',
       });
-      const series = response.value[0]?.timeseries ?? [];
-      // One series per deployment dimension value when split; without a split, one series.
-      return series.flatMap((s) =>
-        (s.data ?? []).map((point) => ({
-          timeStamp: new Date(point.timeStamp).toISOString(),
-          total: point.total ?? undefined,
-        })),
-      );
+      // Without a dimension filter there is one series; should the service split it (e.g. per
+      // deployment), buckets of the same minute are added up.
+      const buckets = new Map<string, number | undefined>();
+      for (const series of response.value[0]?.timeseries ?? []) {
+        for (const point of series.data ?? []) {
+          const minute = new Date(point.timeStamp).toISOString();
+          const total = point.total ?? undefined;
+          const before = buckets.get(minute);
+          buckets.set(minute, total === undefined ? before : (before ?? 0) + total);
+        }
+      }
+      return [...buckets].map(([timeStamp, total]) => ({ timeStamp, total }));
     } catch (error) {
       throw toServiceError('MONITOR', `GET ${REQUESTS_PER_MINUTE} of ${endpointResourceId}`, error);
     }

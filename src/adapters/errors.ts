@@ -85,7 +85,7 @@ export function httpError(
     return new DomainError(`${service}.${suffix}`, `${operation}: ${serviceCode}: ${said}`, details);
   }
   return new ServiceUnavailableError(
-    `${service}.UNAVAILABLE`,
+    status === 429 ? `${service}.THROTTLED` : `${service}.UNAVAILABLE`,
     `${operation}: HTTP ${status} ${serviceCode}: ${said} (gave up after retries)`,
     details,
   );
@@ -140,4 +140,13 @@ function isServiceCode(code: string | undefined): code is string {
 /** True when the error says the resource does not exist (so getters answer `undefined`). */
 export function isNotFound(error: unknown): boolean {
   return isRestError(error) && error.statusCode === 404;
+}
+
+/**
+ * Whether trying again later may succeed: a DomainError never (the input or a rule must change),
+ * a ServiceUnavailableError always; anything else is unexpected and gets the benefit of the doubt.
+ */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof DomainError) return false;
+  return true;
 }

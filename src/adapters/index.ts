@@ -1,7 +1,7 @@
 // Assembles the ports over the real SDKs from the app's settings: one credential, one TLS trust
 // and one retry policy shared by every client.
 import type { TokenCredential } from '@azure/core-auth';
-import type { AppConfig } from '../config.js';
+import { getConfig, type AppConfig } from '../config.js';
 import type {
   AzureMlGateway,
   BlobStore,
@@ -80,5 +80,13 @@ export function createPorts(config: AppConfig, options: PortsOptions = {}): Port
   };
 }
 
+let shared: Ports | undefined;
+
+/** The process-wide ports over the process-wide settings, made on first use (clients keep connections). */
+export function getPorts(): Ports {
+  shared ??= createPorts(getConfig());
+  return shared;
+}
+
 export { DomainError } from '../domain/errors.js';
-export { ServiceUnavailableError } from './errors.js';
+export { isRetryable, ServiceUnavailableError } from './errors.js';

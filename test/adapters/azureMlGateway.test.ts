@@ -11,7 +11,7 @@ const SUB = '00000000-0000-0000-0000-000000000000';
 const RG = 'rg-autopilot-local';
 const WS = 'mlw-autopilot-local';
 const WS_PATH = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.MachineLearningServices/workspaces/${WS}`;
-const FAST_RETRY = { maxRetries: 3, retryDelayInMs: 10, maxRetryDelayInMs: 50 };
+const FAST_RETRY = { maxRetries: 3, retryDelayInMs: 10, maxRetryDelayInMs: 50, maxRetryAfterInMs: 2_000 };
 
 let server: RecordingServer;
 let gateway: AzureMlArmGateway;
@@ -239,6 +239,35 @@ describe('AzureMlArmGateway', () => {
     expect(job).toEqual({ name: 'ft-1', status: 'Running', tags: {} });
     expect(server.recorded('GET')).toHaveLength(2);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+
+  it('retries a 429 that gives no Retry-After', async () => {
+    server.sequence('GET', `${WS_PATH}/jobs/ft-6`, [
+      { status: 429, body: { error: { code: 'TooManyRequests', message: 'slow down' } } },
+      {
+        status: 200,
+        body: { name: 'ft-6', properties: { jobType: 'Pipeline', status: 'Queued', tags: {} } },
+      },
+    ]);
+
+    expect(await gateway.getJob('ft-6')).toMatchObject({ status: 'Queued' });
+    expect(server.recorded('GET')).toHaveLength(2);
+  });
+
+  it('a Retry-After longer than the cap fails now as a retryable THROTTLED error', async () => {
+    server.on('GET', `${WS_PATH}/jobs/ft-7`, {
+      status: 429,
+      headers: { 'retry-after': '3600' },
+      body: { error: { code: 'TooManyRequests', message: 'come back in an hour' } },
+    });
+
+    const started = Date.now();
+    const error = await gateway.getJob('ft-7').catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({ code: 'AZUREML.THROTTLED', retryable: true });
+    expect(server.recorded('GET')).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   it('retries a 500, and a connection reset, then succeeds', async () => {

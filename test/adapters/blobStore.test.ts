@@ -122,5 +122,8 @@ describe('AzureBlobStore (Azurite)', () => {
       code: 'STORAGE.NOT_FOUND',
       details: { serviceCode: 'ContainerNotFound' },
     });
+    const writer = missing.openWriter('runs/x.jsonl');
+    await writer.write('{"a":1}\n');
+    await expect(writer.close()).rejects.toMatchObject({ code: 'STORAGE.NOT_FOUND' });
   });
 });

@@ -75,6 +75,41 @@ describe('MonitorEndpointMetrics', () => {
     expect(request?.headers.authorization).toBe(`Bearer ${STATIC_TOKEN}`);
   });
 
+  it('adds up series split by deployment, minute by minute', async () => {
+    server.on('GET', `${ENDPOINT_ID}/providers/Microsoft.Insights/metrics`, {
+      status: 200,
+      body: {
+        timespan: 'x',
+        value: [
+          {
+            id: 'm',
+            name: { value: 'RequestsPerMinute' },
+            unit: 'Count',
+            timeseries: [
+              {
+                data: [
+                  { timeStamp: '2026-11-25T10:00:00Z', total: 2 },
+                  { timeStamp: '2026-11-25T10:01:00Z' },
+                ],
+              },
+              {
+                data: [
+                  { timeStamp: '2026-11-25T10:00:00Z', total: 1 },
+                  { timeStamp: '2026-11-25T10:01:00Z' },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    });
+
+    expect(await metrics.requestsPerMinute(ENDPOINT_ID, new Date(0), new Date(60_000))).toEqual([
+      { timeStamp: '2026-11-25T10:00:00.000Z', total: 3 },
+      { timeStamp: '2026-11-25T10:01:00.000Z', total: undefined },
+    ]);
+  });
+
   it('no time series at all is an empty list', async () => {
     server.on('GET', `${ENDPOINT_ID}/providers/Microsoft.Insights/metrics`, {
       status: 200,

@@ -20,7 +20,7 @@ const FALLBACK = {
 
 let server: RecordingServer;
 
-function catalog(fallback?: typeof FALLBACK): RegistryModelCatalog {
+function catalog(fallback?: typeof FALLBACK, timeoutInMs = 10_000): RegistryModelCatalog {
   const transport = transportOptions(server.caPath, {
     maxRetries: 2,
     retryDelayInMs: 5,
@@ -33,7 +33,7 @@ function catalog(fallback?: typeof FALLBACK): RegistryModelCatalog {
     }),
     discoveryUrl: server.baseUrl,
     registry: 'azureml',
-    timeoutInMs: 300,
+    timeoutInMs,
     ...(fallback !== undefined && { fallback }),
   });
 }
@@ -104,7 +104,7 @@ describe('RegistryModelCatalog', () => {
       () => new Promise((resolve) => setTimeout(() => resolve({ status: 200, body: { value: [] } }), 1_000)),
     );
 
-    expect(await catalog(FALLBACK).getLatest(MODEL)).toMatchObject({ source: 'fallback', version: '5' });
+    expect(await catalog(FALLBACK, 300).getLatest(MODEL)).toMatchObject({ source: 'fallback', version: '5' });
   });
 
   it('falls back when nothing listens at the discovery URL', async () => {
