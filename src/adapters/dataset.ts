@@ -18,7 +18,12 @@ import type {
   ValidateOptions,
   ValidationReport,
 } from '../domain/dataset/types.js';
-import { asyncBuffer, parquetRowGroups, readParquetLayout } from './parquetRows.js';
+
+/**
+ * Read size for local files. Measured on 100k ultrachat-like rows: 64 KiB costs a quarter of the
+ * throughput (per-chunk overhead); 1 MiB nearly doubles peak RSS (135 MB vs 77 MB) for no gain.
+ */
+const READ_CHUNK_BYTES = 256 * 1024;
 
 /** An input that cannot be opened or read (missing file, a directory...): an I/O problem, not a bad dataset. */
 export class DatasetInputError extends Error {
@@ -135,6 +140,8 @@ async function scanParquet(
     throw new DatasetInputError(`${input.name}: Parquet needs random access to the file`);
   report.setBytes(source.byteLength);
   if (source.byteLength === 0) return; // finish() reports the empty file
+  // Loaded only for Parquet: hyparquet is most of the start-up time of a JSONL validation.
+  const { asyncBuffer, parquetRowGroups, readParquetLayout } = await import('./parquetRows.js');
   let bytesRead = 0;
   const file = asyncBuffer(source, (n) => {
     bytesRead += n;
@@ -217,7 +224,7 @@ export async function fileInput(path: string): Promise<DatasetInput> {
 
 async function* readFileStream(path: string): AsyncIterable<Uint8Array> {
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }))
+    for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }))
       yield chunk as Uint8Array;
   } catch (error) {
     throw new DatasetInputError(`cannot read '${path}': ${describeIoError(error)}`);

@@ -106,12 +106,13 @@ export function progressReporter(
   let shown = false;
   return {
     update(bytes) {
+      if (size === undefined && bytes < PROGRESS_MIN_BYTES) return; // stdin: only once it proves large
       const now = Date.now();
       if (now - last < PROGRESS_INTERVAL_MS) return;
       last = now;
       shown = true;
       const share = size === undefined || size === 0 ? '' : ` (${Math.floor((bytes / size) * 100)}%)`;
-      io.stderr.write(`\r${name}: ${megabytes(bytes)} read${share}   `);
+      io.stderr.write(`\r${name}: ${formatBytes(bytes)} read${share}   `);
     },
     done() {
       if (shown) io.stderr.write('\r\x1b[K');
@@ -123,7 +124,7 @@ export function progressReporter(
 export function formatReport(name: string, report: ValidationReport): string {
   const unit = report.format === 'jsonl' ? 'lines' : 'rows';
   const lines = [
-    `${name}: ${report.valid ? 'VALID' : 'INVALID'} (${report.format}, ${report.rows} rows, ${report.validRows} valid, ${megabytes(report.stats.bytes)})`,
+    `${name}: ${report.valid ? 'VALID' : 'INVALID'} (${report.format}, ${report.rows} rows, ${report.validRows} valid, ${formatBytes(report.stats.bytes)})`,
   ];
   const section = (title: string, findings: ValidationReport['errors'], errors: boolean) => {
     const total = Object.entries(report.counts)
@@ -147,7 +148,7 @@ export function formatReport(name: string, report: ValidationReport): string {
     const { turns, characters, estimatedTokens, roles } = report.stats;
     lines.push(
       '',
-      `stats over ${report.validRows} valid conversations (p50 / p95 / max):`,
+      `stats over ${report.validRows} valid conversation${report.validRows === 1 ? '' : 's'} (p50 / p95 / max):`,
       `  turns               ${dist(turns)}`,
       `  characters          ${dist(characters)}`,
       `  estimated tokens    ${dist(estimatedTokens)}   (characters / 4, an estimate)`,
@@ -162,6 +163,10 @@ function dist(d: Distribution): string {
   return `${d.p50} / ${d.p95} / ${d.max}`;
 }
 
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
+/** "812 bytes", "12.3 kB", "63.2 MB", "1.31 GB". */
+export function formatBytes(bytes: number): string {
+  if (bytes < 10_000) return `${bytes} bytes`;
+  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(1)} kB`;
+  if (bytes < 1e9) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${(bytes / 1e9).toFixed(2)} GB`;
 }

@@ -1,4 +1,4 @@
-// `npm run bench [-- --full] [-- --rows N]`: the validator against the readline baseline on a
+// `npm run bench [-- --full] [-- --rows N] [-- --keep]`: the validator against the readline baseline on a
 // deterministic synthetic ultrachat-shaped file (10k rows, about 65 MB; --full: 208k rows, about
 // 1.3 GB). Prints throughput, the ratio and each process's peak RSS. Targets, reported not asserted:
 // ratio >= 1.0 on the small file; validator peak RSS < 150 MB on the full one.
@@ -96,6 +96,7 @@ async function main(): Promise<void> {
   const rowsFlag = argv.indexOf('--rows');
   const rows = rowsFlag >= 0 ? Number(argv[rowsFlag + 1]) : full ? FULL_ROWS : SMALL_ROWS;
   const repeats = full ? 1 : 3;
+  const keep = argv.includes('--keep'); // leave the file for profiling
   const dir = await mkdtemp(join(tmpdir(), 'autopilot-bench-'));
   try {
     const file = join(dir, 'train.jsonl');
@@ -137,7 +138,8 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (keep) process.stdout.write(`kept ${dir}\n`);
+    else await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { progressReporter } from '../../src/cli/validate.js';
+import { formatBytes, progressReporter } from '../../src/cli/validate.js';
 import { ultrachatRows, writeUltrachatParquet } from '../adapters/parquetFixture.js';
 import { captureIo } from './io.js';
 
@@ -178,8 +178,23 @@ describe('autopilot validate', () => {
     progress?.update(60e6); // within the refresh interval: not shown
     progress?.done();
     expect(out.stderr).toBe('\rbig.jsonl: 50.0 MB read (25%)   \r\x1b[K');
+    expect([
+      formatBytes(812),
+      formatBytes(12_345),
+      formatBytes(63_200_000),
+      formatBytes(1_312_000_000),
+    ]).toEqual(['812 bytes', '12.3 kB', '63.2 MB', '1.31 GB']);
     expect(progressReporter(io, 'small.jsonl', 1e6)).toBeUndefined();
     expect(progressReporter(captureIo().io, 'big.jsonl', 200e6)).toBeUndefined();
+  });
+
+  it('shows progress for stdin only once it has proved large', () => {
+    const { io, out } = captureIo('', { stderrIsTTY: true });
+    const progress = progressReporter(io, 'stdin', undefined);
+    progress?.update(1e6);
+    expect(out.stderr).toBe('');
+    progress?.update(40e6);
+    expect(out.stderr).toBe('\rstdin: 40.0 MB read   ');
   });
 
   it('prints no progress for a small file even on a terminal', async () => {

@@ -49,7 +49,7 @@ export class JsonlScanner {
     if (this.head !== undefined) {
       if (this.head.length > 0) chunk = concat([this.head, chunk], this.head.length + chunk.length);
       if (chunk.length < SNIFF_BYTES) {
-        this.head = chunk;
+        this.head = chunk.slice(); // the producer may reuse its buffer
         return;
       }
       this.head = undefined;
@@ -164,10 +164,14 @@ export class JsonlScanner {
     try {
       row = JSON.parse(text);
     } catch (error) {
+      // A lone bracket is the classic sign of a pretty-printed JSON file given for JSONL.
+      const hint = /^\s*[[{]\s*$/.test(text)
+        ? 'the file looks like pretty-printed JSON; expected one complete JSON object per line'
+        : 'expected one JSON object per line';
       this.report.unreadableRow(
         this.line,
         DatasetError.invalidJson,
-        `not valid JSON (${(error as Error).message}); expected one JSON object per line`,
+        `not valid JSON (${(error as Error).message}); ${hint}`,
       );
       return;
     }

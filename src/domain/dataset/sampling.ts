@@ -49,8 +49,13 @@ export function normalizedLine(row: unknown): string {
     messages: { content: string; role: string }[];
   };
   const out: Record<string, unknown> = {};
-  if (prompt !== undefined && prompt !== null) out.prompt = prompt;
-  if (promptId !== undefined && promptId !== null) out.prompt_id = promptId;
+  if (prompt !== undefined && prompt !== null) out.prompt = jsonSafe(prompt);
+  if (promptId !== undefined && promptId !== null) out.prompt_id = jsonSafe(promptId);
   out.messages = messages.map(({ content, role }) => ({ content, role }));
   return `${JSON.stringify(out)}\n`;
+}
+
+/** Parquet INT64 columns arrive as bigint, which JSON cannot hold: write them as strings. */
+function jsonSafe(value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
 }

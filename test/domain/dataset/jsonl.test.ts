@@ -53,6 +53,18 @@ describe('JSONL lines', () => {
     ]);
   });
 
+  it('recognises a pretty-printed JSON file', () => {
+    expect(validateText('[\n  {"messages": []}\n]\n', { maxErrors: 1 }).errors).toEqual([
+      {
+        line: 1,
+        code: 'DATASET.INVALID_JSON',
+        message: expect.stringMatching(
+          /^line 1: not valid JSON \(.+\); the file looks like pretty-printed JSON; expected one complete JSON object per line$/,
+        ) as string,
+      },
+    ]);
+  });
+
   it('rejects a line that is not UTF-8, naming the column, and goes on', () => {
     const report = validateText(bytes(line(GOOD), '{"a": "', [0xc3, 0x28], '"}\n', line(GOOD)));
     expect(report).toMatchObject({ valid: false, rows: 3, validRows: 2 });

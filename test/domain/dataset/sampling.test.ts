@@ -42,5 +42,6 @@ describe('sampling', () => {
       '{"prompt":"q","prompt_id":"p","messages":[{"content":"q","role":"user"}]}\n',
     );
     expect(normalizedLine({ prompt: null, messages: [] })).toBe('{"messages":[]}\n');
+    expect(normalizedLine({ prompt_id: 12n, messages: [] })).toBe('{"prompt_id":"12","messages":[]}\n');
   });
 });
