@@ -18,7 +18,7 @@ import {
 } from './domain/deployment.js';
 import { displayName } from './domain/displayName.js';
 import { DomainError, fail, ok } from './domain/errors.js';
-import { NODES_PARAMETER, resolveFineTuneParameters } from './domain/finetune.js';
+import { fineTuneNodes, resolveFineTuneParameters } from './domain/finetune.js';
 import { readModelTags } from './domain/modelTags.js';
 import { buildPipelineJob, datastoreUri, ownershipTags } from './domain/pipelineJob.js';
 import type { ChatMessage, JobStatus } from './domain/ports.js';
@@ -86,12 +86,6 @@ async function expected<T>(work: () => Promise<ActivityResult<NoInfer<T>>>): Pro
     }
     throw error;
   }
-}
-
-function nodesFrom(overrides: Readonly<Record<string, unknown>>): number {
-  const raw = overrides[NODES_PARAMETER];
-  const value = typeof raw === 'number' || typeof raw === 'string' ? Number(raw) : NaN;
-  return Number.isInteger(value) && value > 0 ? value : 1;
 }
 
 /** The first held-out conversation, without its final assistant answer(s): what the model must answer. */
@@ -198,11 +192,12 @@ export function createActivities(ports: ActivityPorts, config: AppConfig) {
 
     checkCompute: ({
       finetuneAllowList,
+      modelSpecificDefaults,
       overrides,
     }: CheckComputeInput): Promise<ActivityResult<CheckComputeOutput>> =>
       expected(async () => {
         const computeName = fineTune.computeCluster;
-        const nodes = nodesFrom(overrides);
+        const nodes = fineTuneNodes({ modelSpecificDefaults, overrides });
         const [compute, vmSizes, usages] = await Promise.all([
           azureMl.getCompute(computeName),
           azureMl.listVmSizes(),

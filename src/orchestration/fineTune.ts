@@ -298,6 +298,7 @@ function* fineTune(context: OrchestrationContext): Gen<RunView> {
     ActivityName.checkCompute,
     {
       overrides: input.overrides,
+      modelSpecificDefaults: model.value.modelSpecificDefaults,
       ...(model.value.finetuneAllowList === undefined
         ? {}
         : { finetuneAllowList: model.value.finetuneAllowList }),

@@ -69,6 +69,8 @@ export interface ResolveModelOutput {
 
 export interface CheckComputeInput {
   readonly finetuneAllowList?: readonly string[];
+  /** The model's defaults: they may set the node count the quota check sizes. */
+  readonly modelSpecificDefaults: Readonly<Record<string, string>>;
   readonly overrides: Readonly<Record<string, unknown>>;
 }
 export interface CheckComputeOutput {

@@ -1,7 +1,7 @@
 // Assembled once per process, on first use (not at import: registering functions needs no
 // settings): the settings, the ports over the real SDKs, and the activities built on them.
 import { createActivities, type Activities } from '../activities.js';
-import { createPorts, type Ports } from '../adapters/index.js';
+import { getPorts, type Ports } from '../adapters/index.js';
 import type { DurableClient } from 'durable-functions';
 import { getConfig, type AppConfig } from '../config.js';
 import { DurableRunInstances } from './runInstances.js';
@@ -18,7 +18,7 @@ let services: Services | undefined;
 export function getServices(): Services {
   if (services === undefined) {
     const config = getConfig();
-    const ports = createPorts(config);
+    const ports = getPorts();
     services = { config, ports, activities: createActivities(ports, config) };
   }
   return services;

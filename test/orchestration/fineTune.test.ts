@@ -178,6 +178,7 @@ describe('fineTuneOrchestrator', () => {
     expect(inputs[ActivityName.validate]).toEqual({ runId: RUN_ID, dataset });
     expect(inputs[ActivityName.checkCompute]).toEqual({
       overrides: { num_train_epochs: 1 },
+      modelSpecificDefaults: { apply_lora: 'true' },
       finetuneAllowList: ['Standard_NC24rs_v3'],
     });
     expect(inputs[ActivityName.submit]).toEqual({
