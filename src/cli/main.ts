@@ -20,6 +20,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'show the parameters, run id and Azure ML job a dataset would get (offline)',
     load: async () => (await import('./plan.js')).plan,
   },
+  emulator: {
+    summary: 'run the Azure ML emulator (local HTTPS ARM)',
+    load: async () => (await import('./emulator.js')).emulator,
+  },
 };
 
 function usage(): string {
