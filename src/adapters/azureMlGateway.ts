@@ -26,6 +26,7 @@ import type {
   VmSizeInfo,
 } from '../domain/ports.js';
 import type { AzureMlSettings } from '../config.js';
+import { DomainError } from '../domain/errors.js';
 import { httpError, isNotFound, parseErrorBody, toServiceError } from './errors.js';
 import { addTransportPolicies, armScope, type TransportOptions } from './http.js';
 
@@ -151,8 +152,11 @@ export class AzureMlArmGateway implements AzureMlGateway {
   getMlflowTrackingUri(): Promise<string> {
     return this.call(`GET workspace ${this.name}`, async () => {
       const workspace = await this.client.workspaces.get(this.rg, this.name);
-      if (workspace.mlFlowTrackingUri === undefined) {
-        throw new Error(`workspace ${this.name} reports no mlFlowTrackingUri`);
+      if (workspace.mlFlowTrackingUri === undefined || workspace.mlFlowTrackingUri === '') {
+        throw new DomainError(
+          'AZUREML.NO_MLFLOW',
+          `workspace ${this.name} reports no mlFlowTrackingUri, so its run metrics cannot be read`,
+        );
       }
       return workspace.mlFlowTrackingUri;
     });

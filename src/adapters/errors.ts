@@ -118,11 +118,31 @@ export function toServiceError(service: ServiceName, operation: string, error: u
       { operation, cause: error.code },
     );
   }
+  const failedOperation = error instanceof Error ? LRO_FAILED.exec(error.message) : null;
+  if (failedOperation !== null) {
+    // core-lro reports a long-running operation that ended Failed as a plain Error whose message
+    // carries the operation's error code and message.
+    const serviceCode = failedOperation[1] ?? 'OperationFailed';
+    const said = failedOperation[2] ?? 'no message';
+    const details = { serviceCode, operation };
+    return TRANSIENT_OPERATION_CODES.test(serviceCode)
+      ? new ServiceUnavailableError(
+          `${service}.UNAVAILABLE`,
+          `${operation}: ${serviceCode}: ${said}`,
+          details,
+        )
+      : new DomainError(`${service}.OPERATION_FAILED`, `${operation}: ${serviceCode}: ${said}`, details);
+  }
   if (error instanceof Error && error.name === 'AbortError') {
     return new ServiceUnavailableError(`${service}.TIMEOUT`, `${operation}: timed out`, { operation });
   }
   return error instanceof Error ? error : new Error(String(error));
 }
+
+const LRO_FAILED = /^The long-running operation has failed(?:\. ([^.]*)\. ([\s\S]*))?$/;
+/** Operation error codes that say the service, not the request, failed. */
+const TRANSIENT_OPERATION_CODES =
+  /^(InternalServerError|InternalError|ServiceUnavailable|ServerTimeout|GatewayTimeout|TooManyRequests)$/i;
 
 const TLS_TRUST_CODES: ReadonlySet<string> = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',

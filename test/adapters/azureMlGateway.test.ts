@@ -220,6 +220,15 @@ describe('AzureMlArmGateway', () => {
     expect(await gateway.getMlflowTrackingUri()).toBe('azureml://127.0.0.1:1/mlflow/v1.0' + WS_PATH);
   });
 
+  it('a workspace without an MLflow tracking uri is AZUREML.NO_MLFLOW', async () => {
+    server.on('GET', WS_PATH, { status: 200, body: { name: WS, properties: {} } });
+
+    await expect(gateway.getMlflowTrackingUri()).rejects.toMatchObject({
+      name: 'DomainError',
+      code: 'AZUREML.NO_MLFLOW',
+    });
+  });
+
   it('retries a 429 after its Retry-After, then succeeds', async () => {
     server.sequence('GET', `${WS_PATH}/jobs/ft-1`, [
       {
@@ -316,12 +325,14 @@ describe('AzureMlArmGateway', () => {
       location: 'eastus',
       tags: { 'autopilot-owner': 'finetune-autopilot', 'autopilot-run-id': 'ft-1' },
       properties: { authMode: 'Key', description: 'fine-tuned Phi-3' },
+      identity: { type: 'SystemAssigned' },
     });
 
     // The SDK serializer reorders keys but must keep every one the domain set.
     expect(JSON.parse(server.recorded('PUT')[0]?.body ?? '')).toEqual({
       tags: { 'autopilot-owner': 'finetune-autopilot', 'autopilot-run-id': 'ft-1' },
       location: 'eastus',
+      identity: { type: 'SystemAssigned' },
       properties: { authMode: 'Key', description: 'fine-tuned Phi-3' },
     });
     expect(polls).toBe(2);
@@ -389,6 +400,38 @@ describe('AzureMlArmGateway', () => {
       provisioningState: 'Succeeded',
       instanceType: 'Standard_NC6s_v3',
       instanceCount: 1,
+    });
+  });
+
+  it('a deployment whose operation ends Failed is a DomainError with the operation error', async () => {
+    const ep = 'ft-0123456789ab-cdef';
+    server.on('PUT', `${WS_PATH}/onlineEndpoints/${ep}/deployments/demo`, {
+      status: 201,
+      headers: { 'azure-asyncoperation': `${server.baseUrl}/operations/failed-dep` },
+      body: { name: 'demo', properties: { endpointComputeType: 'Managed', provisioningState: 'Creating' } },
+    });
+    server.on('GET', '/operations/failed-dep', {
+      status: 200,
+      body: {
+        status: 'Failed',
+        error: { code: 'ResourceNotReady', message: 'User container has crashed or terminated' },
+      },
+    });
+
+    const error = await gateway
+      .createDeployment({
+        endpointName: ep,
+        name: 'demo',
+        location: 'eastus',
+        sku: { name: 'Default', capacity: 1 },
+        properties: { endpointComputeType: 'Managed', model: 'm', instanceType: 'Standard_NC6s_v3' },
+      })
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(DomainError);
+    expect(error).toMatchObject({
+      code: 'AZUREML.OPERATION_FAILED',
+      message: `PUT deployment ${ep}/demo: ResourceNotReady: User container has crashed or terminated`,
     });
   });
 

@@ -4,6 +4,7 @@ import {
   isRetryable,
   parseErrorBody,
   ServiceUnavailableError,
+  toServiceError,
 } from '../../src/adapters/errors.js';
 import { DomainError } from '../../src/domain/errors.js';
 
@@ -38,6 +39,27 @@ describe('service errors', () => {
     expect(httpError('AZUREML', 'PUT x', 502, {})).toMatchObject({
       code: 'AZUREML.UNAVAILABLE',
       message: 'PUT x: HTTP 502 HTTP502: no message (gave up after retries)',
+    });
+  });
+
+  it('a failed long-running operation keeps its code; a service-side one stays retryable', () => {
+    expect(
+      toServiceError(
+        'AZUREML',
+        'DELETE endpoint e',
+        new Error('The long-running operation has failed. InternalServerError. boom'),
+      ),
+    ).toMatchObject({
+      name: 'ServiceUnavailableError',
+      code: 'AZUREML.UNAVAILABLE',
+      message: 'DELETE endpoint e: InternalServerError: boom',
+    });
+    expect(
+      toServiceError('AZUREML', 'PUT x', new Error('The long-running operation has failed')),
+    ).toMatchObject({
+      name: 'DomainError',
+      code: 'AZUREML.OPERATION_FAILED',
+      message: 'PUT x: OperationFailed: no message',
     });
   });
 
