@@ -324,17 +324,28 @@ export function createActivities(ports: ActivityPorts, config: AppConfig) {
           instanceCount: fineTune.inferenceInstanceCount,
           location: workspace.location,
         });
-        const deployment =
-          (await azureMl.getDeployment(endpointName, spec.name)) ?? (await azureMl.createDeployment(spec));
-        if (deployment.provisioningState !== 'Succeeded') {
+        const failed = async (state: string, reason: string): Promise<ActivityResult<DeployOutput>> => {
           const logs = await azureMl
             .getDeploymentLogs(endpointName, spec.name, DEPLOYMENT_LOG_LINES)
             .catch(() => 'logs unavailable');
           return fail({
             code: ActivityCode.deployFailed,
-            message: `deployment ${endpointName}/${spec.name} ended ${deployment.provisioningState}`,
-            details: { provisioningState: deployment.provisioningState, logs },
+            message: `deployment ${endpointName}/${spec.name} ended ${state}: ${reason}`,
+            details: { provisioningState: state, logs },
           });
+        };
+        let deployment = await azureMl.getDeployment(endpointName, spec.name);
+        if (deployment === undefined) {
+          try {
+            deployment = await azureMl.createDeployment(spec);
+          } catch (error) {
+            // the adapters report a long-running operation that ended Failed as a DomainError
+            if (error instanceof DomainError) return failed('Failed', error.message);
+            throw error;
+          }
+        }
+        if (deployment.provisioningState !== 'Succeeded') {
+          return failed(deployment.provisioningState, 'see the container logs in details');
         }
         const endpoint = await azureMl.setTraffic(endpointName, { [spec.name]: 100 });
         if (endpoint.scoringUri === undefined) {

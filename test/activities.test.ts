@@ -321,6 +321,32 @@ describe('expected failures come back as values', () => {
     expect(result).toMatchObject({ ok: false, error: { code: 'COMPUTE.FAILED' } });
   });
 
+  it('a deployment whose provisioning fails is DEPLOY.FAILED with its container logs', async () => {
+    const fault = await admin('POST', 'faults', {
+      operation: 'OnlineDeployments_CreateOrUpdate',
+      provisioningState: 'Failed',
+      message: 'CUDA out of memory',
+      count: 1,
+    });
+    expect(fault.status).toBe(201);
+    const registered = await activities.register({ runId: RUN_ID, jobName: RUN_ID });
+    if (!registered.ok) throw new Error(registered.error.message);
+    const result = await activities.deploy({
+      runId: 'ft-crash',
+      endpointName: 'ft-crash00000000-ef56',
+      modelId: registered.value.id,
+    });
+    expect(result).toMatchObject({ ok: false, error: { code: 'DEPLOY.FAILED' } });
+    if (result.ok) return;
+    expect(result.error.message).toMatch(/^deployment ft-crash00000000-ef56\/demo ended Failed: /);
+    expect((result.error.details as { logs: string }).logs).toContain('CUDA out of memory');
+    // the endpoint it made is still there for the orchestrator's cleanup step to delete
+    expect(await activities.cleanup({ runId: 'ft-crash', endpointName: 'ft-crash00000000-ef56' })).toEqual({
+      ok: true,
+      value: { deleted: true },
+    });
+  });
+
   it('a job that does not exist is JOB.NOT_FOUND', async () => {
     expect(await activities.getJob({ jobName: 'ft-missing' })).toMatchObject({
       ok: false,
