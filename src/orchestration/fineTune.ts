@@ -106,29 +106,39 @@ class Run {
     this.context.df.setCustomStatus(this.view);
   }
 
+  /** One line per transition, carrying the run id; silent while replaying (said once already). */
+  private log(text: string): void {
+    if (!this.context.df.isReplaying) this.context.log(`run ${this.input.runId}: ${text}`);
+  }
+
   started(step: StepId): void {
     this.view = stepStarted(this.view, step, this.now());
     this.publish();
+    this.log(`${step} started`);
   }
 
   succeeded(step: StepId, detail?: string): void {
     this.view = stepSucceeded(this.view, step, this.now(), detail);
     this.publish();
+    this.log(`${step} succeeded${detail === undefined ? '' : `: ${detail}`}`);
   }
 
   skipped(step: StepId, detail: string): void {
     this.view = stepSkipped(this.view, step, detail);
     this.publish();
+    this.log(`${step} skipped: ${detail}`);
   }
 
   failed(step: StepId, problem: DomainProblem): void {
     this.view = runFailed(this.view, step, problem, this.now());
     this.publish();
+    this.log(`${step} failed: ${problem.code}: ${problem.message}`);
   }
 
   ended(status: EndStatus): void {
     this.view = runEnded(this.view, status, this.now());
     this.publish();
+    this.log(`ended ${status}`);
   }
 
   patch(patch: Parameters<typeof withPatch>[1]): void {

@@ -80,6 +80,8 @@ export class DurableSim {
   /** Every leaf action in scheduling order (what the orchestrator asked the host to do). */
   readonly scheduled: Scheduled[] = [];
   state: OrchestratorState | undefined;
+  /** What the orchestrator logged in the last episode. */
+  logs: string[] = [];
   private queued: HistoryEvent[] = [];
   private readonly pending = new Map<number, PendingActivity | PendingTimer>();
   private nextId = 0;
@@ -214,10 +216,14 @@ export class DurableSim {
       longRunningTimerIntervalDuration: '3.00:00:00',
       defaultHttpAsyncRequestSleepTimeMillseconds: 30_000,
     };
+    const logs: string[] = [];
+    this.logs = logs;
     const context = new df.DummyOrchestrationContext(
       'fineTuneOrchestrator',
       'test-invocation',
-      () => undefined,
+      (_level, ...args) => {
+        logs.push(args.map(String).join(' '));
+      },
     );
     this.state = await this.handler(trigger, context);
     const actions = this.state.actions[0] ?? [];

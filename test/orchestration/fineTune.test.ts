@@ -221,6 +221,17 @@ describe('fineTuneOrchestrator', () => {
     });
   });
 
+  it('logs each transition once, with the run id, and nothing while replaying', async () => {
+    const sim = new DurableSim(handler, RUN_ID, input());
+    await sim.start();
+    expect(sim.logs).toEqual([`run ${RUN_ID}: validate started`]);
+    await sim.complete(ActivityName.validate, results.validate).episode();
+    expect(sim.logs).toEqual([
+      `run ${RUN_ID}: validate succeeded: 100 of 100 rows valid (jsonl); 0 warnings`,
+      `run ${RUN_ID}: prepare started`,
+    ]);
+  });
+
   it('schedules every activity with the transient-fault retry policy', async () => {
     const sim = new DurableSim(handler, RUN_ID, input());
     const state = await sim.start();
