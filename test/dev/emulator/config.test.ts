@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../../dev/emulator/index.js';
-import { admin, startHarness } from './harness.js';
+import { admin, pipelineJob, startHarness, startWebhook } from './harness.js';
 
 describe('emulator config file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'aml-emulator-config-'));
@@ -42,6 +42,33 @@ describe('emulator config file', () => {
       expect(state.body.clock).toEqual({ jobSeconds: 42, lroSeconds: 5 });
     } finally {
       await h.close();
+    }
+  });
+
+  it('delivers to a subscription from the config, with the handshake before the first event', async () => {
+    const hook = await startWebhook();
+    const h = await startHarness(
+      {
+        config: {
+          clock: { jobSeconds: 0.3, lroSeconds: 0.1 },
+          subscriptions: {
+            app: { endpointUrl: hook.url, eventTypes: ['Microsoft.MachineLearningServices.RunCompleted'] },
+          },
+        },
+      },
+      join(dir, 'state-subs'),
+    );
+    try {
+      expect(hook.handshakes).toBe(0);
+      await h.ml.jobs.createOrUpdate(h.rg, h.ws, 'ft-config', pipelineJob('ft-config'));
+      await hook.waitFor((events) => events.some((e) => e.data.runId === 'ft-config'));
+      expect(hook.handshakes).toBe(1);
+      expect(new Set(hook.events.map((e) => e.eventType))).toEqual(
+        new Set(['Microsoft.MachineLearningServices.RunCompleted']),
+      );
+    } finally {
+      await h.close();
+      await hook.close();
     }
   });
 

@@ -67,6 +67,27 @@ describe('emulator rejections', () => {
     await expect(h.ml.jobs.get(h.rg, h.ws, 'ft-bug')).rejects.toMatchObject({ statusCode: 404 });
   });
 
+  it('accepts top-level asset inputs sent raw with their uri and mode, bound from the node', async () => {
+    const body = pipelineJob('ft-raw');
+    const node = inputs(body);
+    node.train_file_path = { job_input_type: 'literal', value: '${{parent.inputs.train}}' };
+    node.mlflow_model_path = { job_input_type: 'literal', value: '${{parent.inputs.model}}' };
+    (body.properties as PipelineJob).inputs = {
+      train: {
+        jobInputType: 'uri_file',
+        uri: 'azureml://datastores/trainingdata/paths/runs/ft-raw/train.jsonl',
+        mode: 'ReadOnlyMount',
+      },
+      model: { jobInputType: 'mlflow_model', uri: REGISTRY_MODEL, mode: 'ReadOnlyMount' },
+    } as never;
+    const path = `/subscriptions/${h.emulator.subscriptionId}/resourceGroups/${h.rg}/providers/Microsoft.MachineLearningServices/workspaces/${h.ws}/jobs/ft-raw?api-version=2022-10-01`;
+    const reply = await https<{ properties: { status: string } }>(h.emulator, 'PUT', path, body, {
+      authorization: 'Bearer t',
+    });
+    expect(reply.status).toBe(201);
+    expect(reply.body.properties.status).toBe('NotStarted');
+  });
+
   it('rejects a literal that is not a string', async () => {
     const body = pipelineJob('ft-num');
     inputs(body).num_train_epochs = { job_input_type: 'literal', value: 3 };
