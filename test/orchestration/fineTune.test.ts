@@ -282,6 +282,27 @@ describe('fineTuneOrchestrator', () => {
     });
   }
 
+  it('when submit fails, still asks to cancel the job named after the run (a half-done submit may have made it)', async () => {
+    const sim = new DurableSim(handler, RUN_ID, input());
+    await sim.start();
+    await sim.complete(ActivityName.validate, results.validate).episode();
+    await sim.complete(ActivityName.prepare, results.prepare).episode();
+    await sim.complete(ActivityName.resolveModel, results.resolveModel).episode();
+    await sim.complete(ActivityName.checkCompute, results.checkCompute).episode();
+    await sim.complete(ActivityName.submit, fail('FINETUNE.INVALID_OVERRIDES', 'bad overrides')).episode();
+    expect(sim.pendingActivities().map((p) => [p.name, p.input])).toEqual([
+      [ActivityName.cancelJob, { jobName: RUN_ID }],
+    ]);
+    await sim.complete(ActivityName.cancelJob, ok({ canceled: false })).episode();
+    const view = viewOf(await summarize(sim));
+    expect(view.error).toEqual({
+      step: 'submit',
+      code: 'FINETUNE.INVALID_OVERRIDES',
+      message: 'bad overrides',
+    });
+    expect(stepStatuses(view)).toMatchObject({ submit: 'failed', train: 'skipped', cleanup: 'skipped' });
+  });
+
   it('waits in train for JobFinished, CancelRequested or a backstop timer', async () => {
     const sim = await untilTraining({ jobPollIntervalSeconds: 600 });
     // the last round scheduled: both event waits and one backstop timer (train started at 00:00:06)
