@@ -1,0 +1,13 @@
+// Event Grid Microsoft.Storage.BlobCreated (subscription filtered on the incoming/ prefix) -> start
+// the dataset's run. The Functions host answers Event Grid's subscription validation handshake for
+// app.eventGrid functions itself (webhook /runtime/webhooks/eventgrid?functionName=datasetUploaded).
+import * as df from 'durable-functions';
+import { FunctionName } from '../src/names.js';
+import { handleDatasetUploaded } from '../src/runs/datasetUploaded.js';
+import { startRunDeps } from '../src/runs/services.js';
+
+df.app.client.eventGrid(FunctionName.datasetUploaded, {
+  handler: async (event, client, context) => {
+    await handleDatasetUploaded(event, context, startRunDeps(client));
+  },
+});

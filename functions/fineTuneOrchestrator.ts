@@ -1,0 +1,31 @@
+// The fine-tune orchestration and its activities. The orchestrator is src/orchestration/fineTune.ts;
+// each activity is a one-line wrapper over createActivities (src/activities.ts).
+import * as df from 'durable-functions';
+import { FunctionName } from '../src/names.js';
+import { ActivityName } from '../src/orchestration/activityNames.js';
+import { fineTuneOrchestrator } from '../src/orchestration/fineTune.js';
+import type * as T from '../src/orchestration/types.js';
+import { getServices } from '../src/runs/services.js';
+
+df.app.orchestration(FunctionName.fineTuneOrchestrator, fineTuneOrchestrator);
+
+const activities = () => getServices().activities;
+df.app.activity(ActivityName.validate, { handler: (input: T.ValidateInput) => activities().validate(input) });
+df.app.activity(ActivityName.prepare, { handler: (input: T.PrepareInput) => activities().prepare(input) });
+df.app.activity(ActivityName.resolveModel, { handler: () => activities().resolveModel() });
+df.app.activity(ActivityName.checkCompute, {
+  handler: (input: T.CheckComputeInput) => activities().checkCompute(input),
+});
+df.app.activity(ActivityName.submit, { handler: (input: T.SubmitInput) => activities().submit(input) });
+df.app.activity(ActivityName.getJob, { handler: (input: T.JobInput) => activities().getJob(input) });
+df.app.activity(ActivityName.cancelJob, { handler: (input: T.JobInput) => activities().cancelJob(input) });
+df.app.activity(ActivityName.metrics, { handler: (input: T.JobInput) => activities().metrics(input) });
+df.app.activity(ActivityName.register, { handler: (input: T.RegisterInput) => activities().register(input) });
+df.app.activity(ActivityName.deploy, { handler: (input: T.DeployInput) => activities().deploy(input) });
+df.app.activity(ActivityName.smokeTest, {
+  handler: (input: T.SmokeTestInput) => activities().smokeTest(input),
+});
+df.app.activity(ActivityName.cleanup, { handler: (input: T.CleanupInput) => activities().cleanup(input) });
+df.app.activity(ActivityName.writeSummary, {
+  handler: (input: T.WriteSummaryInput) => activities().writeSummary(input),
+});

@@ -1,0 +1,403 @@
+// The activity functions of the fine-tune run: each one step's I/O, over the ports. Built by a
+// factory so the functions/ wrappers pass the real adapters and tests pass their own.
+//
+// Failure policy: callActivityWithRetry retries EVERY thrown error, so an activity throws only
+// for transient faults (5xx, 429, resets, timeouts: worth the retries). Expected failures (a bad
+// dataset, a compute rule, a 4xx the adapters turn into DomainError) come back as Result values
+// that the orchestrator records on the run view without spending retries.
+//
+// Idempotent: an activity may run again (retry after a crash, replay); submit, register and deploy
+// look before they create, cleanup and cancel treat "already gone" as done.
+import type { AppConfig } from './config.js';
+import { checkCompute as checkComputeRules } from './domain/compute.js';
+import {
+  checkInferenceInstance,
+  deploymentSpec,
+  endpointSpec,
+  modelVersionSpec,
+} from './domain/deployment.js';
+import { displayName } from './domain/displayName.js';
+import { DomainError, fail, ok } from './domain/errors.js';
+import { fineTuneNodes, resolveFineTuneParameters } from './domain/finetune.js';
+import { readModelTags } from './domain/modelTags.js';
+import { buildPipelineJob, datastoreUri, ownershipTags } from './domain/pipelineJob.js';
+import type { ChatMessage, JobStatus } from './domain/ports.js';
+import { unquoteEtag } from './domain/runId.js';
+import { prepareDataset, validateDataset } from './adapters/dataset.js';
+import type { Ports } from './adapters/index.js';
+import { Tag } from './names.js';
+import type {
+  ActivityResult,
+  CheckComputeInput,
+  CheckComputeOutput,
+  CleanupInput,
+  CleanupOutput,
+  DeployInput,
+  DeployOutput,
+  GetJobOutput,
+  JobInput,
+  PrepareInput,
+  PrepareOutput,
+  RegisterInput,
+  RegisterOutput,
+  ResolveModelOutput,
+  SmokeTestInput,
+  SmokeTestOutput,
+  SubmitInput,
+  SubmitOutput,
+  ValidateInput,
+  ValidateOutput,
+  WriteSummaryInput,
+} from './orchestration/types.js';
+
+/** What the activities need from the outside world (a subset of the adapters' ports). */
+export type ActivityPorts = Pick<Ports, 'gateway' | 'catalog' | 'runMetrics' | 'scoring' | 'blobs'>;
+
+export const ActivityCode = {
+  datasetInvalid: 'DATASET.INVALID',
+  datasetChanged: 'DATASET.CHANGED',
+  testSetEmpty: 'DATASET.NO_TEST_CONVERSATION',
+  jobNotFound: 'JOB.NOT_FOUND',
+  deployFailed: 'DEPLOY.FAILED',
+  endpointNotOwned: 'DEPLOY.ENDPOINT_NOT_OWNED',
+  noScoringUri: 'DEPLOY.NO_SCORING_URI',
+} as const;
+
+/** Findings copied into the run view's error details (the full list is in report.json). */
+const MAX_ERRORS_IN_VIEW = 10;
+/** The app trains on every valid row; 5% held out unless a test file came with the dataset. */
+const PREPARE = { samplePercent: 100, testPercent: 5, seed: 42 } as const;
+const FINISHED: readonly JobStatus[] = ['Completed', 'Failed', 'Canceled'];
+const DEPLOYMENT_LOG_LINES = 50;
+
+export const runBlobPath = (runId: string, file: string): string => `runs/${runId}/${file}`;
+
+/** Turns a DomainError thrown by an adapter into a Result; anything else is transient and rethrown. */
+async function expected<T>(work: () => Promise<ActivityResult<NoInfer<T>>>): Promise<ActivityResult<T>> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof DomainError) {
+      return fail({
+        code: error.code,
+        message: error.message,
+        ...(error.details === undefined ? {} : { details: error.details }),
+      });
+    }
+    throw error;
+  }
+}
+
+/** The first held-out conversation, without its final assistant answer(s): what the model must answer. */
+export function smokeTestMessages(testJsonl: string): ChatMessage[] | undefined {
+  for (const line of testJsonl.split('\n')) {
+    if (line.trim() === '') continue;
+    const row = JSON.parse(line) as { messages?: ChatMessage[] };
+    const messages = [...(row.messages ?? [])];
+    while (messages.at(-1)?.role === 'assistant') messages.pop();
+    if (messages.length > 0) return messages.map(({ role, content }) => ({ role, content }));
+  }
+  return undefined;
+}
+
+export function createActivities(ports: ActivityPorts, config: AppConfig) {
+  const { gateway: azureMl, blobs } = ports;
+  const { fineTune, azureMl: workspace } = config;
+
+  async function openPinned(path: string, etag: string) {
+    const input = await blobs.openDataset(path);
+    if (input.info.etag !== unquoteEtag(etag)) {
+      throw new DomainError(
+        ActivityCode.datasetChanged,
+        `dataset ${path} changed since the run started (etag ${unquoteEtag(etag)}, now ${input.info.etag}); the new version starts its own run`,
+        { path },
+      );
+    }
+    return input;
+  }
+
+  return {
+    /** Streams the dataset once, writes runs/<id>/report.json; a rejected dataset is DATASET.INVALID. */
+    validate: ({ runId, dataset }: ValidateInput): Promise<ActivityResult<ValidateOutput>> =>
+      expected(async () => {
+        const input = await openPinned(dataset.path, dataset.etag);
+        const report = await validateDataset(input);
+        const reportPath = runBlobPath(runId, 'report.json');
+        await blobs.writeText(reportPath, JSON.stringify(report, null, 2), 'application/json');
+        if (!report.valid) {
+          return fail({
+            code: ActivityCode.datasetInvalid,
+            message: `dataset ${dataset.path} was rejected: ${report.rows - report.validRows} of ${report.rows} rows invalid (full report: ${reportPath})`,
+            details: report.errors.slice(0, MAX_ERRORS_IN_VIEW),
+          });
+        }
+        return ok({
+          format: report.format,
+          rows: report.rows,
+          validRows: report.validRows,
+          warnings: report.warnings.length,
+          reportPath,
+        });
+      }),
+
+    /** Normalizes and splits into runs/<id>/train.jsonl and test.jsonl (nothing visible unless valid). */
+    prepare: ({ runId, dataset, testPath }: PrepareInput): Promise<ActivityResult<PrepareOutput>> =>
+      expected(async () => {
+        const train = await openPinned(dataset.path, dataset.etag);
+        const test = testPath === undefined ? undefined : await blobs.openDataset(testPath);
+        const trainPath = runBlobPath(runId, 'train.jsonl');
+        const heldOutPath = runBlobPath(runId, 'test.jsonl');
+        const result = await prepareDataset({ train, ...(test === undefined ? {} : { test }) }, PREPARE, {
+          train: blobs.openWriter(trainPath, 'application/jsonl'),
+          test: blobs.openWriter(heldOutPath, 'application/jsonl'),
+        });
+        const rejected = [result.report, result.testReport].find((r) => r !== undefined && !r.valid);
+        if (rejected !== undefined) {
+          return fail({
+            code: ActivityCode.datasetInvalid,
+            message: `${rejected === result.report ? dataset.path : testPath} was rejected while preparing`,
+            details: rejected.errors.slice(0, MAX_ERRORS_IN_VIEW),
+          });
+        }
+        if (result.testRows === 0) {
+          return fail({
+            code: ActivityCode.testSetEmpty,
+            message: `no held-out conversation: ${dataset.path} has too few rows for a ${PREPARE.testPercent}% test split; add a test.jsonl beside it`,
+          });
+        }
+        return ok({
+          trainPath,
+          testPath: heldOutPath,
+          trainRows: result.trainRows,
+          testRows: result.testRows,
+        });
+      }),
+
+    /** The base model (registry, or the configured fallback) and what its tags allow. */
+    resolveModel: (): Promise<ActivityResult<ResolveModelOutput>> =>
+      expected(async () => {
+        const model = await ports.catalog.getLatest(fineTune.baseModelName);
+        const tags = readModelTags(model.tags);
+        return ok({
+          model: { name: model.name, version: model.version, id: model.id, source: model.source },
+          ...(tags.finetuneComputeAllowList === undefined
+            ? {}
+            : { finetuneAllowList: tags.finetuneComputeAllowList }),
+          ...(tags.inferenceComputeAllowList === undefined
+            ? {}
+            : { inferenceAllowList: tags.inferenceComputeAllowList }),
+          modelSpecificDefaults: tags.modelSpecificDefaults,
+        });
+      }),
+
+    checkCompute: ({
+      finetuneAllowList,
+      modelSpecificDefaults,
+      overrides,
+    }: CheckComputeInput): Promise<ActivityResult<CheckComputeOutput>> =>
+      expected(async () => {
+        const computeName = fineTune.computeCluster;
+        const nodes = fineTuneNodes({ modelSpecificDefaults, overrides });
+        const [compute, vmSizes, usages] = await Promise.all([
+          azureMl.getCompute(computeName),
+          azureMl.listVmSizes(),
+          azureMl.listUsages(),
+        ]);
+        const checked = checkComputeRules({
+          compute,
+          computeName,
+          vmSizes,
+          usages,
+          finetuneAllowList,
+          nodes,
+        });
+        if (!checked.ok) return checked;
+        return ok({
+          computeName,
+          vmSize: checked.value.vmSize,
+          gpusPerNode: checked.value.gpusPerNode,
+          nodes,
+        });
+      }),
+
+    /** Creates the pipeline job named after the run, unless it already exists. */
+    submit: (input: SubmitInput): Promise<ActivityResult<SubmitOutput>> =>
+      expected(async () => {
+        const { runId, model, compute } = input;
+        const resolved = resolveFineTuneParameters({
+          modelSpecificDefaults: model.modelSpecificDefaults,
+          overrides: input.overrides,
+          gpusPerNode: compute.gpusPerNode,
+        });
+        if (!resolved.ok) return resolved;
+        const { parameters } = resolved.value;
+        const name = displayName({
+          model: model.model.name,
+          parameters,
+          gpusPerNode: compute.gpusPerNode,
+          nodes: compute.nodes,
+        });
+        const existing = await azureMl.getJob(runId);
+        if (existing !== undefined) {
+          return ok({ jobName: existing.name, displayName: existing.displayName ?? name, created: false });
+        }
+        const request = buildPipelineJob({
+          runId,
+          experimentName: fineTune.experimentName,
+          displayName: name,
+          componentId: fineTune.pipelineComponent,
+          modelId: model.model.id,
+          trainDataUri: datastoreUri(workspace.datastore, input.trainPath),
+          testDataUri: datastoreUri(workspace.datastore, input.testPath),
+          computeName: compute.computeName,
+          parameters,
+        });
+        const job = await azureMl.createJob(runId, request);
+        return ok({ jobName: job.name, displayName: name, created: true });
+      }),
+
+    getJob: ({ jobName }: JobInput): Promise<ActivityResult<GetJobOutput>> =>
+      expected(async () => {
+        const job = await azureMl.getJob(jobName);
+        if (job === undefined) {
+          return fail({
+            code: ActivityCode.jobNotFound,
+            message: `job ${jobName} does not exist in the workspace`,
+          });
+        }
+        return ok({ status: job.status });
+      }),
+
+    /** Cancels the job unless it is absent or already finished. */
+    cancelJob: ({ jobName }: JobInput): Promise<ActivityResult<{ canceled: boolean }>> =>
+      expected(async () => {
+        const job = await azureMl.getJob(jobName);
+        if (job === undefined || FINISHED.includes(job.status)) return ok({ canceled: false });
+        await azureMl.cancelJob(jobName);
+        return ok({ canceled: true });
+      }),
+
+    metrics: ({ jobName }: JobInput): Promise<ActivityResult<Record<string, number>>> =>
+      expected(async () => ok(await ports.runMetrics.getJobMetrics(jobName))),
+
+    /** Registers the job's trained_model output; the version is derived from the run, so look first. */
+    register: ({ runId, jobName }: RegisterInput): Promise<ActivityResult<RegisterOutput>> =>
+      expected(async () => {
+        const spec = modelVersionSpec({
+          runId,
+          modelName: fineTune.baseModelName,
+          jobName,
+          tags: ownershipTags(runId),
+        });
+        const model =
+          (await azureMl.getModelVersion(spec.name, spec.version)) ??
+          (await azureMl.createModelVersion(spec));
+        return ok({ name: model.name, version: model.version, id: model.id });
+      }),
+
+    /** Endpoint (if absent) + deployment (if absent) + traffic 100%; a failed deployment reports its logs. */
+    deploy: ({
+      runId,
+      endpointName,
+      modelId,
+      inferenceAllowList,
+    }: DeployInput): Promise<ActivityResult<DeployOutput>> =>
+      expected(async () => {
+        const instance = checkInferenceInstance(fineTune.inferenceInstanceType, inferenceAllowList);
+        if (!instance.ok) return instance;
+        const existing = await azureMl.getEndpoint(endpointName);
+        if (existing !== undefined && existing.tags[Tag.runId] !== runId) {
+          return fail({
+            code: ActivityCode.endpointNotOwned,
+            message: `endpoint ${endpointName} exists but was not created by run ${runId}; it is left untouched`,
+          });
+        }
+        if (existing === undefined) {
+          await azureMl.createEndpoint(
+            endpointSpec({ name: endpointName, location: workspace.location, runId }),
+          );
+        }
+        const spec = deploymentSpec({
+          endpointName,
+          modelId,
+          instanceType: fineTune.inferenceInstanceType,
+          instanceCount: fineTune.inferenceInstanceCount,
+          location: workspace.location,
+        });
+        const failed = async (state: string, reason: string): Promise<ActivityResult<DeployOutput>> => {
+          const logs = await azureMl
+            .getDeploymentLogs(endpointName, spec.name, DEPLOYMENT_LOG_LINES)
+            .catch(() => 'logs unavailable');
+          return fail({
+            code: ActivityCode.deployFailed,
+            message: `deployment ${endpointName}/${spec.name} ended ${state}: ${reason}`,
+            details: { provisioningState: state, logs },
+          });
+        };
+        let deployment = await azureMl.getDeployment(endpointName, spec.name);
+        if (deployment === undefined) {
+          try {
+            deployment = await azureMl.createDeployment(spec);
+          } catch (error) {
+            // the adapters report a long-running operation that ended Failed as a DomainError
+            if (error instanceof DomainError) return failed('Failed', error.message);
+            throw error;
+          }
+        }
+        if (deployment.provisioningState !== 'Succeeded') {
+          return failed(deployment.provisioningState, 'see the container logs in details');
+        }
+        const endpoint = await azureMl.setTraffic(endpointName, { [spec.name]: 100 });
+        if (endpoint.scoringUri === undefined) {
+          return fail({
+            code: ActivityCode.noScoringUri,
+            message: `endpoint ${endpointName} reports no scoring URI`,
+          });
+        }
+        return ok({ name: endpointName, scoringUri: endpoint.scoringUri });
+      }),
+
+    /** Scores the first held-out conversation and keeps the answer. */
+    smokeTest: ({
+      endpointName,
+      scoringUri,
+      testPath,
+    }: SmokeTestInput): Promise<ActivityResult<SmokeTestOutput>> =>
+      expected(async () => {
+        const messages = smokeTestMessages((await blobs.readText(testPath)) ?? '');
+        if (messages === undefined) {
+          return fail({
+            code: ActivityCode.testSetEmpty,
+            message: `${testPath} holds no conversation to score`,
+          });
+        }
+        const key = await azureMl.getEndpointKey(endpointName);
+        const answer = await ports.scoring.score(scoringUri, key, messages);
+        return ok({ input: messages, answer });
+      }),
+
+    /** Deletes the run's endpoint; absent is done, someone else's is left alone. */
+    cleanup: ({ runId, endpointName }: CleanupInput): Promise<ActivityResult<CleanupOutput>> =>
+      expected(async () => {
+        const endpoint = await azureMl.getEndpoint(endpointName);
+        if (endpoint === undefined) return ok({ deleted: false });
+        if (endpoint.tags[Tag.runId] !== runId) {
+          return fail({
+            code: ActivityCode.endpointNotOwned,
+            message: `endpoint ${endpointName} was not created by run ${runId}; not deleted`,
+          });
+        }
+        await azureMl.deleteEndpoint(endpointName);
+        return ok({ deleted: true });
+      }),
+
+    writeSummary: ({ view }: WriteSummaryInput): Promise<ActivityResult<{ path: string }>> =>
+      expected(async () => {
+        const path = runBlobPath(view.runId, 'summary.json');
+        await blobs.writeText(path, JSON.stringify(view, null, 2), 'application/json');
+        return ok({ path });
+      }),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

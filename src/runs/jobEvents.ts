@@ -1,0 +1,54 @@
+// Azure ML run events (Event Grid) -> JobFinished on the run's orchestration. Only the configured
+// workspace's events count; child-run, non-final and unknown events are logged and ignored. The
+// orchestrator polls as a backstop, so a lost or ignored event only costs time.
+import type { InvocationContext } from '@azure/functions';
+import type { AzureMlSettings } from '../config.js';
+import { matchJobEvent } from '../domain/jobEvents.js';
+import { ExternalEvent } from '../names.js';
+import type { JobFinishedEvent } from '../orchestration/types.js';
+import { ACTIVE_STATUSES, type RunInstances } from './runInstances.js';
+
+export interface JobEvent {
+  readonly topic?: string;
+  readonly subject: string;
+  readonly eventType: string;
+  readonly data?: unknown;
+}
+
+export function workspaceResourceId(
+  settings: Pick<AzureMlSettings, 'subscriptionId' | 'resourceGroup' | 'workspace'>,
+): string {
+  return `/subscriptions/${settings.subscriptionId}/resourceGroups/${settings.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${settings.workspace}`;
+}
+
+export type JobEventOutcome = { readonly raised: string } | { readonly ignored: string };
+
+export async function handleJobEvent(
+  event: JobEvent,
+  context: InvocationContext,
+  deps: { readonly runs: RunInstances; readonly workspaceId: string },
+): Promise<JobEventOutcome> {
+  const match = matchJobEvent(
+    { topic: event.topic ?? '', eventType: event.eventType, subject: event.subject, data: event.data },
+    { workspaceId: deps.workspaceId },
+  );
+  if ('ignore' in match) {
+    context.log(`jobEvents: ignored ${event.eventType} ${event.subject}: ${match.ignore}`);
+    return { ignored: match.ignore };
+  }
+  const instance = await deps.runs.get(match.runId);
+  if (instance === undefined) {
+    const reason = `no run ${match.runId}`;
+    context.log(`jobEvents: ignored ${match.status} for job ${match.runId}: ${reason}`);
+    return { ignored: reason };
+  }
+  if (!ACTIVE_STATUSES.includes(instance.runtimeStatus)) {
+    const reason = `run ${match.runId} is ${instance.runtimeStatus}`;
+    context.log(`jobEvents: ignored ${match.status} for job ${match.runId}: ${reason}`);
+    return { ignored: reason };
+  }
+  const payload: JobFinishedEvent = { status: match.status };
+  await deps.runs.raise(match.runId, ExternalEvent.jobFinished, payload);
+  context.log(`jobEvents: run ${match.runId}: raised ${ExternalEvent.jobFinished} (${match.status})`);
+  return { raised: match.runId };
+}

@@ -1,0 +1,374 @@
+// The HTTP API with real HttpRequest / InvocationContext objects (@azure/functions test mode),
+// real blobs in Azurite, and a recording RunInstances in place of the durable client.
+import { HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AzureBlobStore, createContainerClient } from '../../src/adapters/blobStore.js';
+import type { AppConfig } from '../../src/config.js';
+import type { RunView } from '../../src/domain/run/view.js';
+import { computeRunId } from '../../src/domain/runId.js';
+import { newRunView, runEnded } from '../../src/domain/runView.js';
+import { encodeCursor, handleRunsRequest } from '../../src/http/runsApi.js';
+import { ExternalEvent } from '../../src/names.js';
+import type { StartRunDeps } from '../../src/runs/startRun.js';
+import { startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
+import { LoggingContext, RecordingRunInstances, testConfig } from '../runs/support.js';
+
+let azurite: AzuriteBlob;
+let container: ContainerClient;
+let config: AppConfig;
+let runs: RecordingRunInstances;
+let deps: StartRunDeps;
+
+const ROW = JSON.stringify({
+  messages: [
+    { role: 'user', content: 'hi' },
+    { role: 'assistant', content: 'hello' },
+  ],
+});
+
+beforeAll(async () => {
+  azurite = await startAzuriteBlob();
+  config = testConfig(azurite.connectionString, { GATE_METRIC: 'eval_loss', GATE_MAX: '1.5' });
+  container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+    'training-data',
+  );
+  await container.create();
+});
+
+afterAll(async () => {
+  await azurite.close();
+});
+
+beforeEach(() => {
+  runs = new RecordingRunInstances();
+  deps = { runs, config, blobs: new AzureBlobStore(createContainerClient(config.storage)) };
+});
+
+async function upload(path: string, text: string): Promise<string> {
+  const response = await container.getBlockBlobClient(path).upload(text, Buffer.byteLength(text));
+  return (response.etag ?? '').replace(/"/g, '');
+}
+
+interface Call {
+  method?: string;
+  id?: string;
+  action?: string;
+  body?: string;
+  query?: Record<string, string>;
+}
+
+/** The response bodies this API sends, loosely: tests read what the case at hand needs. */
+interface ApiJson {
+  error: { code: string; message: string; details?: Record<string, unknown>[] };
+  runs: RunView[];
+  continuationToken?: string;
+  status: string;
+}
+type ApiResponse = Omit<HttpResponseInit, 'jsonBody'> & { jsonBody: ApiJson };
+
+async function call({ method = 'GET', id, action, body, query }: Call): Promise<ApiResponse> {
+  const url = new URL(
+    `http://127.0.0.1/api/runs${id === undefined ? '' : `/${id}`}${action === undefined ? '' : `/${action}`}`,
+  );
+  for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
+  const request = new HttpRequest({
+    method,
+    url: url.href,
+    params: { ...(id === undefined ? {} : { id }), ...(action === undefined ? {} : { action }) },
+    ...(body === undefined ? {} : { body: { string: body } }),
+  });
+  return (await handleRunsRequest(request, new LoggingContext('runsApi'), deps)) as ApiResponse;
+}
+
+describe('POST /api/runs', () => {
+  it('starts a run: 202, Location, the Running view, and the orchestration input built from config', async () => {
+    const etag = await upload('incoming/chat/train.jsonl', ROW);
+    await upload('incoming/chat/test.jsonl', ROW);
+    const response = await call({
+      method: 'POST',
+      body: JSON.stringify({ dataset: 'incoming/chat/train.jsonl' }),
+    });
+    const { runId, hash } = computeRunId({
+      container: 'training-data',
+      path: 'incoming/chat/train.jsonl',
+      etag,
+      overrides: {},
+    });
+
+    expect(response.status).toBe(202);
+    expect(response.headers).toEqual({ Location: `/api/runs/${runId}` });
+    expect(response.jsonBody).toEqual(
+      newRunView(runId, { container: 'training-data', path: 'incoming/chat/train.jsonl', etag }),
+    );
+    expect(runs.started).toEqual([
+      {
+        instanceId: runId,
+        input: {
+          runId,
+          hash,
+          dataset: { container: 'training-data', path: 'incoming/chat/train.jsonl', etag },
+          testPath: 'incoming/chat/test.jsonl',
+          overrides: {},
+          settings: {
+            jobPollIntervalSeconds: 30,
+            jobDeadlineSeconds: 3600,
+            gate: { metric: 'eval_loss', max: 1.5 },
+          },
+        },
+      },
+    ]);
+  });
+
+  it('returns 200 with the existing run for the same dataset version and overrides, starting nothing', async () => {
+    await upload('incoming/dup.jsonl', ROW);
+    const body = JSON.stringify({ dataset: 'incoming/dup.jsonl', overrides: { num_train_epochs: 2 } });
+    const first = await call({ method: 'POST', body });
+    const second = await call({ method: 'POST', body });
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(200);
+    expect(second.headers).toEqual(first.headers);
+    expect(runs.started).toHaveLength(1);
+  });
+
+  it('treats losing a start race to a concurrent request as the existing run', async () => {
+    await upload('incoming/race.jsonl', ROW);
+    runs.raceOnNextStart = true;
+    const response = await call({ method: 'POST', body: JSON.stringify({ dataset: 'incoming/race.jsonl' }) });
+    expect(response.status).toBe(200);
+    expect(runs.started).toEqual([]);
+  });
+
+  it('starts a re-run with -r<n> when force is true', async () => {
+    const etag = await upload('incoming/again.jsonl', ROW);
+    const { runId } = computeRunId({
+      container: 'training-data',
+      path: 'incoming/again.jsonl',
+      etag,
+      overrides: {},
+    });
+    await call({ method: 'POST', body: JSON.stringify({ dataset: 'incoming/again.jsonl' }) });
+    const r1 = await call({
+      method: 'POST',
+      body: JSON.stringify({ dataset: 'incoming/again.jsonl', force: true }),
+    });
+    const r2 = await call({
+      method: 'POST',
+      body: JSON.stringify({ dataset: 'incoming/again.jsonl', force: true }),
+    });
+    expect(r1.status).toBe(202);
+    expect(r1.headers).toEqual({ Location: `/api/runs/${runId}-r1` });
+    expect(r2.headers).toEqual({ Location: `/api/runs/${runId}-r2` });
+  });
+
+  it('uses the finetune.json beside the dataset when the body has no overrides (same run as the storage event)', async () => {
+    const etag = await upload('incoming/tuned/train.jsonl', ROW);
+    await upload('incoming/tuned/finetune.json', JSON.stringify({ learning_rate: 0.0001 }));
+    const response = await call({
+      method: 'POST',
+      body: JSON.stringify({ dataset: 'incoming/tuned/train.jsonl' }),
+    });
+    const { runId } = computeRunId({
+      container: 'training-data',
+      path: 'incoming/tuned/train.jsonl',
+      etag,
+      overrides: { learning_rate: 0.0001 },
+    });
+    expect(response.headers).toEqual({ Location: `/api/runs/${runId}` });
+    expect(runs.started[0]?.input.overrides).toEqual({ learning_rate: 0.0001 });
+  });
+
+  it('answers 400 with every problem of a bad body', async () => {
+    const response = await call({
+      method: 'POST',
+      body: JSON.stringify({ overrides: [1], force: 'yes', extra: 1 }),
+    });
+    expect(response.status).toBe(400);
+    expect(response.jsonBody.error.code).toBe('REQUEST.INVALID_BODY');
+    expect(response.jsonBody.error.details).toEqual([
+      { field: 'dataset', message: 'required: the dataset blob path, e.g. incoming/chat/train.jsonl' },
+      { field: 'overrides', message: 'must be a JSON object of fine-tune parameters' },
+      { field: 'force', message: 'must be true or false' },
+      { field: 'extra', message: 'unknown field' },
+    ]);
+  });
+
+  it('answers 400 for a body that is not JSON', async () => {
+    const response = await call({ method: 'POST', body: '{"dataset": ' });
+    expect(response).toEqual({
+      status: 400,
+      jsonBody: { error: { code: 'REQUEST.INVALID_JSON', message: 'the body is not valid JSON' } },
+    });
+  });
+
+  it('answers 400 with the list of bad overrides', async () => {
+    await upload('incoming/bad.jsonl', ROW);
+    const response = await call({
+      method: 'POST',
+      body: JSON.stringify({
+        dataset: 'incoming/bad.jsonl',
+        overrides: { num_train_epochz: 1, apply_lora: 'maybe' },
+      }),
+    });
+    expect(response.status).toBe(400);
+    expect(response.jsonBody.error.code).toBe('FINETUNE.INVALID_OVERRIDES');
+    expect(response.jsonBody.error.details?.map((d) => d.parameter)).toEqual([
+      'num_train_epochz',
+      'apply_lora',
+    ]);
+    expect(runs.started).toEqual([]);
+  });
+
+  it('answers 400 for a path that is not a dataset and 404 for a dataset that does not exist', async () => {
+    const notDataset = await call({
+      method: 'POST',
+      body: JSON.stringify({ dataset: 'runs/x/train.jsonl' }),
+    });
+    expect(notDataset.status).toBe(400);
+    expect(notDataset.jsonBody.error.code).toBe('DATASET.BAD_PATH');
+    const missing = await call({ method: 'POST', body: JSON.stringify({ dataset: 'incoming/nope.jsonl' }) });
+    expect(missing).toEqual({
+      status: 404,
+      jsonBody: {
+        error: {
+          code: 'DATASET.NOT_FOUND',
+          message: "dataset 'incoming/nope.jsonl' does not exist in container training-data",
+        },
+      },
+    });
+  });
+});
+
+describe('GET /api/runs/{id}', () => {
+  it('returns the run view the orchestration published', async () => {
+    const view = newRunView('ft-a', { container: 'training-data', path: 'incoming/a.jsonl', etag: 'e' });
+    runs.add({ instanceId: 'ft-a', customStatus: view });
+    const response = await call({ id: 'ft-a' });
+    expect(response).toEqual({ status: 200, jsonBody: view });
+  });
+
+  it('returns the output once the run ended', async () => {
+    const running = newRunView('ft-b', { container: 'training-data', path: 'incoming/b.jsonl', etag: 'e' });
+    const done = runEnded(running, 'Canceled', '2026-01-01T01:00:00.000Z');
+    runs.add({ instanceId: 'ft-b', runtimeStatus: 'Completed', customStatus: running, output: done });
+    expect((await call({ id: 'ft-b' })).jsonBody).toEqual(done);
+  });
+
+  it('shows a crashed orchestration as Failed without internals', async () => {
+    const view = newRunView('ft-c', { container: 'training-data', path: 'incoming/c.jsonl', etag: 'e' });
+    runs.add({
+      instanceId: 'ft-c',
+      runtimeStatus: 'Failed',
+      customStatus: view,
+      output: 'TypeError: x at y.js:1',
+    });
+    const body = (await call({ id: 'ft-c' })).jsonBody;
+    expect(body.status).toBe('Failed');
+    expect(body.error.code).toBe('RUN.ORCHESTRATION_FAILED');
+    expect(JSON.stringify(body)).not.toContain('TypeError');
+  });
+
+  it('answers 404 for an unknown run', async () => {
+    expect(await call({ id: 'ft-nope' })).toEqual({
+      status: 404,
+      jsonBody: { error: { code: 'RUN.NOT_FOUND', message: "no run with id 'ft-nope'" } },
+    });
+  });
+});
+
+describe('GET /api/runs', () => {
+  beforeEach(() => {
+    for (const id of ['ft-1', 'ft-2', 'ft-3']) {
+      runs.add({
+        instanceId: id,
+        customStatus: newRunView(id, { container: 'c', path: `incoming/${id}.jsonl`, etag: 'e' }),
+      });
+    }
+  });
+
+  it('pages newest first with a continuation token', async () => {
+    const first = await call({ query: { top: '2' } });
+    expect(first.status).toBe(200);
+    expect(first.jsonBody.runs.map((r) => r.runId)).toEqual(['ft-3', 'ft-2']);
+    expect(typeof first.jsonBody.continuationToken).toBe('string');
+    const second = await call({
+      query: { top: '2', continuationToken: first.jsonBody.continuationToken ?? '' },
+    });
+    expect(second.jsonBody).toEqual({ runs: [expect.objectContaining({ runId: 'ft-1' })] });
+  });
+
+  it('a new run started between pages does not shift the next page', async () => {
+    const first = await call({ query: { top: '1' } });
+    runs.add({ instanceId: 'ft-4' });
+    const second = await call({
+      query: { top: '1', continuationToken: first.jsonBody.continuationToken ?? '' },
+    });
+    expect(second.jsonBody.runs.map((r) => r.runId)).toEqual(['ft-2']);
+  });
+
+  it('answers 400 for a bad top or token', async () => {
+    const response = await call({ query: { top: '0', continuationToken: 'garbage' } });
+    expect(response.status).toBe(400);
+    expect(response.jsonBody.error.code).toBe('REQUEST.INVALID_QUERY');
+    expect(response.jsonBody.error.details?.map((d) => d.field)).toEqual(['top', 'continuationToken']);
+  });
+
+  it('returns an empty page after the last run', async () => {
+    const token = encodeCursor({ createdTime: '2000-01-01T00:00:00.000Z', instanceId: 'ft-0' });
+    expect((await call({ query: { continuationToken: token } })).jsonBody).toEqual({ runs: [] });
+  });
+});
+
+describe('POST /api/runs/{id}/cancel', () => {
+  it('raises CancelRequested on a running run and answers 202', async () => {
+    runs.add({ instanceId: 'ft-run' });
+    const response = await call({ method: 'POST', id: 'ft-run', action: 'cancel' });
+    expect(response.status).toBe(202);
+    expect(runs.raised).toEqual([
+      { instanceId: 'ft-run', eventName: ExternalEvent.cancelRequested, payload: {} },
+    ]);
+  });
+
+  it('answers 409 for a run that already ended and raises nothing', async () => {
+    runs.add({ instanceId: 'ft-done', runtimeStatus: 'Completed' });
+    const response = await call({ method: 'POST', id: 'ft-done', action: 'cancel' });
+    expect(response.status).toBe(409);
+    expect(response.jsonBody.error.code).toBe('RUN.NOT_RUNNING');
+    expect(runs.raised).toEqual([]);
+  });
+
+  it('answers 404 for an unknown run', async () => {
+    expect((await call({ method: 'POST', id: 'ft-x', action: 'cancel' })).status).toBe(404);
+  });
+});
+
+describe('errors', () => {
+  it('answers 405 with Allow for a method the route does not serve', async () => {
+    const response = await call({ method: 'GET', id: 'ft-a', action: 'cancel' });
+    expect(response.status).toBe(405);
+    expect(response.headers).toEqual({ Allow: 'POST' });
+  });
+
+  it('answers 404 for an unknown action', async () => {
+    expect((await call({ id: 'ft-a', action: 'pause' })).jsonBody.error.code).toBe('REQUEST.NOT_FOUND');
+  });
+
+  it('turns an unexpected failure into a 500 without its message or stack', async () => {
+    runs.get = () =>
+      Promise.reject(new Error('GET https://host/runtime/webhooks/durabletask?code=SECRET failed'));
+    const context = new LoggingContext('runsApi');
+    const request = new HttpRequest({
+      method: 'GET',
+      url: 'http://127.0.0.1/api/runs/ft-a',
+      params: { id: 'ft-a' },
+    });
+    const response = await handleRunsRequest(request, context, deps);
+    expect(response).toEqual({
+      status: 500,
+      jsonBody: {
+        error: { code: 'INTERNAL', message: 'the request could not be completed; try again later' },
+      },
+    });
+    expect(context.lines.join('\n')).not.toContain('SECRET');
+  });
+});

@@ -1,0 +1,581 @@
+// The fine-tune orchestration through durable-functions' own replay: the handler that
+// df.app.orchestration registers (captured from the @azure/functions registration call, a no-op in
+// test mode), fed histories the way the Durable extension builds them. Tests assert WHICH work
+// gets scheduled and the run view the orchestration publishes and returns.
+import * as azf from '@azure/functions';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import type { RunView } from '../../src/domain/run/view.js';
+import { ExternalEvent, FunctionName } from '../../src/names.js';
+import { ActivityName } from '../../src/orchestration/activityNames.js';
+import type { FineTuneInput } from '../../src/orchestration/types.js';
+import { DurableSim, type OrchestratorState } from './durableSim.js';
+
+type Handler = ConstructorParameters<typeof DurableSim>[0];
+let handler: Handler;
+
+beforeAll(async () => {
+  const registered = new Map<string, { handler: Handler }>();
+  vi.spyOn(azf.app, 'generic').mockImplementation((name: string, options: unknown) => {
+    registered.set(name, options as { handler: Handler });
+  });
+  await import('../../functions/fineTuneOrchestrator.js');
+  const orchestration = registered.get(FunctionName.fineTuneOrchestrator);
+  if (orchestration === undefined) throw new Error('fineTuneOrchestrator was not registered');
+  handler = orchestration.handler;
+  registeredNames = [...registered.keys()];
+  vi.restoreAllMocks();
+});
+
+let registeredNames: string[] = [];
+
+it('registers the orchestration and every activity it schedules', () => {
+  expect(registeredNames.sort()).toEqual(
+    [FunctionName.fineTuneOrchestrator, ...Object.values(ActivityName)].sort(),
+  );
+});
+
+const RUN_ID = 'ft-0123456789abcdef0123';
+const HASH = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
+const dataset = { container: 'training-data', path: 'incoming/chat/train.jsonl', etag: '0x8DC' };
+
+function input(settings: Partial<FineTuneInput['settings']> = {}): FineTuneInput {
+  return {
+    runId: RUN_ID,
+    hash: HASH,
+    dataset,
+    overrides: { num_train_epochs: 1 },
+    settings: { jobPollIntervalSeconds: 600, jobDeadlineSeconds: 3600, ...settings },
+  };
+}
+
+const ok = <T>(value: T) => ({ ok: true, value });
+const fail = (code: string, message: string, details?: unknown) => ({
+  ok: false,
+  error: { code, message, ...(details === undefined ? {} : { details }) },
+});
+
+const results = {
+  validate: ok({
+    format: 'jsonl',
+    rows: 100,
+    validRows: 100,
+    warnings: 0,
+    reportPath: `runs/${RUN_ID}/report.json`,
+  }),
+  prepare: ok({
+    trainPath: `runs/${RUN_ID}/train.jsonl`,
+    testPath: `runs/${RUN_ID}/test.jsonl`,
+    trainRows: 95,
+    testRows: 5,
+  }),
+  resolveModel: ok({
+    model: {
+      name: 'Phi-3-mini-4k-instruct',
+      version: '7',
+      id: 'azureml://registries/azureml/models/Phi-3-mini-4k-instruct/versions/7',
+      source: 'registry',
+    },
+    finetuneAllowList: ['Standard_NC24rs_v3'],
+    inferenceAllowList: ['Standard_NC6s_v3'],
+    modelSpecificDefaults: { apply_lora: 'true' },
+  }),
+  checkCompute: ok({ computeName: 'gpu-cluster', vmSize: 'Standard_NC24rs_v3', gpusPerNode: 4, nodes: 1 }),
+  submit: ok({ jobName: RUN_ID, displayName: 'Phi-3-mini-4k-instruct-ultrachat-bs4', created: true }),
+  metrics: ok({ 'finetune/eval_loss': 0.42, 'finetune/train_loss': 0.5 }),
+  register: ok({
+    name: 'Phi-3-mini-4k-instruct-ft',
+    version: '1',
+    id: '/subscriptions/s/models/m/versions/1',
+  }),
+  deploy: ok({ name: 'ft-0123456789ab-xxxx', scoringUri: 'https://127.0.0.1/score/ft' }),
+  smokeTest: ok({ input: [{ role: 'user', content: 'hi' }], answer: 'hello' }),
+};
+
+const PRE_TRAIN = [
+  ActivityName.validate,
+  ActivityName.prepare,
+  ActivityName.resolveModel,
+  ActivityName.checkCompute,
+  ActivityName.submit,
+] as const;
+
+/** Starts a run and answers every step up to and including submit. */
+async function untilTraining(settings: Partial<FineTuneInput['settings']> = {}): Promise<DurableSim> {
+  const sim = new DurableSim(handler, RUN_ID, input(settings));
+  await sim.start();
+  await sim.complete(ActivityName.validate, results.validate).episode();
+  await sim.complete(ActivityName.prepare, results.prepare).episode();
+  await sim.complete(ActivityName.resolveModel, results.resolveModel).episode();
+  await sim.complete(ActivityName.checkCompute, results.checkCompute).episode();
+  await sim.complete(ActivityName.submit, results.submit).episode();
+  return sim;
+}
+
+/** Answers metrics .. smokeTest with the happy results (gate none). */
+async function afterTraining(sim: DurableSim): Promise<void> {
+  await sim.complete(ActivityName.metrics, results.metrics).episode();
+  await sim.complete(ActivityName.register, results.register).episode();
+  await sim.complete(ActivityName.deploy, results.deploy).episode();
+  await sim.complete(ActivityName.smokeTest, results.smokeTest).episode();
+}
+
+async function summarize(sim: DurableSim): Promise<OrchestratorState> {
+  const state = await sim.complete(ActivityName.writeSummary, ok(null)).episode();
+  expect(state.isDone).toBe(true);
+  return state;
+}
+
+const viewOf = (state: OrchestratorState): RunView => state.output as RunView;
+const stepStatuses = (view: RunView): Record<string, string> =>
+  Object.fromEntries(view.steps.map((s) => [s.id, s.status]));
+
+describe('fineTuneOrchestrator', () => {
+  it('runs every step in order on the happy path and returns the Succeeded view', async () => {
+    const sim = await untilTraining();
+    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await afterTraining(sim);
+    const view = viewOf(await summarize(sim));
+
+    expect(sim.activityNames()).toEqual([
+      ...PRE_TRAIN,
+      ActivityName.metrics,
+      ActivityName.register,
+      ActivityName.deploy,
+      ActivityName.smokeTest,
+      ActivityName.writeSummary,
+    ]);
+    expect(view.status).toBe('Succeeded');
+    expect(view.jobName).toBe(RUN_ID);
+    expect(view.model).toEqual(results.register.value);
+    expect(view.endpoint).toEqual(results.deploy.value);
+    expect(view.metrics).toEqual(results.metrics.value);
+    expect(view.smokeTest).toEqual(results.smokeTest.value);
+    expect(view.error).toBeUndefined();
+    expect(stepStatuses(view)).toEqual({
+      validate: 'succeeded',
+      prepare: 'succeeded',
+      resolveModel: 'succeeded',
+      checkCompute: 'succeeded',
+      submit: 'succeeded',
+      train: 'succeeded',
+      metrics: 'succeeded',
+      gate: 'skipped',
+      register: 'succeeded',
+      deploy: 'succeeded',
+      smokeTest: 'succeeded',
+      cleanup: 'skipped',
+    });
+  });
+
+  it('passes each activity what the earlier steps produced', async () => {
+    const sim = await untilTraining();
+    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await afterTraining(sim);
+    const inputs = Object.fromEntries(
+      sim.scheduled.flatMap((s) => (s.kind === 'activity' ? [[s.name, s.input]] : [])),
+    ) as Record<string, Record<string, unknown>>;
+
+    expect(inputs[ActivityName.validate]).toEqual({ runId: RUN_ID, dataset });
+    expect(inputs[ActivityName.checkCompute]).toEqual({
+      overrides: { num_train_epochs: 1 },
+      modelSpecificDefaults: { apply_lora: 'true' },
+      finetuneAllowList: ['Standard_NC24rs_v3'],
+    });
+    expect(inputs[ActivityName.submit]).toEqual({
+      runId: RUN_ID,
+      overrides: { num_train_epochs: 1 },
+      model: results.resolveModel.value,
+      compute: results.checkCompute.value,
+      trainPath: `runs/${RUN_ID}/train.jsonl`,
+      testPath: `runs/${RUN_ID}/test.jsonl`,
+    });
+    expect(inputs[ActivityName.register]).toEqual({ runId: RUN_ID, jobName: RUN_ID });
+    const deploy = inputs[ActivityName.deploy];
+    expect(deploy?.modelId).toBe(results.register.value.id);
+    expect(deploy?.inferenceAllowList).toEqual(['Standard_NC6s_v3']);
+    // ft- + 12 hex of the run hash + 4 hex from a replay-safe guid
+    expect(deploy?.endpointName).toMatch(/^ft-0123456789ab-[0-9a-f]{4}$/);
+    expect(inputs[ActivityName.smokeTest]).toEqual({
+      runId: RUN_ID,
+      endpointName: results.deploy.value.name,
+      scoringUri: results.deploy.value.scoringUri,
+      testPath: `runs/${RUN_ID}/test.jsonl`,
+    });
+  });
+
+  it('publishes the run view as customStatus after each step', async () => {
+    const sim = new DurableSim(handler, RUN_ID, input());
+    const first = await sim.start();
+    expect((first.customStatus as RunView).step).toBe('validate');
+    expect(stepStatuses(first.customStatus as RunView).validate).toBe('running');
+    const second = await sim.complete(ActivityName.validate, results.validate).episode();
+    const view = second.customStatus as RunView;
+    expect(view.status).toBe('Running');
+    expect(view.step).toBe('prepare');
+    expect(view.steps[0]).toEqual({
+      id: 'validate',
+      status: 'succeeded',
+      startedAt: '2026-01-01T00:00:01.000Z',
+      endedAt: '2026-01-01T00:00:02.000Z',
+      detail: '100 of 100 rows valid (jsonl); 0 warnings',
+    });
+  });
+
+  it('logs each transition once, with the run id, and nothing while replaying', async () => {
+    const sim = new DurableSim(handler, RUN_ID, input());
+    await sim.start();
+    expect(sim.logs).toEqual([`run ${RUN_ID}: validate started`]);
+    await sim.complete(ActivityName.validate, results.validate).episode();
+    expect(sim.logs).toEqual([
+      `run ${RUN_ID}: validate succeeded: 100 of 100 rows valid (jsonl); 0 warnings`,
+      `run ${RUN_ID}: prepare started`,
+    ]);
+  });
+
+  it('schedules every activity with the transient-fault retry policy', async () => {
+    const sim = new DurableSim(handler, RUN_ID, input());
+    const state = await sim.start();
+    const [action] = state.actions[0] ?? [];
+    expect(action?.compoundActions?.[0]).toMatchObject({
+      actionType: 1, // CallActivityWithRetry
+      functionName: ActivityName.validate,
+      retryOptions: { firstRetryIntervalInMilliseconds: 5000, maxNumberOfAttempts: 5, backoffCoefficient: 2 },
+    });
+  });
+
+  it('ends Failed at validate with the report errors and submits no job when the dataset is invalid', async () => {
+    const sim = new DurableSim(handler, RUN_ID, input());
+    await sim.start();
+    const details = [{ line: 3, code: 'DATASET.INVALID_ROLE', message: "line 3: message 1 has role 'bot'" }];
+    await sim
+      .complete(ActivityName.validate, fail('DATASET.INVALID', 'dataset has 1 invalid row', details))
+      .episode();
+    const view = viewOf(await summarize(sim));
+
+    expect(sim.activityNames()).toEqual([ActivityName.validate, ActivityName.writeSummary]);
+    expect(view.status).toBe('Failed');
+    expect(view.error).toEqual({
+      step: 'validate',
+      code: 'DATASET.INVALID',
+      message: 'dataset has 1 invalid row',
+      details,
+    });
+    expect(stepStatuses(view)).toMatchObject({ validate: 'failed', prepare: 'skipped', submit: 'skipped' });
+  });
+
+  for (const [name, code] of [
+    ['compute is invalid', 'COMPUTE.VM_SIZE_NOT_ALLOWED'],
+    ['quota is short', 'COMPUTE.QUOTA_EXCEEDED'],
+  ] as const) {
+    it(`ends Failed at checkCompute and submits nothing when the ${name}`, async () => {
+      const sim = new DurableSim(handler, RUN_ID, input());
+      await sim.start();
+      await sim.complete(ActivityName.validate, results.validate).episode();
+      await sim.complete(ActivityName.prepare, results.prepare).episode();
+      await sim.complete(ActivityName.resolveModel, results.resolveModel).episode();
+      await sim.complete(ActivityName.checkCompute, fail(code, `compute rule ${code}`)).episode();
+      const view = viewOf(await summarize(sim));
+
+      expect(sim.activityNames()).toEqual([...PRE_TRAIN.slice(0, 4), ActivityName.writeSummary]);
+      expect(view.status).toBe('Failed');
+      expect(view.error).toEqual({ step: 'checkCompute', code, message: `compute rule ${code}` });
+    });
+  }
+
+  it('when submit fails, still asks to cancel the job named after the run (a half-done submit may have made it)', async () => {
+    const sim = new DurableSim(handler, RUN_ID, input());
+    await sim.start();
+    await sim.complete(ActivityName.validate, results.validate).episode();
+    await sim.complete(ActivityName.prepare, results.prepare).episode();
+    await sim.complete(ActivityName.resolveModel, results.resolveModel).episode();
+    await sim.complete(ActivityName.checkCompute, results.checkCompute).episode();
+    await sim.complete(ActivityName.submit, fail('FINETUNE.INVALID_OVERRIDES', 'bad overrides')).episode();
+    expect(sim.pendingActivities().map((p) => [p.name, p.input])).toEqual([
+      [ActivityName.cancelJob, { jobName: RUN_ID }],
+    ]);
+    await sim.complete(ActivityName.cancelJob, ok({ canceled: false })).episode();
+    const view = viewOf(await summarize(sim));
+    expect(view.error).toEqual({
+      step: 'submit',
+      code: 'FINETUNE.INVALID_OVERRIDES',
+      message: 'bad overrides',
+    });
+    expect(stepStatuses(view)).toMatchObject({ submit: 'failed', train: 'skipped', cleanup: 'skipped' });
+  });
+
+  it('waits in train for JobFinished, CancelRequested or a backstop timer', async () => {
+    const sim = await untilTraining({ jobPollIntervalSeconds: 600 });
+    // the last round scheduled: both event waits and one backstop timer (train started at 00:00:06)
+    expect(sim.scheduled.slice(-3)).toEqual([
+      { kind: 'wait', event: ExternalEvent.jobFinished },
+      { kind: 'wait', event: ExternalEvent.cancelRequested },
+      { kind: 'timer', id: expect.any(Number), fireAt: '2026-01-01T00:10:06.000Z', canceled: false },
+    ]);
+    expect(sim.pendingActivities()).toEqual([]);
+    expect((sim.state?.customStatus as RunView).step).toBe('train');
+  });
+
+  for (const status of ['Failed', 'Canceled'] as const) {
+    it(`ends Failed at train when the job ends ${status}, without deploying`, async () => {
+      const sim = await untilTraining();
+      await sim.raise(ExternalEvent.jobFinished, { status }).episode();
+      const view = viewOf(await summarize(sim));
+
+      expect(sim.activityNames()).toEqual([...PRE_TRAIN, ActivityName.writeSummary]);
+      expect(view.status).toBe('Failed');
+      expect(view.error).toEqual({
+        step: 'train',
+        code: status === 'Failed' ? 'JOB.FAILED' : 'JOB.CANCELED',
+        message: `job ${RUN_ID} ended ${status}`,
+      });
+      expect(sim.pendingTimers().every((t) => t.timerAction?.isCanceled === true)).toBe(true);
+    });
+  }
+
+  it('polls the job when the backstop timer fires and finishes when the poll finds Completed (event lost)', async () => {
+    const sim = await untilTraining({ jobPollIntervalSeconds: 600 });
+    await sim.fireTimer().episode();
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.getJob]);
+    await sim.complete(ActivityName.getJob, ok({ status: 'Running' })).episode();
+    // still running: a new round of the race
+    expect(sim.pendingTimers().filter((t) => t.timerAction?.isCanceled !== true)).toHaveLength(1);
+    await sim.fireTimer().episode();
+    await sim.complete(ActivityName.getJob, ok({ status: 'Completed' })).episode();
+    await afterTraining(sim);
+    const view = viewOf(await summarize(sim));
+
+    expect(sim.activityNames().filter((n) => n === ActivityName.getJob)).toHaveLength(2);
+    expect(view.status).toBe('Succeeded');
+  });
+
+  it('cancels the job and fails the run when the deadline passes first', async () => {
+    const sim = await untilTraining({ jobPollIntervalSeconds: 600, jobDeadlineSeconds: 900 });
+    await sim.fireTimer().episode(); // +600 s: poll
+    await sim.complete(ActivityName.getJob, ok({ status: 'Running' })).episode();
+    const timers = sim.scheduled.filter((s) => s.kind === 'timer');
+    // the second round's timer is capped at the deadline (train started at 00:00:06)
+    expect(timers.at(-1)).toMatchObject({ fireAt: '2026-01-01T00:15:06.000Z' });
+    await sim.fireTimer().episode(); // the deadline
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.cancelJob]);
+    expect(sim.pendingActivities()[0]?.input).toEqual({ jobName: RUN_ID });
+    await sim.complete(ActivityName.cancelJob, ok(null)).episode();
+    const view = viewOf(await summarize(sim));
+
+    expect(view.status).toBe('Failed');
+    expect(view.error).toEqual({
+      step: 'train',
+      code: 'JOB.DEADLINE_EXCEEDED',
+      message: `job ${RUN_ID} did not finish within 900 s; it was cancelled`,
+    });
+    expect(sim.activityNames()).not.toContain(ActivityName.metrics);
+  });
+
+  it('cancels the job and ends Canceled when CancelRequested arrives during train', async () => {
+    const sim = await untilTraining();
+    await sim.raise(ExternalEvent.cancelRequested).episode();
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.cancelJob]);
+    await sim.complete(ActivityName.cancelJob, ok(null)).episode();
+    const view = viewOf(await summarize(sim));
+
+    expect(view.status).toBe('Canceled');
+    expect(view.error).toBeUndefined();
+    expect(view.steps.find((s) => s.id === 'train')).toMatchObject({ status: 'skipped', detail: 'canceled' });
+    expect(sim.activityNames()).toEqual([...PRE_TRAIN, ActivityName.cancelJob, ActivityName.writeSummary]);
+    // the backstop timer lost the race and was cancelled so the instance can complete
+    expect(
+      sim.scheduled.filter((s) => s.kind === 'timer').every((t) => t.kind === 'timer' && t.canceled),
+    ).toBe(true);
+  });
+
+  it('honours CancelRequested between steps: the running activity finishes, the next never starts', async () => {
+    const sim = new DurableSim(handler, RUN_ID, input());
+    await sim.start();
+    await sim.raise(ExternalEvent.cancelRequested).episode();
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.validate]);
+    await sim.complete(ActivityName.validate, results.validate).episode();
+    const view = viewOf(await summarize(sim));
+
+    expect(sim.activityNames()).toEqual([ActivityName.validate, ActivityName.writeSummary]);
+    expect(view.status).toBe('Canceled');
+  });
+
+  it('cancelled during deploy: lets deploy finish, deletes the endpoint, ends Canceled', async () => {
+    const sim = await untilTraining();
+    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await sim.complete(ActivityName.metrics, results.metrics).episode();
+    await sim.complete(ActivityName.register, results.register).episode();
+    await sim.raise(ExternalEvent.cancelRequested).episode();
+    await sim.complete(ActivityName.deploy, results.deploy).episode();
+    const endpointName = (
+      sim.scheduled.find((s) => s.kind === 'activity' && s.name === ActivityName.deploy) as {
+        input: { endpointName: string };
+      }
+    ).input.endpointName;
+    expect(sim.pendingActivities().map((p) => [p.name, p.input])).toEqual([
+      [ActivityName.cleanup, { runId: RUN_ID, endpointName }],
+    ]);
+    await sim.complete(ActivityName.cleanup, ok({ deleted: true })).episode();
+    const view = viewOf(await summarize(sim));
+
+    expect(view.status).toBe('Canceled');
+    expect(sim.activityNames()).not.toContain(ActivityName.smokeTest);
+    expect(view.steps.find((s) => s.id === 'cleanup')).toMatchObject({
+      status: 'succeeded',
+      detail: `deleted endpoint ${endpointName}`,
+    });
+  });
+
+  it('ends NotDeployed when the gate fails: registers the model, deploys nothing', async () => {
+    const sim = await untilTraining({ gate: { metric: 'eval_loss', max: 0.3 } });
+    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await sim.complete(ActivityName.metrics, results.metrics).episode();
+    await sim.complete(ActivityName.register, results.register).episode();
+    const view = viewOf(await summarize(sim));
+
+    expect(sim.activityNames()).toEqual([
+      ...PRE_TRAIN,
+      ActivityName.metrics,
+      ActivityName.register,
+      ActivityName.writeSummary,
+    ]);
+    expect(view.status).toBe('NotDeployed');
+    expect(view.model).toEqual(results.register.value);
+    expect(view.endpoint).toBeUndefined();
+    expect(stepStatuses(view)).toMatchObject({ gate: 'succeeded', deploy: 'skipped', smokeTest: 'skipped' });
+  });
+
+  it('deploys when the gate passes', async () => {
+    const sim = await untilTraining({ gate: { metric: 'eval_loss', max: 0.5 } });
+    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await afterTraining(sim);
+    const view = viewOf(await summarize(sim));
+    expect(view.status).toBe('Succeeded');
+    expect(stepStatuses(view).gate).toBe('succeeded');
+  });
+
+  it('deletes the endpoint when deploy fails and names the step, code and message', async () => {
+    const sim = await untilTraining();
+    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await sim.complete(ActivityName.metrics, results.metrics).episode();
+    await sim.complete(ActivityName.register, results.register).episode();
+    await sim.complete(ActivityName.deploy, fail('DEPLOY.FAILED', 'deployment demo failed: OOM')).episode();
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.cleanup]);
+    await sim.complete(ActivityName.cleanup, ok({ deleted: true })).episode();
+    const view = viewOf(await summarize(sim));
+
+    expect(view.status).toBe('Failed');
+    expect(view.error).toEqual({
+      step: 'deploy',
+      code: 'DEPLOY.FAILED',
+      message: 'deployment demo failed: OOM',
+    });
+    expect(stepStatuses(view)).toMatchObject({
+      deploy: 'failed',
+      smokeTest: 'skipped',
+      cleanup: 'succeeded',
+    });
+    expect(sim.activityNames()).not.toContain(ActivityName.cancelJob);
+  });
+
+  it('deletes the endpoint when the smoke test fails', async () => {
+    const sim = await untilTraining();
+    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await sim.complete(ActivityName.metrics, results.metrics).episode();
+    await sim.complete(ActivityName.register, results.register).episode();
+    await sim.complete(ActivityName.deploy, results.deploy).episode();
+    await sim.complete(ActivityName.smokeTest, fail('SCORING.FAILED', 'endpoint answered 500')).episode();
+    await sim.complete(ActivityName.cleanup, ok({ deleted: true })).episode();
+    const view = viewOf(await summarize(sim));
+    expect(view.error).toEqual({
+      step: 'smokeTest',
+      code: 'SCORING.FAILED',
+      message: 'endpoint answered 500',
+    });
+  });
+
+  it('reports a transient fault that outlasts the retries without its stack trace', async () => {
+    const sim = await untilTraining();
+    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await sim.complete(ActivityName.metrics, results.metrics).episode();
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      await sim.fail(ActivityName.register, 'ARM answered 503').episode();
+      await sim.fireTimer().episode();
+    }
+    const view = viewOf(await summarize(sim));
+    expect(view.error).toEqual({
+      step: 'register',
+      code: 'RUN.ACTIVITY_FAILED',
+      message: 'ARM answered 503',
+    });
+    expect(JSON.stringify(view)).not.toContain('activities.js');
+  });
+
+  it('succeeds after a transient fault that a retry cures', async () => {
+    const sim = new DurableSim(handler, RUN_ID, input());
+    await sim.start();
+    await sim.fail(ActivityName.validate, 'socket hang up').episode();
+    await sim.fireTimer().episode();
+    await sim.complete(ActivityName.validate, results.validate).episode();
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.prepare]);
+  });
+
+  it('ignores duplicate JobFinished events', async () => {
+    const sim = await untilTraining();
+    await sim
+      .raise(ExternalEvent.jobFinished, { status: 'Completed' })
+      .raise(ExternalEvent.jobFinished, { status: 'Completed' })
+      .episode();
+    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await afterTraining(sim);
+    const view = viewOf(await summarize(sim));
+
+    expect(view.status).toBe('Succeeded');
+    expect(sim.activityNames().filter((n) => n === ActivityName.metrics)).toHaveLength(1);
+    expect(sim.activityNames()).not.toContain(ActivityName.getJob);
+  });
+
+  it('keeps waiting on a JobFinished with a non-terminal status', async () => {
+    const sim = await untilTraining();
+    await sim.raise(ExternalEvent.jobFinished, { status: 'Running' }).episode();
+    expect(sim.pendingActivities()).toEqual([]);
+    expect(sim.scheduled.filter((s) => s.kind === 'timer')).toHaveLength(2);
+    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.metrics]);
+  });
+
+  describe('the event-vs-timer race (durable-js #577)', () => {
+    it('event first, timer in the same batch: the event wins, no poll, timer cancelled', async () => {
+      const sim = await untilTraining({ jobPollIntervalSeconds: 600 });
+      sim.advance(600);
+      await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).fireTimer().episode();
+      expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.metrics]);
+      await afterTraining(sim);
+      const view = viewOf(await summarize(sim));
+      expect(view.status).toBe('Succeeded');
+      expect(sim.activityNames()).not.toContain(ActivityName.getJob);
+    });
+
+    it('timer first, event in the same batch: the poll runs and its answer decides', async () => {
+      const sim = await untilTraining({ jobPollIntervalSeconds: 600 });
+      await sim.fireTimer().raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+      expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.getJob]);
+      await sim.complete(ActivityName.getJob, ok({ status: 'Completed' })).episode();
+      await afterTraining(sim);
+      const view = viewOf(await summarize(sim));
+      expect(view.status).toBe('Succeeded');
+      expect(sim.activityNames().filter((n) => n === ActivityName.metrics)).toHaveLength(1);
+    });
+
+    it('event in a later episode than a fired timer: replays deterministically to the same actions', async () => {
+      const sim = await untilTraining({ jobPollIntervalSeconds: 600 });
+      await sim.fireTimer().episode();
+      await sim.complete(ActivityName.getJob, ok({ status: 'Running' })).episode();
+      await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+      const before = structuredClone(sim.state?.actions);
+      // replaying the same history again yields the same actions (no new work appears)
+      await sim.episode();
+      expect(sim.state?.actions).toEqual(before);
+      expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.metrics]);
+    });
+  });
+});

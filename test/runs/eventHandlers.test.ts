@@ -1,0 +1,201 @@
+// datasetUploaded and jobEvents handler logic with real InvocationContext objects, blobs in
+// Azurite, and a recording RunInstances in place of the durable client.
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AzureBlobStore, createContainerClient } from '../../src/adapters/blobStore.js';
+import type { AppConfig } from '../../src/config.js';
+import { computeRunId } from '../../src/domain/runId.js';
+import { ExternalEvent } from '../../src/names.js';
+import { handleDatasetUploaded } from '../../src/runs/datasetUploaded.js';
+import { handleJobEvent, workspaceResourceId } from '../../src/runs/jobEvents.js';
+import type { StartRunDeps } from '../../src/runs/startRun.js';
+import { startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
+import { LoggingContext, RecordingRunInstances, testConfig, WORKSPACE } from './support.js';
+
+let azurite: AzuriteBlob;
+let container: ContainerClient;
+let config: AppConfig;
+let runs: RecordingRunInstances;
+let deps: StartRunDeps;
+
+beforeAll(async () => {
+  azurite = await startAzuriteBlob();
+  config = testConfig(azurite.connectionString);
+  container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+    'training-data',
+  );
+  await container.create();
+});
+
+afterAll(async () => {
+  await azurite.close();
+});
+
+beforeEach(() => {
+  runs = new RecordingRunInstances();
+  deps = { runs, config, blobs: new AzureBlobStore(createContainerClient(config.storage)) };
+});
+
+async function upload(path: string, text: string): Promise<string> {
+  const response = await container.getBlockBlobClient(path).upload(text, Buffer.byteLength(text));
+  return (response.etag ?? '').replace(/"/g, '');
+}
+
+const blobCreated = (path: string, eTag: string, containerName = 'training-data') => ({
+  id: 'e1',
+  topic: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa',
+  subject: `/blobServices/default/containers/${containerName}/blobs/${path}`,
+  eventType: 'Microsoft.Storage.BlobCreated',
+  eventTime: '2026-01-01T00:00:00Z',
+  dataVersion: '',
+  metadataVersion: '1',
+  data: {
+    api: 'PutBlob',
+    eTag: `"${eTag}"`,
+    contentLength: 10,
+    blobType: 'BlockBlob',
+    url: `http://x/${path}`,
+  },
+});
+
+describe('datasetUploaded', () => {
+  it('starts the run of a dataset train file, with its finetune.json overrides', async () => {
+    await upload('incoming/ev/finetune.json', JSON.stringify({ num_train_epochs: 2 }));
+    const etag = await upload('incoming/ev/train.jsonl', '{}');
+    const context = new LoggingContext('datasetUploaded');
+    const outcome = await handleDatasetUploaded(blobCreated('incoming/ev/train.jsonl', etag), context, deps);
+    const { runId } = computeRunId({
+      container: 'training-data',
+      path: 'incoming/ev/train.jsonl',
+      etag,
+      overrides: { num_train_epochs: 2 },
+    });
+    expect(outcome).toEqual({ runId, outcome: 'started' });
+    expect(runs.started.map((s) => s.input.dataset)).toEqual([
+      { container: 'training-data', path: 'incoming/ev/train.jsonl', etag },
+    ]);
+    expect(context.lines).toEqual([
+      `information: datasetUploaded: run ${runId} started for incoming/ev/train.jsonl (etag ${etag})`,
+    ]);
+  });
+
+  it('treats a duplicate event as a no-op', async () => {
+    const etag = await upload('incoming/twice.jsonl', '{}');
+    const event = blobCreated('incoming/twice.jsonl', etag);
+    await handleDatasetUploaded(event, new LoggingContext('datasetUploaded'), deps);
+    const second = await handleDatasetUploaded(event, new LoggingContext('datasetUploaded'), deps);
+    expect(second).toMatchObject({ outcome: 'existing' });
+    expect(runs.started).toHaveLength(1);
+  });
+
+  it('ignores sibling files and blobs outside incoming/ or the training container, with a log line', async () => {
+    for (const event of [
+      blobCreated('incoming/ev/test.jsonl', 'e'),
+      blobCreated('incoming/ev/finetune.json', 'e'),
+      blobCreated('runs/ft-x/train.jsonl', 'e'),
+      blobCreated('incoming/other.jsonl', 'e', 'other-container'),
+    ]) {
+      const context = new LoggingContext('datasetUploaded');
+      const outcome = await handleDatasetUploaded(event, context, deps);
+      expect(outcome).toHaveProperty('ignored');
+      expect(context.lines[0]).toMatch(/^information: datasetUploaded: ignored /);
+    }
+    expect(runs.started).toEqual([]);
+  });
+
+  it('logs, and does not throw for, a finetune.json that is not JSON (redelivery cannot fix it)', async () => {
+    await upload('incoming/broken/finetune.json', '{ nope');
+    const etag = await upload('incoming/broken/train.jsonl', '{}');
+    const context = new LoggingContext('datasetUploaded');
+    const outcome = await handleDatasetUploaded(
+      blobCreated('incoming/broken/train.jsonl', etag),
+      context,
+      deps,
+    );
+    expect(outcome).toMatchObject({ rejected: { code: 'FINETUNE.OVERRIDES_NOT_JSON' } });
+    expect(context.lines[0]).toMatch(
+      /^warning: datasetUploaded: run not started for incoming\/broken\/train.jsonl/,
+    );
+    expect(runs.started).toEqual([]);
+  });
+});
+
+describe('jobEvents', () => {
+  const workspaceId = workspaceResourceId({
+    subscriptionId: WORKSPACE.AZURE_SUBSCRIPTION_ID,
+    resourceGroup: WORKSPACE.AZUREML_RESOURCE_GROUP,
+    workspace: WORKSPACE.AZUREML_WORKSPACE,
+  });
+  const runEvent = (
+    runId: string,
+    eventType: string,
+    extra: Record<string, unknown> = {},
+    topic = workspaceId,
+  ) => ({
+    topic,
+    subject: `experiments/exp-1/runs/${runId}`,
+    eventType: `Microsoft.MachineLearningServices.${eventType}`,
+    data: {
+      experimentId: 'exp-1',
+      experimentName: 'chat',
+      runId,
+      runType: 'azureml.PipelineRun',
+      runTags: { 'autopilot-run-id': runId, 'autopilot-owner': 'finetune-autopilot' },
+      runProperties: {},
+      ...extra,
+    },
+  });
+
+  it('raises JobFinished on the running run of the job, topic compared case-insensitively', async () => {
+    runs.add({ instanceId: 'ft-job' });
+    const outcome = await handleJobEvent(
+      runEvent('ft-job', 'RunCompleted', {}, workspaceId.toUpperCase()),
+      new LoggingContext('jobEvents'),
+      { runs, workspaceId },
+    );
+    expect(outcome).toEqual({ raised: 'ft-job' });
+    expect(runs.raised).toEqual([
+      { instanceId: 'ft-job', eventName: ExternalEvent.jobFinished, payload: { status: 'Completed' } },
+    ]);
+  });
+
+  it('raises a failed final status from RunStatusChanged', async () => {
+    runs.add({ instanceId: 'ft-job' });
+    await handleJobEvent(
+      runEvent('ft-job', 'RunStatusChanged', { runStatus: 'Failed' }),
+      new LoggingContext('j'),
+      {
+        runs,
+        workspaceId,
+      },
+    );
+    expect(runs.raised.map((r) => r.payload)).toEqual([{ status: 'Failed' }]);
+  });
+
+  it('ignores other workspaces, child runs, non-final statuses, unknown and finished runs, with a log line', async () => {
+    runs.add({ instanceId: 'ft-job' });
+    runs.add({ instanceId: 'ft-done', runtimeStatus: 'Completed' });
+    const cases = [
+      runEvent(
+        'ft-job',
+        'RunCompleted',
+        {},
+        '/subscriptions/x/resourceGroups/y/providers/Microsoft.MachineLearningServices/workspaces/z',
+      ),
+      runEvent('ft-job', 'RunCompleted', {
+        runType: 'azureml.StepRun',
+        runTags: {},
+        runProperties: { 'azureml.pipelinerunid': 'ft-job' },
+      }),
+      runEvent('ft-job', 'RunStatusChanged', { runStatus: 'Running' }),
+      runEvent('ft-unknown', 'RunCompleted'),
+      runEvent('ft-done', 'RunCompleted'),
+    ];
+    for (const event of cases) {
+      const context = new LoggingContext('jobEvents');
+      expect(await handleJobEvent(event, context, { runs, workspaceId })).toHaveProperty('ignored');
+      expect(context.lines[0]).toMatch(/^information: jobEvents: ignored /);
+    }
+    expect(runs.raised).toEqual([]);
+  });
+});

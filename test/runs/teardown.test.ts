@@ -1,0 +1,141 @@
+// The idle-endpoint sweep over the real gateway and Azure Monitor client against the Azure ML
+// emulator: endpoints made by the deploy activity, traffic made by the smoke test's scoring path.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../dev/emulator/index.js';
+import { createActivities } from '../../src/activities.js';
+import { createPorts, type Ports } from '../../src/adapters/index.js';
+import { loadConfig, type AppConfig } from '../../src/config.js';
+import { sweepIdleEndpoints } from '../../src/runs/teardown.js';
+import { modelVersionSpec } from '../../src/domain/deployment.js';
+import { buildPipelineJob, datastoreUri } from '../../src/domain/pipelineJob.js';
+import { LoggingContext } from './support.js';
+
+let emulator: RunningEmulator;
+let stateDir: string;
+let config: AppConfig;
+let ports: Ports;
+
+const BUSY = 'ft-busy00000000-aa01';
+const IDLE = 'ft-idle00000000-aa02';
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), 'teardown-emulator-'));
+  emulator = await startEmulator({
+    stateDir,
+    port: 0,
+    config: { clock: { jobSeconds: 1, lroSeconds: 0.05 } },
+  });
+  config = loadConfig({
+    // never contacted: the sweep touches no blobs
+    AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+    AZURE_SUBSCRIPTION_ID: emulator.subscriptionId,
+    AZUREML_RESOURCE_GROUP: emulator.resourceGroup,
+    AZUREML_WORKSPACE: emulator.workspace,
+    AZUREML_LOCATION: emulator.location,
+    ARM_ENDPOINT: emulator.baseUrl,
+    AZUREML_CREDENTIAL: 'static',
+    ARM_CA_CERT_PATH: emulator.caCertPath,
+    AZUREML_REGISTRY_DISCOVERY_URL: emulator.baseUrl,
+  });
+  ports = createPorts(config, {
+    retry: { maxRetries: 0, retryDelayInMs: 10, maxRetryDelayInMs: 10 },
+    lroPollIntervalMs: 20,
+  });
+  const activities = createActivities(ports, config);
+  // a registered model needs a finished job behind it
+  await ports.gateway.createJob(
+    'ft-teardown',
+    buildPipelineJob({
+      runId: 'ft-teardown',
+      experimentName: 'teardown',
+      displayName: 'teardown',
+      componentId: config.fineTune.pipelineComponent,
+      modelId: (await ports.catalog.getLatest('Phi-3-mini-4k-instruct')).id,
+      trainDataUri: datastoreUri('trainingdata', 'runs/ft-teardown/train.jsonl'),
+      testDataUri: datastoreUri('trainingdata', 'runs/ft-teardown/test.jsonl'),
+      computeName: 'gpu-cluster',
+      parameters: {},
+    }),
+  );
+  for (let i = 0; i < 200 && (await ports.gateway.getJob('ft-teardown'))?.status !== 'Completed'; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const model = await ports.gateway.createModelVersion(
+    modelVersionSpec({ runId: 'ft-teardown', modelName: 'Phi-3-mini-4k-instruct', jobName: 'ft-teardown' }),
+  );
+  for (const [runId, endpointName] of [
+    ['ft-busy', BUSY],
+    ['ft-idle', IDLE],
+  ] as const) {
+    const deployed = await activities.deploy({ runId, endpointName, modelId: model.id });
+    if (!deployed.ok) throw new Error(`${deployed.error.code}: ${deployed.error.message}`);
+  }
+  const key = await ports.gateway.getEndpointKey(BUSY);
+  const busy = await ports.gateway.getEndpoint(BUSY);
+  await ports.scoring.score(busy?.scoringUri ?? '', key, [{ role: 'user', content: 'hello' }]);
+}, 60_000);
+
+afterAll(async () => {
+  await emulator?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+const teardown = (dryRun: boolean) => ({
+  idleWindowSeconds: 600,
+  idleGraceSeconds: 0,
+  dryRun,
+  maxDeletions: 5,
+});
+
+describe('idleEndpointTeardown sweep', () => {
+  it('in a dry run says what it would delete, with reason and estimated saving, and deletes nothing', async () => {
+    const context = new LoggingContext('idleEndpointTeardown');
+    const result = await sweepIdleEndpoints(
+      {
+        gateway: ports.gateway,
+        endpointMetrics: ports.endpointMetrics,
+        settings: teardown(true),
+        now: new Date(),
+      },
+      context,
+    );
+    expect(result.decisions.map((d) => [d.endpoint.name, d.action])).toEqual(
+      expect.arrayContaining([
+        [BUSY, 'keep'],
+        [IDLE, 'wouldDelete'],
+      ]),
+    );
+    expect(context.lines).toContain(
+      `information: idleEndpointTeardown: would delete ${IDLE} (run ft-idle): no requests in the last 600 s (dry run); saves ~$3.06/h (estimate)`,
+    );
+    expect(context.lines).toContain(
+      `information: idleEndpointTeardown: kept ${BUSY} (run ft-busy): 1 request(s) in the last 600 s; costs ~$3.06/h (estimate)`,
+    );
+    expect(await ports.gateway.getEndpoint(IDLE)).toBeDefined();
+  });
+
+  it('deletes the idle endpoint and keeps the one with traffic', async () => {
+    const context = new LoggingContext('idleEndpointTeardown');
+    const result = await sweepIdleEndpoints(
+      {
+        gateway: ports.gateway,
+        endpointMetrics: ports.endpointMetrics,
+        settings: teardown(false),
+        now: new Date(),
+      },
+      context,
+    );
+    expect(result.failed).toEqual([]);
+    expect(context.lines).toContain(
+      `information: idleEndpointTeardown: deleted ${IDLE} (run ft-idle): no requests in the last 600 s; saves ~$3.06/h (estimate)`,
+    );
+    expect(await ports.gateway.getEndpoint(IDLE)).toBeUndefined();
+    expect(await ports.gateway.getEndpoint(BUSY)).toBeDefined();
+    expect(context.lines.at(-1)).toBe(
+      'information: idleEndpointTeardown: 2 owned endpoint(s): 1 deleted, 0 would delete (dry run), 1 kept',
+    );
+  });
+});
