@@ -7,7 +7,12 @@ import { ExitCode, UsageError, processIo, type CliIo } from './args.js';
 
 export type Command = (args: readonly string[], io: CliIo) => Promise<number>;
 
-const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {};
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  emulator: {
+    summary: 'run the Azure ML emulator (local HTTPS ARM)',
+    load: async () => (await import('./emulator.js')).emulator,
+  },
+};
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
