@@ -12,6 +12,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run the Azure ML emulator (local HTTPS ARM)',
     load: async () => (await import('./emulator.js')).emulator,
   },
+  start: {
+    summary: 'run the local stack: Azurite, the Azure ML emulator, the Functions host',
+    load: async () => (await import('./start.js')).start,
+  },
 };
 
 function usage(): string {
