@@ -165,16 +165,21 @@ class Reader {
 
 const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
 
-function readStorage(r: Reader): StorageSettings {
-  const connectionString = r.optional('AzureWebJobsStorage');
-  const accountName = r.optional('AzureWebJobsStorage__accountName');
-  const serviceUri = r.optional('AzureWebJobsStorage__blobServiceUri');
+function readTrainingContainer(r: Reader): string {
   const trainingContainer = r.string('TRAINING_CONTAINER', 'training-data');
   if (!CONTAINER_NAME.test(trainingContainer)) {
     r.problems.push(
       `TRAINING_CONTAINER must be a valid blob container name (3-63 lowercase letters, digits, single hyphens), got '${trainingContainer}'`,
     );
   }
+  return trainingContainer;
+}
+
+function readStorage(r: Reader): StorageSettings {
+  const connectionString = r.optional('AzureWebJobsStorage');
+  const accountName = r.optional('AzureWebJobsStorage__accountName');
+  const serviceUri = r.optional('AzureWebJobsStorage__blobServiceUri');
+  const trainingContainer = readTrainingContainer(r);
   const clientId = r.optional('AzureWebJobsStorage__clientId');
   if (connectionString !== undefined) {
     return freeze({ connectionString, trainingContainer, clientId });
@@ -267,6 +272,27 @@ export function loadConfig(env: Env = process.env): AppConfig {
 export function loadFineTuneSettings(env: Env = process.env): FineTuneSettings {
   const r = new Reader(env);
   const settings = readFineTune(r);
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return settings;
+}
+
+export interface PlanSettings {
+  readonly fineTune: FineTuneSettings;
+  readonly trainingContainer: string;
+  readonly datastore: string;
+}
+
+/**
+ * What the offline `autopilot plan` needs to build a run's job: the fine-tune settings plus the
+ * training container (run id) and datastore (data URIs). No workspace or storage settings.
+ */
+export function loadPlanSettings(env: Env = process.env): PlanSettings {
+  const r = new Reader(env);
+  const settings: PlanSettings = Object.freeze({
+    fineTune: readFineTune(r),
+    trainingContainer: readTrainingContainer(r),
+    datastore: r.string('AZUREML_DATASTORE', 'trainingdata'),
+  });
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return settings;
 }

@@ -169,7 +169,7 @@ export class Core {
         changed = true;
       }
     }
-    const events: { at: number; event: EventGridEvent }[] = [];
+    const events: { at: number; order: number; event: EventGridEvent }[] = [];
     for (const job of Object.values(this.state.jobs)) {
       for (const run of jobTimelines(job)) {
         const done = job.emitted[run.runId] ?? 0;
@@ -182,7 +182,8 @@ export class Core {
       }
     }
     if (events.length > 0) {
-      events.sort((a, b) => a.at - b.at);
+      // A step finishes before its pipeline: at equal times, step runs go first.
+      events.sort((a, b) => a.at - b.at || a.order - b.order);
       this.delivery.publish(events.map((e) => e.event));
     }
     if (changed) this.persist();
@@ -234,7 +235,7 @@ export class Core {
     runId: string,
     isChild: boolean,
     t: Transition,
-  ): { at: number; event: EventGridEvent }[] {
+  ): { at: number; order: number; event: EventGridEvent }[] {
     const experimentId = this.experimentId(job.experimentName);
     const tags = (job.properties.tags ?? {}) as Record<string, string>;
     const data = {
@@ -248,8 +249,9 @@ export class Core {
         : { 'azureml.runsource': 'azureml.PipelineRun', 'azureml.pipelineComponent': 'pipelinerun' },
       runStatus: t.status,
     };
-    const make = (eventType: string): { at: number; event: EventGridEvent } => ({
+    const make = (eventType: string): { at: number; order: number; event: EventGridEvent } => ({
       at: t.at,
+      order: isChild ? 0 : 1,
       event: {
         id: randomUUID(),
         topic: this.workspaceId,

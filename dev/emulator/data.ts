@@ -316,9 +316,12 @@ function score(ctx: RouteContext): Reply {
   let deployment: string | undefined;
   if (typeof pinned === 'string' && pinned !== '') deployment = pinned;
   else {
-    // Weighted by traffic, deterministic: the n-th request lands in the n-th percent band.
-    const total = Object.values(core.state.requests).reduce((a, b) => a + b, 0);
-    let band = total % 100;
+    // Weighted by traffic, deterministic: the n-th request to this endpoint takes percent band
+    // (37 n mod 100), a permutation of 0..99 that spreads even the first few requests.
+    const total = Object.entries(core.state.requests)
+      .filter(([key]) => key.startsWith(`${name}|`))
+      .reduce((sum, [, count]) => sum + count, 0);
+    let band = (total * 37) % 100;
     for (const [d, share] of Object.entries(traffic)) {
       if (share <= 0) continue;
       if (band < share) {
@@ -329,7 +332,8 @@ function score(ctx: RouteContext): Reply {
     }
   }
   const d = deployment === undefined ? undefined : core.state.deployments[deploymentKey(name, deployment)];
-  if (!d || d.provisioningState !== 'Succeeded') {
+  // A deployment being updated keeps serving, as a rolling update does.
+  if (!d || (d.provisioningState !== 'Succeeded' && d.provisioningState !== 'Updating')) {
     fail(
       404,
       'NoValidDeployments',

@@ -29,6 +29,9 @@ export class EventDelivery {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly held = new Map<string, { event: EventGridEvent; timer: NodeJS.Timeout }>();
   private stopped = false;
+  private readonly queues = new Map<string, Promise<void>>();
+  /** Aborts in-flight requests on stop, so a stopped emulator leaves nothing running. */
+  private readonly aborter = new AbortController();
 
   constructor(
     private readonly state: State,
@@ -62,7 +65,7 @@ export class EventDelivery {
           'aeg-subscription-name': sub.name.toUpperCase(),
         },
         body: JSON.stringify([event]),
-        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+        signal: AbortSignal.any([AbortSignal.timeout(DELIVERY_TIMEOUT_MS), this.aborter.signal]),
       });
       const text = await response.text();
       if (!response.ok) return false;
@@ -130,9 +133,19 @@ export class EventDelivery {
     }
   }
 
+  /**
+   * First attempts to one subscription go one at a time, in order, so tests see a deterministic order
+   * unless a fault changes it; retries run on their own timers and never hold the queue up.
+   */
   private attempt(name: string, event: EventGridEvent, attempt: number): void {
     if (this.stopped) return;
-    void this.send(name, event, attempt);
+    if (attempt > 1) {
+      void this.send(name, event, attempt);
+      return;
+    }
+    const previous = this.queues.get(name) ?? Promise.resolve();
+    const next = previous.then(() => this.send(name, event, attempt));
+    this.queues.set(name, next);
   }
 
   private async send(name: string, event: EventGridEvent, attempt: number): Promise<void> {
@@ -156,7 +169,7 @@ export class EventDelivery {
             'aeg-metadata-version': event.metadataVersion,
           },
           body: JSON.stringify([event]),
-          signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+          signal: AbortSignal.any([AbortSignal.timeout(DELIVERY_TIMEOUT_MS), this.aborter.signal]),
         });
         await response.arrayBuffer();
         delivered = response.status === 200 || response.status === 202;
@@ -181,6 +194,7 @@ export class EventDelivery {
 
   stop(): void {
     this.stopped = true;
+    this.aborter.abort();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     for (const { timer } of this.held.values()) clearTimeout(timer);

@@ -133,7 +133,12 @@ export const deploymentKey = (endpoint: string, deployment: string) => `${endpoi
 export function loadState(file: string | undefined, clock: ClockSettings): State {
   const state = emptyState(clock);
   if (file === undefined || !existsSync(file)) return state;
-  const saved = JSON.parse(readFileSync(file, 'utf8')) as Partial<PersistedState>;
+  let saved: Partial<PersistedState>;
+  try {
+    saved = JSON.parse(readFileSync(file, 'utf8')) as Partial<PersistedState>;
+  } catch (error) {
+    throw new Error(`emulator state file ${file}: ${(error as Error).message}`);
+  }
   return { ...state, ...saved, faults: [], nextFaultId: 1 };
 }
 

@@ -1,7 +1,7 @@
 // A self-signed certificate for the emulator's HTTPS server (the ARM clients refuse plain http for
 // bearer tokens). Kept in the state directory and reused while it covers the host, so that a restart
 // does not invalidate the CA file the app was pointed at.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -28,8 +28,43 @@ function covers(pem: string, host: string): boolean {
   }
 }
 
+const LOCK_DIR = '.certificate.lock';
+const LOCK_STALE_MS = 30_000;
+const LOCK_WAIT_MS = 15_000;
+
+/**
+ * Two emulators starting at once in one state directory must not each write their own certificate
+ * (one would then serve a certificate that ca.pem does not hold): creating a directory is atomic.
+ */
+async function withLock<T>(stateDir: string, work: () => Promise<T>): Promise<T> {
+  const lock = join(stateDir, LOCK_DIR);
+  const started = Date.now();
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > LOCK_STALE_MS) rmSync(lock, { recursive: true, force: true });
+      else if (Date.now() - started > LOCK_WAIT_MS)
+        throw new Error(`timed out waiting for ${lock}; remove it if no emulator is starting`);
+      else await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 export async function loadOrCreateCertificate(stateDir: string, host: string): Promise<Certificate> {
   mkdirSync(stateDir, { recursive: true });
+  return withLock(stateDir, () => loadOrCreate(stateDir, host));
+}
+
+async function loadOrCreate(stateDir: string, host: string): Promise<Certificate> {
   const caCertPath = join(stateDir, CERT_FILE);
   const keyPath = join(stateDir, KEY_FILE);
   if (existsSync(caCertPath) && existsSync(keyPath)) {

@@ -78,6 +78,7 @@ export interface ProgrammingModel {
   name: string;
   version: string;
   getInvocationModel(coreContext: CoreInvocationContext): InvocationModel;
+  getCapabilities?(workerCapabilities: Record<string, string>): Promise<Record<string, string>>;
 }
 
 export type FunctionCallback = (...args: unknown[]) => unknown;

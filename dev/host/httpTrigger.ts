@@ -59,7 +59,6 @@ export interface HttpTriggerRequest {
   routes: HttpRoute[];
   invoker: Invoker;
   keys: HostKeys;
-  clientData: Record<string, unknown>;
 }
 
 export async function handleHttpTrigger(r: HttpTriggerRequest): Promise<void> {
@@ -99,7 +98,6 @@ export async function handleHttpTrigger(r: HttpTriggerRequest): Promise<void> {
   };
   const outcome = await r.invoker.invoke(route.fn, {
     trigger: { http: httpData },
-    extraInputs: { durableClient: { json: JSON.stringify(r.clientData) } },
   });
   if (!outcome.ok) {
     r.res.writeHead(500).end();

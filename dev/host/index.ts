@@ -29,6 +29,8 @@ export interface StartHostOptions {
   /** Settings on top of local.settings.json `Values`. */
   settings?: Record<string, string>;
   activityConcurrency?: number;
+  /** Instances per page when the Durable API lists without `top` (default 100). */
+  durableListPageSize?: number;
   log?: (line: string) => void;
 }
 
@@ -94,11 +96,29 @@ export async function startHost(options: StartHostOptions): Promise<RunningHost>
       throw new Error(`HOST.APP_LOAD_FAILED: ${path.relative(appDir, file)}: ${(e as Error).message}`);
     }
   }
+  // The worker asks the library for its capabilities once loaded; HTTP streaming would need the
+  // library's own proxy in front of every request, which this host does not provide.
+  const capabilities = (await registry.programmingModel?.getCapabilities?.({})) ?? {};
+  if ('HttpUri' in capabilities) {
+    await closeAll([server, rpcServer]);
+    throw new Error(
+      'HOST.HTTP_STREAM_UNSUPPORTED: the app enables HTTP streams (app.setup), which the local host does not serve',
+    );
+  }
   const functions = registry.functions;
   for (const fn of functions.values()) resolveBindingSettings(fn);
 
-  const invoker = new Invoker(log);
   const hubName = hostJson.hubName ?? DEFAULT_HUB;
+  const urls = {
+    webhookBase: `${url}${DURABLE_WEBHOOK_PREFIX}`,
+    rpcBase,
+    systemKey: keys.systemKeys.durabletask_extension,
+    hubName,
+  };
+  // Any function (HTTP, Event Grid, timer) may take a durableClient input.
+  const invoker = new Invoker(log, {
+    durableClient: { json: JSON.stringify(durableClientBindingData(urls)) },
+  });
   const store = new InstanceStore(options.stateDir, hubName);
   const engine = new DurableEngine({
     store,
@@ -107,14 +127,7 @@ export async function startHost(options: StartHostOptions): Promise<RunningHost>
     activityConcurrency: options.activityConcurrency ?? DEFAULT_ACTIVITY_CONCURRENCY,
     log,
   });
-  const urls = {
-    webhookBase: `${url}${DURABLE_WEBHOOK_PREFIX}`,
-    rpcBase,
-    systemKey: keys.systemKeys.durabletask_extension,
-    hubName,
-  };
-  const durableApi = createDurableApi(engine, store, urls);
-  const clientData = durableClientBindingData(urls);
+  const durableApi = createDurableApi(engine, store, urls, options.durableListPageSize);
   const routes = buildHttpRoutes(functions, hostJson.routePrefix, log);
 
   for (const fn of functions.values()) {
@@ -132,6 +145,16 @@ export async function startHost(options: StartHostOptions): Promise<RunningHost>
       log(
         `warning: ${fn.metadata.name}: trigger type ${trigger?.type ?? '(none)'} is not run by the local host`,
       );
+    }
+    for (const [name, b] of Object.entries(fn.metadata.bindings)) {
+      const handled =
+        b === trigger || b.type === 'durableClient' || (b.type === 'http' && b.direction === 'out');
+      const returnValue = name === '$return' && trigger?.type !== 'httpTrigger';
+      if (!handled && !returnValue) {
+        log(
+          `warning: ${fn.metadata.name}: ${b.direction ?? ''} binding ${name} (${b.type ?? '?'}) is not supported locally`,
+        );
+      }
     }
   }
 
@@ -151,7 +174,7 @@ export async function startHost(options: StartHostOptions): Promise<RunningHost>
           }
           send(res, await durableApi(apiRequest(req, reqUrl, body, DURABLE_WEBHOOK_PREFIX.length + 1)));
         } else {
-          await handleHttpTrigger({ req, res, url: reqUrl, body, routes, invoker, keys, clientData });
+          await handleHttpTrigger({ req, res, url: reqUrl, body, routes, invoker, keys });
         }
       } catch (e) {
         log(
@@ -178,10 +201,19 @@ export async function startHost(options: StartHostOptions): Promise<RunningHost>
     })();
   });
 
+  let timers: { stop(): void };
+  try {
+    timers = startTimers({ functions, invoker, stateDir: options.stateDir, log });
+  } catch (e) {
+    await closeAll([server, rpcServer]);
+    throw e;
+  }
   engine.resumeAll();
-  const timers = startTimers({ functions, invoker, stateDir: options.stateDir, log });
   await runAppHooks('appStart', appDir);
   log(`host ready at ${url}: ${[...functions.keys()].join(', ')}`);
+  log(
+    `keys (function, master, system) are kept in ${path.join(path.resolve(options.stateDir), 'keys.json')}`,
+  );
 
   return {
     url,

@@ -20,6 +20,8 @@ export interface InvocationInput {
   /** Extra input bindings by type (e.g. durableClient), resolved by the host. */
   extraInputs?: Record<string, RpcTypedData>;
   triggerMetadata?: Record<string, RpcTypedData>;
+  /** Shown in the invocation's log line, e.g. the durable instance id. */
+  label?: string;
 }
 
 export type InvocationOutcome =
@@ -27,7 +29,11 @@ export type InvocationOutcome =
   | { ok: false; invocationId: string; error: unknown; durationMs: number };
 
 export class Invoker {
-  constructor(private readonly log: LogFn) {}
+  /** `extraInputs`: input bindings every function may declare (the durableClient binding value). */
+  constructor(
+    private readonly log: LogFn,
+    private readonly extraInputs: Record<string, RpcTypedData> = {},
+  ) {}
 
   async invoke(fn: RegisteredFunction, input: InvocationInput): Promise<InvocationOutcome> {
     const model = registry.programmingModel;
@@ -35,24 +41,43 @@ export class Invoker {
       throw new Error('HOST.NO_PROGRAMMING_MODEL: the app registered no functions through @azure/functions');
     const invocationId = randomUUID();
     const name = fn.metadata.name;
+    const tag = `${name} [${invocationId}]${input.label ? ` (${input.label})` : ''}`;
     const bindings = fn.metadata.bindings;
     const inputData: RpcParameterBinding[] = [];
     for (const [bindingName, binding] of Object.entries(bindings)) {
       if (binding.direction !== 'in') continue;
       if (binding.type?.endsWith('Trigger')) {
         inputData.push({ name: bindingName, data: input.trigger });
-      } else if (binding.type && input.extraInputs?.[binding.type]) {
-        inputData.push({ name: bindingName, data: input.extraInputs[binding.type] });
+      } else if (binding.type) {
+        const data = input.extraInputs?.[binding.type] ?? this.extraInputs[binding.type];
+        if (data) inputData.push({ name: bindingName, data });
       }
     }
+    let invocationContext: unknown;
     const coreCtx: CoreInvocationContext = {
       invocationId,
       request: { invocationId, functionId: name, inputData, triggerMetadata: input.triggerMetadata ?? {} },
       metadata: { name, bindings },
       state: 'invocation',
       log: (level: RpcLogLevel, category, message) => {
-        if (category === 'user' || level === 'warning' || level === 'error' || level === 'critical') {
-          this.log(`${name} [${invocationId}] ${level === 'information' ? '' : level + ': '}${message}`);
+        // Log hooks (app.hook.log) see, and may rewrite, every line first, as in the worker.
+        const init: Record<string, unknown> = {
+          hookData: {},
+          appHookData,
+          level,
+          category,
+          message,
+          invocationContext,
+        };
+        for (const hook of registry.hooks.get('log') ?? []) void hook(init);
+        const finalLevel = init.level as RpcLogLevel;
+        if (
+          category === 'user' ||
+          finalLevel === 'warning' ||
+          finalLevel === 'error' ||
+          finalLevel === 'critical'
+        ) {
+          this.log(`${tag} ${finalLevel === 'information' ? '' : finalLevel + ': '}${String(init.message)}`);
         }
       },
     };
@@ -61,6 +86,7 @@ export class Invoker {
     try {
       const invocationModel = model.getInvocationModel(coreCtx);
       const { context, inputs } = await invocationModel.getArguments();
+      invocationContext = context;
       let callback = fn.callback;
       const hookData: Record<string, unknown> = {};
       for (const hook of registry.hooks.get('preInvocation') ?? []) {
@@ -100,11 +126,11 @@ export class Invoker {
       if (error !== undefined) throw error;
       const response = await invocationModel.getResponse(context, result);
       const durationMs = elapsed();
-      this.log(`${name} [${invocationId}] Succeeded in ${durationMs}ms`);
+      this.log(`${tag} Succeeded in ${durationMs}ms`);
       return { ok: true, invocationId, response, durationMs };
     } catch (error) {
       const durationMs = elapsed();
-      this.log(`${name} [${invocationId}] Failed in ${durationMs}ms: ${describeError(error)}`);
+      this.log(`${tag} Failed in ${durationMs}ms: ${describeError(error)}`);
       return { ok: false, invocationId, error, durationMs };
     }
   }

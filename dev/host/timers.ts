@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { RegisteredFunction } from './coreApi.js';
 import { writeFileAtomic } from './fsUtil.js';
 import type { Invoker } from './invoker.js';
+import type { Schedule } from './ncrontab.js';
 import { parseNcrontab } from './ncrontab.js';
 
 interface ScheduleStatus {
@@ -30,7 +31,12 @@ export function startTimers(o: {
     );
     if (!binding) continue;
     const name = fn.metadata.name;
-    const schedule = parseNcrontab(String(binding.schedule));
+    let schedule: Schedule;
+    try {
+      schedule = parseNcrontab(String(binding.schedule));
+    } catch (e) {
+      throw new Error(`${(e as Error).message} (timer function ${name})`);
+    }
     const file = path.join(o.stateDir, 'timers', `${name}.json`);
     const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ScheduleStatus) : undefined;
     let last = saved?.Last ?? new Date(0).toISOString();

@@ -35,8 +35,8 @@ export const emulator: Command = async (args, io) => {
     ...(values['state-file'] === undefined ? {} : { stateFile: values['state-file'] }),
     log: (line) => io.stderr.write(`${line}\n`),
   });
-  io.stdout.write(`${JSON.stringify(dev.readyLine(running))}\n`);
-  await new Promise<void>((resolve) => {
+  // Handlers go in before the ready line: whoever reads it may signal us right away.
+  const stopped = new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -45,6 +45,8 @@ export const emulator: Command = async (args, io) => {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  io.stdout.write(`${JSON.stringify(dev.readyLine(running))}\n`);
+  await stopped;
   await running.stop();
   return ExitCode.ok;
 };

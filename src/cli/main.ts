@@ -8,6 +8,18 @@ import { ExitCode, UsageError, processIo, type CliIo } from './args.js';
 export type Command = (args: readonly string[], io: CliIo) => Promise<number>;
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  validate: {
+    summary: 'check a chat dataset (JSONL or Parquet) before any GPU is paid for',
+    load: async () => (await import('./validate.js')).validate,
+  },
+  prepare: {
+    summary: 'sample and split a chat dataset into train.jsonl and test.jsonl',
+    load: async () => (await import('./prepare.js')).prepare,
+  },
+  plan: {
+    summary: 'show the parameters, run id and Azure ML job a dataset would get (offline)',
+    load: async () => (await import('./plan.js')).plan,
+  },
   emulator: {
     summary: 'run the Azure ML emulator (local HTTPS ARM)',
     load: async () => (await import('./emulator.js')).emulator,

@@ -22,7 +22,7 @@ export interface ApiResponse {
 }
 
 export const CONTINUATION_HEADER = 'x-ms-continuation-token';
-const DEFAULT_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 100;
 const ID_PLACEHOLDER = 'INSTANCEID';
 
 export interface DurableUrls {
@@ -80,7 +80,13 @@ export function statusBody(record: InstanceRecord, showInput = true): Record<str
   };
 }
 
-export function createDurableApi(engine: DurableEngine, store: InstanceStore, urls: DurableUrls) {
+/** `pageSize`: instances per page of a list without `top` (the client follows continuation tokens). */
+export function createDurableApi(
+  engine: DurableEngine,
+  store: InstanceStore,
+  urls: DurableUrls,
+  pageSize = DEFAULT_PAGE_SIZE,
+) {
   const q = `taskHub=${encodeURIComponent(urls.hubName)}&connection=Storage&code=${encodeURIComponent(urls.systemKey)}`;
   const error = (status: number, message: string): ApiResponse => ({ status, body: { Message: message } });
 
@@ -126,7 +132,7 @@ export function createDurableApi(engine: DurableEngine, store: InstanceStore, ur
         if (!record) return { status: 404 };
         const body = statusBody(record, req.query.get('showInput') !== 'false');
         if (req.query.get('showHistory') === 'true') body.historyEvents = record.history;
-        const running = ['Pending', 'Running', 'ContinuedAsNew'].includes(record.runtimeStatus);
+        const running = ['Pending', 'Running', 'Suspended', 'ContinuedAsNew'].includes(record.runtimeStatus);
         const failed500 =
           record.runtimeStatus === 'Failed' && req.query.get('returnInternalServerErrorOnFailure') === 'true';
         return { status: running ? 202 : failed500 ? 500 : 200, body };
@@ -152,6 +158,8 @@ export function createDurableApi(engine: DurableEngine, store: InstanceStore, ur
     if (action === 'terminate') {
       return outcomeResponse(await engine.terminate(id, req.query.get('reason') ?? ''));
     }
+    if (action === 'suspend') return outcomeResponse(await engine.suspend(id));
+    if (action === 'resume') return outcomeResponse(await engine.resume(id));
     return error(501, `The local host does not implement '${action}'`);
   };
 
@@ -178,8 +186,8 @@ export function createDurableApi(engine: DurableEngine, store: InstanceStore, ur
 
   function list(req: ApiRequest): ApiResponse {
     const all = filtered(req);
-    const top = Number(req.query.get('top') ?? DEFAULT_PAGE_SIZE);
-    const pageSize = Number.isInteger(top) && top > 0 ? top : DEFAULT_PAGE_SIZE;
+    const top = Number(req.query.get('top') ?? pageSize);
+    const size = Number.isInteger(top) && top > 0 ? top : pageSize;
     const tokenHeader = req.headers[CONTINUATION_HEADER];
     const token = Array.isArray(tokenHeader) ? tokenHeader[0] : tokenHeader;
     let start = 0;
@@ -188,10 +196,10 @@ export function createDurableApi(engine: DurableEngine, store: InstanceStore, ur
       start = all.findIndex((r) => `${r.createdTime}|${r.instanceId}` > after);
       if (start < 0) start = all.length;
     }
-    const page = all.slice(start, start + pageSize);
+    const page = all.slice(start, start + size);
     const last = page[page.length - 1];
     const headers: Record<string, string> = {};
-    if (last && start + pageSize < all.length) {
+    if (last && start + size < all.length) {
       headers[CONTINUATION_HEADER] = Buffer.from(`${last.createdTime}|${last.instanceId}`).toString(
         'base64url',
       );

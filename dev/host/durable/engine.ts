@@ -2,6 +2,7 @@
 // new events (durable-functions replays it and returns actions), the planner turns the actions into
 // new activities and timers, and their results come back as new events. Everything an instance needs
 // to resume is in its persisted record, so a restarted host picks every non-terminal instance up.
+import { randomUUID } from 'node:crypto';
 import type { RegisteredFunction } from '../coreApi.js';
 import type { Invoker } from '../invoker.js';
 import { describeError, fromTypedData } from '../invoker.js';
@@ -20,6 +21,7 @@ const MAXIMUM_SHORT_TIMER_DURATION = '6.00:00:00';
 const LONG_RUNNING_TIMER_INTERVAL = '3.00:00:00';
 /** setTimeout's ceiling; longer timers are re-armed. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+const STOP_TIMEOUT_MS = 5000;
 
 interface OrchestratorState {
   isDone: boolean;
@@ -61,7 +63,7 @@ export class DurableEngine {
   readonly #activityQueue: (() => Promise<void>)[] = [];
   #activeActivities = 0;
   #stopped = false;
-  #idle: Promise<void>[] = [];
+  #runningActivities: Promise<void>[] = [];
 
   constructor(options: EngineOptions) {
     this.#o = options;
@@ -75,13 +77,18 @@ export class DurableEngine {
       const done = new Set<number>();
       const fired = new Set<number>();
       for (const e of [...record.history, ...record.inbox]) {
-        if (e.EventType === EventType.TaskCompleted || e.EventType === EventType.TaskFailed)
+        if (
+          e.EventType === EventType.TaskCompleted ||
+          e.EventType === EventType.TaskFailed ||
+          e.EventType === EventType.SubOrchestrationInstanceCompleted ||
+          e.EventType === EventType.SubOrchestrationInstanceFailed
+        )
           done.add(e.TaskScheduledId ?? -1);
         if (e.EventType === EventType.TimerFired) fired.add(e.TimerId ?? -1);
       }
       for (const e of record.history) {
         if (e.EventType === EventType.TaskScheduled && !done.has(e.EventId)) {
-          this.#dispatch(record.instanceId, {
+          this.#dispatch(record, {
             kind: 'activity',
             id: e.EventId,
             name: e.Name ?? '',
@@ -89,8 +96,23 @@ export class DurableEngine {
             ...(e.FailureDetails ? { failWith: e.FailureDetails } : {}),
           });
         }
+        if (e.EventType === EventType.SubOrchestrationInstanceCreated && !done.has(e.EventId)) {
+          // The child may have finished while its outcome was not yet recorded here.
+          const child = this.#o.store.get(e.InstanceId ?? '');
+          if (!child) {
+            this.#dispatch(record, {
+              kind: 'subOrchestration',
+              id: e.EventId,
+              name: e.Name ?? '',
+              instanceId: e.InstanceId ?? '',
+              input: e.Input ?? 'null',
+            });
+          } else if (TERMINAL_STATUSES.includes(child.runtimeStatus)) {
+            this.#notifyParent(child);
+          }
+        }
         if (e.EventType === EventType.TimerCreated && !fired.has(e.EventId)) {
-          this.#dispatch(record.instanceId, {
+          this.#dispatch(record, {
             kind: 'timer',
             id: e.EventId,
             fireAt: e.FireAt ?? new Date().toISOString(),
@@ -101,18 +123,23 @@ export class DurableEngine {
     }
   }
 
-  async start(name: string, instanceId: string, inputJson: string): Promise<InstanceRecord> {
+  async start(
+    name: string,
+    instanceId: string,
+    inputJson: string,
+    parent?: InstanceRecord['parent'],
+  ): Promise<void> {
     const fn = this.#o.functions.get(name);
     if (!fn || !isTriggerOfType(fn, 'orchestrationTrigger')) throw new UnknownOrchestratorError(name);
-    let created: InstanceRecord | undefined;
     await this.#withLock(instanceId, () => {
       const existing = this.#o.store.get(instanceId);
       if (existing && !TERMINAL_STATUSES.includes(existing.runtimeStatus))
         throw new InstanceExistsError(instanceId);
       const now = new Date().toISOString();
-      created = {
+      this.#o.store.save({
         instanceId,
         name,
+        executionId: randomUUID(),
         input: inputJson,
         runtimeStatus: 'Pending',
         customStatus: null,
@@ -121,14 +148,13 @@ export class DurableEngine {
         lastUpdatedTime: now,
         history: [],
         inbox: [executionStarted(name, inputJson)],
-      };
-      this.#o.store.save(created);
+        ...(parent ? { parent } : {}),
+      });
     });
     this.#requestEpisode(instanceId);
-    return created as unknown as InstanceRecord;
   }
 
-  /** `false` when the instance is unknown or no longer running (the API answers 404 / 410). */
+  /** `notFound` / `gone` when the instance is unknown or no longer running (the API answers 404 / 410). */
   async raiseEvent(
     instanceId: string,
     eventName: string,
@@ -162,6 +188,39 @@ export class DurableEngine {
     return outcome;
   }
 
+  /** A suspended instance keeps receiving events but does not run until resumed. */
+  async suspend(instanceId: string): Promise<'ok' | 'notFound' | 'gone'> {
+    return this.#setSuspended(instanceId, true);
+  }
+
+  async resume(instanceId: string): Promise<'ok' | 'notFound' | 'gone'> {
+    const outcome = await this.#setSuspended(instanceId, false);
+    if (outcome === 'ok') this.#requestEpisode(instanceId);
+    return outcome;
+  }
+
+  async #setSuspended(instanceId: string, suspended: boolean): Promise<'ok' | 'notFound' | 'gone'> {
+    let outcome: 'ok' | 'notFound' | 'gone' = 'ok';
+    await this.#withLock(instanceId, () => {
+      const record = this.#o.store.get(instanceId);
+      if (!record) {
+        outcome = 'notFound';
+        return;
+      }
+      if (TERMINAL_STATUSES.includes(record.runtimeStatus)) {
+        outcome = 'gone';
+        return;
+      }
+      if (suspended) record.runtimeStatus = 'Suspended';
+      else if (record.runtimeStatus === 'Suspended')
+        record.runtimeStatus = record.history.length > 0 ? 'Running' : 'Pending';
+      record.lastUpdatedTime = new Date().toISOString();
+      this.#o.store.save(record);
+      this.#log(`orchestration ${record.name} ${instanceId} ${record.runtimeStatus}`);
+    });
+    return outcome;
+  }
+
   async purge(instanceId: string): Promise<boolean> {
     let deleted = false;
     await this.#withLock(instanceId, () => {
@@ -177,14 +236,25 @@ export class DurableEngine {
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
     this.#activityQueue.length = 0;
-    await Promise.allSettled([...this.#locks.values(), ...this.#idle]);
+    // Bounded: an activity that never returns must not keep the host from stopping.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.#locks.values(), ...this.#runningActivities]),
+      new Promise((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
   }
 
   #log(line: string): void {
     this.#o.log(line);
   }
 
-  async #addEvent(instanceId: string, e: HistoryEvent): Promise<'ok' | 'notFound' | 'gone'> {
+  /** `executionId`: the execution that produced the event (activities, timers); others are dropped. */
+  async #addEvent(
+    instanceId: string,
+    e: HistoryEvent,
+    executionId?: string,
+  ): Promise<'ok' | 'notFound' | 'gone'> {
     let outcome: 'ok' | 'notFound' | 'gone' = 'ok';
     await this.#withLock(instanceId, () => {
       const record = this.#o.store.get(instanceId);
@@ -192,7 +262,10 @@ export class DurableEngine {
         outcome = 'notFound';
         return;
       }
-      if (TERMINAL_STATUSES.includes(record.runtimeStatus)) {
+      if (
+        TERMINAL_STATUSES.includes(record.runtimeStatus) ||
+        (executionId && executionId !== record.executionId)
+      ) {
         outcome = 'gone';
         return;
       }
@@ -224,6 +297,7 @@ export class DurableEngine {
   async #episode(instanceId: string): Promise<void> {
     const record = this.#o.store.get(instanceId);
     if (!record || TERMINAL_STATUSES.includes(record.runtimeStatus) || record.inbox.length === 0) return;
+    if (record.runtimeStatus === 'Suspended') return;
     const fn = this.#o.functions.get(record.name);
     if (!fn) {
       this.#finish(record, 'Failed', `The orchestrator function '${record.name}' is not registered`);
@@ -240,14 +314,17 @@ export class DurableEngine {
       input: JSON.parse(record.input) as unknown,
       instanceId,
       isReplaying: record.history.length > 0,
-      parentInstanceId: null,
+      parentInstanceId: record.parent?.instanceId ?? null,
       upperSchemaVersion: REPLAY_SCHEMA,
       upperSchemaVersionNew: REPLAY_SCHEMA,
       maximumShortTimerDuration: MAXIMUM_SHORT_TIMER_DURATION,
       longRunningTimerIntervalDuration: LONG_RUNNING_TIMER_INTERVAL,
       defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
     };
-    const outcome = await this.#o.invoker.invoke(fn, { trigger: { json: JSON.stringify(triggerInput) } });
+    const outcome = await this.#o.invoker.invoke(fn, {
+      trigger: { json: JSON.stringify(triggerInput) },
+      label: `instance ${instanceId}`,
+    });
     record.history = history;
     record.inbox = [];
     if (record.runtimeStatus === 'Pending') record.runtimeStatus = 'Running';
@@ -286,6 +363,7 @@ export class DurableEngine {
       const inputJson = continueAsNew.input === undefined ? 'null' : activityInput(continueAsNew.input);
       this.#cancelTimers(instanceId);
       record.history = [];
+      record.executionId = randomUUID();
       record.input = inputJson;
       record.inbox = [
         executionStarted(record.name, inputJson),
@@ -322,6 +400,15 @@ export class DurableEngine {
           Input: w.input,
           ...(w.failWith ? { FailureDetails: w.failWith } : {}),
         });
+      } else if (w.kind === 'subOrchestration') {
+        w.instanceId ||= `${instanceId}:${w.id}`;
+        record.history.push({
+          ...event(EventType.SubOrchestrationInstanceCreated, w.id),
+          Name: w.name,
+          InstanceId: w.instanceId,
+          Input: w.input,
+          ...(w.failWith ? { FailureDetails: w.failWith } : {}),
+        });
       } else {
         record.history.push({ ...event(EventType.TimerCreated, w.id), FireAt: w.fireAt });
       }
@@ -329,7 +416,7 @@ export class DurableEngine {
     record.history.push(event(EventType.OrchestratorCompleted));
     record.lastUpdatedTime = new Date().toISOString();
     this.#o.store.save(record);
-    for (const w of work) this.#dispatch(instanceId, w);
+    for (const w of work) this.#dispatch(record, w);
   }
 
   #finish(record: InstanceRecord, status: RuntimeStatus, output: unknown): void {
@@ -340,6 +427,24 @@ export class DurableEngine {
     this.#o.store.save(record);
     this.#cancelTimers(record.instanceId);
     this.#log(`orchestration ${record.name} ${record.instanceId} ${status}`);
+    this.#notifyParent(record);
+  }
+
+  /** A finished sub-orchestration's outcome becomes its parent's completion (or failure) event. */
+  #notifyParent(child: InstanceRecord): void {
+    if (!child.parent) return;
+    const { instanceId, executionId, taskId } = child.parent;
+    const outcome: HistoryEvent =
+      child.runtimeStatus === 'Completed'
+        ? {
+            ...event(EventType.SubOrchestrationInstanceCompleted),
+            Result: JSON.stringify(child.output ?? null),
+          }
+        : {
+            ...failed({ ErrorType: 'Error', ErrorMessage: String(child.output) }),
+            EventType: EventType.SubOrchestrationInstanceFailed,
+          };
+    void this.#addEvent(instanceId, { ...outcome, TaskScheduledId: taskId }, executionId);
   }
 
   #cancelTimers(instanceId: string): void {
@@ -351,23 +456,46 @@ export class DurableEngine {
     }
   }
 
-  #dispatch(instanceId: string, work: Work): void {
-    const key = `${instanceId}\u0000${work.kind}\u0000${work.id}`;
+  #dispatch(record: InstanceRecord, work: Work): void {
+    const { instanceId, executionId } = record;
+    const key = `${instanceId}\u0000${executionId}\u0000${work.kind}\u0000${work.id}`;
     if (this.#inFlight.has(key) || this.#stopped) return;
     if (work.kind === 'timer') {
-      this.#armTimer(instanceId, key, work.id, work.fireAt);
+      this.#armTimer(instanceId, executionId, key, work.id, work.fireAt);
+      return;
+    }
+    if (work.kind === 'subOrchestration') {
+      this.#startChild(record, work);
       return;
     }
     this.#inFlight.add(key);
     this.#activityQueue.push(async () => {
       try {
-        const completion = await this.#runActivity(work);
-        await this.#addEvent(instanceId, { ...completion, TaskScheduledId: work.id });
+        const completion = await this.#runActivity(instanceId, work);
+        await this.#addEvent(instanceId, { ...completion, TaskScheduledId: work.id }, executionId);
       } finally {
         this.#inFlight.delete(key);
       }
     });
     this.#pumpActivities();
+  }
+
+  #startChild(parent: InstanceRecord, work: Extract<Work, { kind: 'subOrchestration' }>): void {
+    const fail = (details: FailureDetails): void => {
+      void this.#addEvent(
+        parent.instanceId,
+        { ...failed(details), EventType: EventType.SubOrchestrationInstanceFailed, TaskScheduledId: work.id },
+        parent.executionId,
+      );
+    };
+    if (work.failWith) {
+      fail(work.failWith);
+      return;
+    }
+    const ref = { instanceId: parent.instanceId, executionId: parent.executionId, taskId: work.id };
+    this.start(work.name, work.instanceId, work.input, ref).catch((e: unknown) =>
+      fail({ ErrorType: 'Error', ErrorMessage: describeError(e) }),
+    );
   }
 
   #pumpActivities(): void {
@@ -378,14 +506,14 @@ export class DurableEngine {
         .catch((e: unknown) => this.#log(`activity dispatch error: ${describeError(e)}`))
         .finally(() => {
           this.#activeActivities--;
-          this.#idle = this.#idle.filter((p) => p !== running);
+          this.#runningActivities = this.#runningActivities.filter((p) => p !== running);
           this.#pumpActivities();
         });
-      this.#idle.push(running);
+      this.#runningActivities.push(running);
     }
   }
 
-  async #runActivity(work: Extract<Work, { kind: 'activity' }>): Promise<HistoryEvent> {
+  async #runActivity(instanceId: string, work: Extract<Work, { kind: 'activity' }>): Promise<HistoryEvent> {
     if (work.failWith) return failed(work.failWith);
     const fn = this.#o.functions.get(work.name);
     if (!fn || !isTriggerOfType(fn, 'activityTrigger')) {
@@ -394,7 +522,10 @@ export class DurableEngine {
         ErrorMessage: `The activity function '${work.name}' doesn't exist`,
       });
     }
-    const outcome = await this.#o.invoker.invoke(fn, { trigger: { json: work.input } });
+    const outcome = await this.#o.invoker.invoke(fn, {
+      trigger: { json: work.input },
+      label: `instance ${instanceId} task ${work.id}`,
+    });
     if (outcome.ok) {
       const value = fromTypedData(outcome.response.returnValue);
       return { ...event(EventType.TaskCompleted), Result: JSON.stringify(value ?? null) };
@@ -402,16 +533,20 @@ export class DurableEngine {
     return failed(toFailureDetails(outcome.error));
   }
 
-  #armTimer(instanceId: string, key: string, timerId: number, fireAt: string): void {
+  #armTimer(instanceId: string, executionId: string, key: string, timerId: number, fireAt: string): void {
     const delay = new Date(fireAt).getTime() - Date.now();
     const t = setTimeout(
       () => {
         this.#timers.delete(key);
         if (new Date(fireAt).getTime() > Date.now()) {
-          this.#armTimer(instanceId, key, timerId, fireAt);
+          this.#armTimer(instanceId, executionId, key, timerId, fireAt);
           return;
         }
-        void this.#addEvent(instanceId, { ...event(EventType.TimerFired), TimerId: timerId, FireAt: fireAt });
+        void this.#addEvent(
+          instanceId,
+          { ...event(EventType.TimerFired), TimerId: timerId, FireAt: fireAt },
+          executionId,
+        );
       },
       Math.min(Math.max(delay, 0), MAX_TIMEOUT_MS),
     );

@@ -9,6 +9,9 @@ export const EventType = {
   TaskScheduled: 4,
   TaskCompleted: 5,
   TaskFailed: 6,
+  SubOrchestrationInstanceCreated: 7,
+  SubOrchestrationInstanceCompleted: 8,
+  SubOrchestrationInstanceFailed: 9,
   TimerCreated: 10,
   TimerFired: 11,
   OrchestratorStarted: 12,
@@ -37,6 +40,7 @@ export interface HistoryEvent {
   FailureDetails?: FailureDetails;
   FireAt?: string;
   TimerId?: number;
+  InstanceId?: string;
 }
 
 /** Action types durable-functions emits (its ActionType enum). */
@@ -66,6 +70,7 @@ export interface RetryOptions {
 export interface Action {
   actionType: number;
   functionName?: string;
+  instanceId?: string;
   input?: unknown;
   retryOptions?: RetryOptions;
   fireAt?: string;

@@ -1,14 +1,23 @@
 // What the Durable extension does with the actions an out-of-process orchestrator returns: it replays
 // them as Durable Task Framework calls against the instance history, in order, so each scheduled task
 // and timer gets the sequence number (EventId) the orchestrator's own replay expects, and whatever has
-// no history event yet is new work. This is a small independent reading of that contract (activities,
-// activity retries with their timers, timers, external events, any/all): the orchestrator's replay runs
+// no history event yet is new work. This is a small independent reading of that contract (activities and
+// sub-orchestrations, their retries with timers, timers, external events, any/all): the replay runs
 // in durable-functions; this only decides which activities and timers to start.
 import type { Action, FailureDetails, HistoryEvent, RetryOptions } from './history.js';
 import { ActionType, EventType } from './history.js';
 
 export type Work =
   | { kind: 'activity'; id: number; name: string; input: string; failWith?: FailureDetails }
+  | {
+      kind: 'subOrchestration';
+      id: number;
+      name: string;
+      /** Empty: the engine names the child `<parent>:<id>`. */
+      instanceId: string;
+      input: string;
+      failWith?: FailureDetails;
+    }
   | { kind: 'timer'; id: number; fireAt: string };
 
 export class UnsupportedActionError extends Error {
@@ -49,6 +58,7 @@ export async function planWork(
   const timers = new Set<number>();
   for (const e of history) {
     if (e.EventType === EventType.TaskScheduled) scheduled.add(e.EventId);
+    if (e.EventType === EventType.SubOrchestrationInstanceCreated) scheduled.add(e.EventId);
     if (e.EventType === EventType.TimerCreated) timers.add(e.EventId);
   }
   const work: Work[] = [];
@@ -76,6 +86,20 @@ export async function planWork(
     }
     return waitFor(id);
   };
+  const callSubOrchestrator = (action: Action, failWith?: FailureDetails): Promise<unknown> => {
+    const id = seq++;
+    if (!scheduled.has(id)) {
+      work.push({
+        kind: 'subOrchestration',
+        id,
+        name: action.functionName ?? '',
+        instanceId: action.instanceId ?? '',
+        input: JSON.stringify(action.input ?? null),
+        ...(failWith ? { failWith } : {}),
+      });
+    }
+    return waitFor(id);
+  };
   const createTimer = (fireAt: Date): Promise<unknown> => {
     const id = seq++;
     if (!timers.has(id)) work.push({ kind: 'timer', id, fireAt: fireAt.toISOString() });
@@ -90,21 +114,25 @@ export async function planWork(
       eventWaiters.set(name, list);
     });
   };
-  const callWithRetry = async (name: string, input: unknown, options: RetryOptions): Promise<unknown> => {
+  const callWithRetry = async (
+    call: (failWith?: FailureDetails) => Promise<unknown>,
+    options: RetryOptions,
+  ): Promise<unknown> => {
     const firstAttemptAt = now.getTime();
     let lastFailure: TaskFailure | undefined;
+    const expired = (): boolean =>
+      options.retryTimeoutInMilliseconds !== undefined &&
+      now.getTime() >= firstAttemptAt + options.retryTimeoutInMilliseconds;
     for (let attempt = 1; attempt <= options.maxNumberOfAttempts; attempt++) {
-      const timedOut =
-        lastFailure !== undefined &&
-        options.retryTimeoutInMilliseconds !== undefined &&
-        now.getTime() >= firstAttemptAt + options.retryTimeoutInMilliseconds;
       try {
-        // Past the retry timeout the remaining attempts fail at once with the last failure.
-        return await callActivity(name, input, timedOut ? lastFailure?.details : undefined);
+        // Past the retry timeout the remaining attempts fail at once with the last failure: the
+        // orchestrator's replay still expects their events, but nothing runs.
+        const skip = lastFailure !== undefined && expired() ? lastFailure.details : undefined;
+        return await call(skip);
       } catch (e) {
         lastFailure = e as TaskFailure;
       }
-      const delay = timedOut ? 0 : retryDelayMs(options, attempt);
+      const delay = expired() ? 0 : retryDelayMs(options, attempt);
       await createTimer(new Date(now.getTime() + delay));
     }
     throw lastFailure ?? new Error('no attempt made');
@@ -114,7 +142,17 @@ export async function planWork(
       case ActionType.CallActivity:
         return callActivity(action.functionName ?? '', action.input);
       case ActionType.CallActivityWithRetry:
-        return callWithRetry(action.functionName ?? '', action.input, action.retryOptions as RetryOptions);
+        return callWithRetry(
+          (failWith) => callActivity(action.functionName ?? '', action.input, failWith),
+          action.retryOptions as RetryOptions,
+        );
+      case ActionType.CallSubOrchestrator:
+        return callSubOrchestrator(action);
+      case ActionType.CallSubOrchestratorWithRetry:
+        return callWithRetry(
+          (failWith) => callSubOrchestrator(action, failWith),
+          action.retryOptions as RetryOptions,
+        );
       case ActionType.CreateTimer:
         return createTimer(new Date(action.fireAt ?? 0));
       case ActionType.WaitForExternalEvent:
@@ -150,13 +188,15 @@ export async function planWork(
         if (new Date(e.Timestamp) > now) now = new Date(e.Timestamp);
         break;
       case EventType.TaskCompleted:
+      case EventType.SubOrchestrationInstanceCompleted:
       case EventType.TimerFired: {
         const id = (e.EventType === EventType.TimerFired ? e.TimerId : e.TaskScheduledId) ?? -1;
         waiters.get(id)?.resolve(undefined);
         waiters.delete(id);
         break;
       }
-      case EventType.TaskFailed: {
+      case EventType.TaskFailed:
+      case EventType.SubOrchestrationInstanceFailed: {
         const id = e.TaskScheduledId ?? -1;
         waiters
           .get(id)

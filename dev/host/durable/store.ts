@@ -5,13 +5,16 @@ import path from 'node:path';
 import { writeFileAtomic } from '../fsUtil.js';
 import type { HistoryEvent } from './history.js';
 
-export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated' | 'ContinuedAsNew';
+export type RuntimeStatus =
+  'Pending' | 'Running' | 'Suspended' | 'Completed' | 'Failed' | 'Terminated' | 'ContinuedAsNew';
 
 export const TERMINAL_STATUSES: readonly RuntimeStatus[] = ['Completed', 'Failed', 'Terminated'];
 
 export interface InstanceRecord {
   instanceId: string;
   name: string;
+  /** New for each start and continue-as-new: results of an earlier execution are dropped. */
+  executionId: string;
   /** The orchestration input as JSON text (`null` when none). */
   input: string;
   runtimeStatus: RuntimeStatus;
@@ -20,6 +23,8 @@ export interface InstanceRecord {
   createdTime: string;
   lastUpdatedTime: string;
   history: HistoryEvent[];
+  /** Set on a sub-orchestration: where its outcome goes. */
+  parent?: { instanceId: string; executionId: string; taskId: number };
   /** Events (completions, timers, raised events) not yet shown to the orchestrator. */
   inbox: HistoryEvent[];
 }

@@ -1,15 +1,47 @@
-// Provisional copy of the dataset gate's public types (the dataset branch owns this file).
+// The dataset gate's contract: what the validator reports and what it reads from.
+
+/** One problem found in the dataset. `line` is 1-based (a row number for Parquet); 0 = the whole file. */
 export interface Finding {
   line: number;
   code: string;
   message: string;
 }
+
 export interface ValidateOptions {
+  /** Cap on the findings kept in `errors` and in `warnings` (each); `counts` always has the totals. Default 100. */
   maxErrors?: number;
+  /** Warn when a conversation's estimated tokens (characters / 4) exceed this. */
   maxSeqLength?: number;
+  /** Longest accepted JSONL line in bytes; longer lines are reported and skipped, never buffered. Default 8 MiB. */
   maxLineBytes?: number;
+  /** Called now and then with the bytes read so far. */
   onProgress?: (bytesRead: number) => void;
 }
+
+/** A distribution over valid rows. Exact up to the sample size, estimated from a uniform sample beyond. */
+export interface Distribution {
+  min: number;
+  p50: number;
+  p95: number;
+  max: number;
+  mean: number;
+}
+
+export interface DatasetStats {
+  /** Bytes read (JSONL) or the file size (Parquet). */
+  bytes: number;
+  /** Blank lines skipped (JSONL). */
+  blankLines: number;
+  /** Messages per valid conversation. */
+  turns: Distribution;
+  /** Characters (UTF-16 code units) of all message contents, per valid conversation. */
+  characters: Distribution;
+  /** characters / 4, rounded up: an estimate, not a tokenizer count. */
+  estimatedTokens: Distribution;
+  /** Messages per role over valid conversations. */
+  roles: { system: number; user: number; assistant: number };
+}
+
 export interface ValidationReport {
   valid: boolean;
   format: 'jsonl' | 'parquet';
@@ -17,31 +49,40 @@ export interface ValidationReport {
   validRows: number;
   errors: Finding[];
   warnings: Finding[];
+  /** Total findings per code, including those beyond `maxErrors`. */
   counts: Record<string, number>;
-  stats: Record<string, unknown>;
+  stats: DatasetStats;
 }
+
 /** Random access, for Parquet. */
 export interface ByteSource {
   readonly byteLength: number;
   read(start: number, end: number): Promise<Uint8Array>;
 }
+
 /** A dataset as any adapter can offer it: a local file, stdin, a blob. */
 export interface DatasetInput {
   readonly name: string;
   readonly format: 'jsonl' | 'parquet';
   stream(): AsyncIterable<Uint8Array>;
+  /** Required for Parquet. */
   readonly random?: ByteSource;
 }
+
 export interface TextSink {
   write(text: string): Promise<void>;
   close(): Promise<void>;
 }
+
 export interface PrepareOptions {
+  /** Share of valid rows kept, 0 < p <= 100. */
   samplePercent: number;
+  /** Share of the kept rows sent to test when there is no separate test input, 0 <= p < 100. */
   testPercent: number;
   seed: number;
   validate?: ValidateOptions;
 }
+
 export interface PrepareResult {
   report: ValidationReport;
   testReport?: ValidationReport;

@@ -1,7 +1,7 @@
 // A whole fine-tune run against the emulator, driven only through the real SDK clients
 // (@azure/arm-machinelearning 2.1.1, @azure/arm-monitor 7.0.0) and plain HTTPS for the registry,
 // MLflow, scoring and the admin API.
-import type { AmlCompute, OnlineDeployment } from '@azure/arm-machinelearning';
+import type { AmlCompute } from '@azure/arm-machinelearning';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   admin,
@@ -82,11 +82,11 @@ describe('emulator lifecycle through the real SDK clients', () => {
     );
     expect(versions.status).toBe(200);
     expect(versions.body.value).toHaveLength(1);
-    expect(versions.body.value[0].name).toBe('15');
-    expect(versions.body.value[0].properties.tags.finetune_compute_allow_list).toContain(
+    expect(versions.body.value[0]!.name).toBe('15');
+    expect(versions.body.value[0]!.properties.tags.finetune_compute_allow_list).toContain(
       "'Standard_NC24rs_v3'",
     );
-    expect(versions.body.value[0].properties.tags.model_specific_defaults).toMatch(
+    expect(versions.body.value[0]!.properties.tags.model_specific_defaults).toMatch(
       /^\{'apply_deepspeed': 'true'/,
     );
   });

@@ -24,6 +24,8 @@ beforeAll(async () => {
     stateDir: tempDir('host-durable-state'),
     settings: { SIDE_EFFECT_DIR: effects },
     activityConcurrency: 2,
+    // Small pages, so listing through the client follows continuation tokens.
+    durableListPageSize: 2,
     log: (line) => logs.push(line),
   });
 });
@@ -111,13 +113,13 @@ describe('orchestrations through the real DurableClient', () => {
 
   it('Task.any([timer, event]): the event wins when it comes first (durable-js #577)', async () => {
     const id = 'race-event';
-    await start('race', { timeoutMs: 1500 }, id);
+    await start('race', { timeoutMs: 2500 }, id);
     await until(id, (s) => s.runtimeStatus === 'Running', 'running');
     await op({ op: 'raise', id, event: 'Go', data: 42 });
     const done = await until(id, (s) => s.runtimeStatus === 'Completed', 'completion');
     expect(done.output).toEqual({ winner: 'event', value: 42, after: 1 });
     // The losing timer fires later: the completed instance must stay as it is.
-    await new Promise((r) => setTimeout(r, 1700));
+    await new Promise((r) => setTimeout(r, 2700));
     const later = await status(id);
     expect(later.runtimeStatus).toBe('Completed');
     expect(later.output).toEqual(done.output);
@@ -138,12 +140,44 @@ describe('orchestrations through the real DurableClient', () => {
     expect(sideEffects(effects, id)).toEqual(['after-timer']);
   });
 
+  it('Task.any([event, timer]) in a loop: losing timers firing mid-run change nothing', async () => {
+    const id = 'poll-1';
+    await start('pollLoop', { rounds: 3, timeoutMs: 1500 }, id);
+    await until(id, (s) => s.runtimeStatus === 'Running', 'running');
+    await op({ op: 'raise', id, event: 'Tick', data: 1 });
+    await until(id, (s) => (s.customStatus as { round?: number } | null)?.round === 1, 'round 1');
+    // Round 2 times out (and round 1's losing timer fires meanwhile); round 3 gets an event.
+    await until(id, (s) => (s.customStatus as { round?: number } | null)?.round === 2, 'round 2');
+    await op({ op: 'raise', id, event: 'Tick', data: 3 });
+    const done = await until(id, (s) => s.runtimeStatus === 'Completed', 'completion');
+    expect(done.output).toEqual(['event:1', 'timer', 'event:3']);
+  });
+
   it('fans out activities and fans in their results', async () => {
     const id = 'fan-1';
     await start('fanOut', { key: id, n: 5 }, id);
     const done = await until(id, (s) => s.runtimeStatus === 'Completed', 'completion');
     expect(done.output).toBe(5);
     expect(sideEffects(effects, id).sort()).toEqual(['item-0', 'item-1', 'item-2', 'item-3', 'item-4']);
+  });
+
+  it('runs at most activityConcurrency activities at once', async () => {
+    await start('gaugeFanOut', null, 'gauge-1');
+    const done = await until('gauge-1', (s) => s.runtimeStatus === 'Completed', 'completion');
+    expect(done.output).toBe(2);
+  });
+
+  it('continues as new with the new input until the orchestrator returns', async () => {
+    await start('counter', 0, 'counter-1');
+    const done = await until('counter-1', (s) => s.runtimeStatus === 'Completed', 'completion');
+    expect(done.output).toBe('counted to 3');
+    expect(done.input).toBe(3);
+    expect(sideEffects(effects, 'counter-1')).toEqual([
+      'generation-0',
+      'generation-1',
+      'generation-2',
+      'generation-3',
+    ]);
   });
 
   it('fails the instance with the activity error when the orchestrator lets it through', async () => {
@@ -165,6 +199,48 @@ describe('orchestrations through the real DurableClient', () => {
     expect(terminated.output).toBe('test over');
     expect((await start('waitForever', null, id)).status).toBe(202);
     await op({ op: 'terminate', id, reason: 'again' });
+  });
+
+  it('drops results of a terminated execution when its instance id is started again', async () => {
+    const id = 'reuse-1';
+    await start('slowFlow', { key: 'reuse-a', ms: 300 }, id);
+    await waitFor('the first slow activity', () =>
+      sideEffects(effects, 'reuse-a-slow').length > 0 ? true : undefined,
+    );
+    await op({ op: 'terminate', id, reason: 'restart it' });
+    await until(id, (s) => s.runtimeStatus === 'Terminated', 'terminated');
+    expect((await start('slowFlow', { key: 'reuse-b', ms: 900 }, id)).status).toBe(202);
+    const done = await until(id, (s) => s.runtimeStatus === 'Completed', 'completion');
+    // Had the first execution's late result leaked in, the run would finish before its own activity.
+    expect(sideEffects(effects, 'reuse-b-slow')).toEqual(['start', 'end']);
+    expect(done.output).toEqual({ before: 1, slow: 2, after: 2 });
+  });
+
+  it('suspends (events buffer, nothing runs) and resumes through the client', async () => {
+    const id = 'susp-1';
+    await start('workflow', { key: id }, id);
+    await until(id, (s) => (s.customStatus as { step?: string } | null)?.step === 'waiting', 'waiting');
+    expect((await op({ op: 'suspend', id, reason: 'hold' })).status).toBe(202);
+    expect((await status(id)).runtimeStatus).toBe('Suspended');
+    await op({ op: 'raise', id, event: 'Approve', data: 'while suspended' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await status(id)).runtimeStatus).toBe('Suspended');
+    expect((await op({ op: 'resume', id, reason: 'go' })).status).toBe(202);
+    const done = await until(id, (s) => s.runtimeStatus === 'Completed', 'completion');
+    expect((done.output as { approval: unknown }).approval).toBe('while suspended');
+  });
+
+  it('runs sub-orchestrations: output to the parent, failures as catchable errors', async () => {
+    const id = 'parent-1';
+    await start('parent', null, id);
+    const done = await until(id, (s) => s.runtimeStatus === 'Completed', 'completion');
+    expect(done.output).toEqual({
+      first: { n: 1, parent: id },
+      caught: expect.stringContaining('child parent-1-failing-child was told to fail') as unknown,
+    });
+    expect((await status('parent-1:0')).runtimeStatus).toBe('Completed');
+    expect((await status('parent-1-failing-child')).runtimeStatus).toBe('Failed');
+    expect(sideEffects(effects, id)).toEqual(['child-parent-1:0', 'child-parent-1-failing-child']);
   });
 
   it('answers 400 for an unknown orchestrator', async () => {
@@ -194,6 +270,8 @@ describe('orchestrations through the real DurableClient', () => {
     expect([...firstPage, ...secondPage].map((s) => s.instanceId).sort()).toEqual(listed.sort());
 
     const all = (await (await op({ op: 'listAll' })).json()) as Status[];
+    expect(all.length).toBeGreaterThan(10);
+    expect(new Set(all.map((s) => s.instanceId)).size).toBe(all.length);
     expect(all.map((s) => s.instanceId)).toEqual(expect.arrayContaining(['wf-1', 'page-1', 'fan-1']));
     for (const i of [1, 2, 3]) await op({ op: 'terminate', id: `page-${i}`, reason: 'cleanup' });
   });

@@ -81,6 +81,36 @@ describe('HTTP triggers', () => {
   });
 });
 
+describe('loading the app', () => {
+  it('registers every fixture function and warns about none of their bindings', () => {
+    expect([...host.functions].sort()).toEqual(
+      expect.arrayContaining([
+        'hello',
+        'item',
+        'adminOnly',
+        'boom',
+        'start',
+        'ops',
+        'onEvent',
+        'tick',
+        'workflow',
+        'record',
+      ]),
+    );
+    expect(logs.filter((l) => l.includes('warning:'))).toEqual([]);
+  });
+});
+
+describe('app hooks', () => {
+  it('runs log hooks on app log lines and postInvocation hooks after each call', async () => {
+    const before = sideEffects(effects, 'hooks').length;
+    await fetch(`${host.url}/api/hello/classified`);
+    expect(logs.some((l) => /hello \[[0-9a-f-]{36}\] greeting \[redacted\]/.test(l))).toBe(true);
+    expect(logs.some((l) => l.includes('greeting classified'))).toBe(false);
+    expect(sideEffects(effects, 'hooks').length).toBe(before + 1);
+  });
+});
+
 describe('Event Grid webhook', () => {
   it('answers the subscription validation handshake', async () => {
     const res = await fetch(host.eventGridWebhookUrl('onEvent'), {
@@ -130,6 +160,26 @@ describe('Event Grid webhook', () => {
       body: JSON.stringify([{ id: 'bad', eventType: 'T', subject: 's', data: { fail: true } }]),
     });
     expect(res.status).toBe(500);
+  });
+
+  it('gives Event Grid functions the durable client input', async () => {
+    const res = await fetch(host.eventGridWebhookUrl('onEventStart'), {
+      method: 'POST',
+      headers: { 'aeg-event-type': 'Notification' },
+      body: JSON.stringify([{ id: 'ev9', eventType: 'T', subject: 's', data: {} }]),
+    });
+    expect(res.status).toBe(200);
+    const status = await waitFor('the orchestration it started to complete', async () => {
+      const r = await fetch(`${host.url}/api/ops`, {
+        method: 'POST',
+        headers: { 'x-functions-key': host.functionKey },
+        body: JSON.stringify({ op: 'status', id: 'from-ev9' }),
+      });
+      const s =
+        r.status === 200 ? ((await r.json()) as { runtimeStatus: string; output: unknown }) : undefined;
+      return s?.runtimeStatus === 'Completed' ? s : undefined;
+    });
+    expect(status.output).toBe('counted to 3');
   });
 
   it('rejects a wrong system key and an unknown function', async () => {

@@ -7,7 +7,8 @@ import type { RunningAzurite } from '../../../dev/azurite.js';
 import { startAzurite } from '../../../dev/azurite.js';
 import type { BlobCreatedEvent } from '../../../dev/storageEvents.js';
 import { startStorageEventPublisher } from '../../../dev/storageEvents.js';
-import { tempDir } from './fixture.js';
+import { startHost } from '../../../dev/host/index.js';
+import { fixtureApp, sideEffects, tempDir } from './fixture.js';
 
 // A plain webhook receiver: these tests check exactly what goes on the wire.
 let azurite: RunningAzurite;
@@ -135,5 +136,39 @@ describe('storage events publisher', () => {
     await p.stop();
     expect(received).toHaveLength(2);
     expect(received[0]?.events[0]?.id).toBe(received[1]?.events[0]?.id);
+  });
+});
+
+describe('storage events into the local host', () => {
+  it('reach the Event Grid function of the app through its webhook', async () => {
+    const effects = tempDir('se-host-effects');
+    const host = await startHost({
+      appDir: fixtureApp,
+      stateDir: tempDir('se-host-state'),
+      settings: { SIDE_EFFECT_DIR: effects },
+      log: () => undefined,
+    });
+    try {
+      await upload('incoming/e2e.jsonl', '{}');
+      const p = startStorageEventPublisher({
+        connectionString: azurite.connectionString,
+        container: container.containerName,
+        webhookUrl: host.eventGridWebhookUrl('onEvent'),
+        stateDir: tempDir('se-state'),
+        intervalMs: 60_000,
+      });
+      await p.flush();
+      await p.stop();
+      const lines = sideEffects(effects, 'events').map(
+        (l) => JSON.parse(l) as { subject: string; data: { api: string } },
+      );
+      expect(lines).toHaveLength(1);
+      expect(lines[0]?.subject).toBe(
+        `/blobServices/default/containers/${container.containerName}/blobs/incoming/e2e.jsonl`,
+      );
+      expect(lines[0]?.data.api).toBe('PutBlob');
+    } finally {
+      await host.stop();
+    }
   });
 });

@@ -1,0 +1,215 @@
+// The training container over @azure/storage-blob. Datasets are gigabytes: they are streamed
+// (and read by range for Parquet), never loaded whole, and pinned to the etag seen when the run
+// opened them so an overwrite mid-run fails loudly instead of mixing two versions.
+//
+// The container is NOT created here: the deployment creates it (and Event Grid watches it), so a
+// missing container is a configuration error reported as STORAGE.NOT_FOUND, not silently made.
+import { PassThrough } from 'node:stream';
+import { once } from 'node:events';
+import { BlobServiceClient, type BlobClient, type ContainerClient } from '@azure/storage-blob';
+import { DefaultAzureCredential } from '@azure/identity';
+import { DomainError } from '../domain/errors.js';
+import type { DatasetInput, TextSink } from '../domain/dataset/types.js';
+import type { BlobInfo, BlobStore } from '../domain/ports.js';
+import type { StorageSettings } from '../config.js';
+import { isNotFound, toServiceError } from './errors.js';
+
+/** Block size and parallelism of streamed uploads (memory held = size x buffers). */
+const UPLOAD_BLOCK_BYTES = 4 * 1024 * 1024;
+const UPLOAD_BUFFERS = 4;
+
+const PRECONDITION_FAILED = 412;
+
+export function createContainerClient(storage: StorageSettings): ContainerClient {
+  let service: BlobServiceClient;
+  if (storage.connectionString !== undefined) {
+    service = BlobServiceClient.fromConnectionString(storage.connectionString);
+  } else if (storage.blobServiceUrl !== undefined) {
+    const credential =
+      storage.clientId === undefined
+        ? new DefaultAzureCredential()
+        : new DefaultAzureCredential({ managedIdentityClientId: storage.clientId });
+    service = new BlobServiceClient(storage.blobServiceUrl, credential);
+  } else {
+    throw new Error('storage settings name neither a connection string nor a blob service URL');
+  }
+  return service.getContainerClient(storage.trainingContainer);
+}
+
+export function unquote(etag: string): string {
+  return etag.replace(/^(W\/)?"(.*)"$/, '$2');
+}
+
+export class AzureBlobStore implements BlobStore {
+  constructor(private readonly container: ContainerClient) {}
+
+  async getInfo(path: string): Promise<BlobInfo | undefined> {
+    try {
+      const properties = await this.blob(path).getProperties();
+      return { path, etag: unquote(properties.etag ?? ''), contentLength: properties.contentLength ?? 0 };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw toServiceError('STORAGE', `read properties of ${this.where(path)}`, error);
+    }
+  }
+
+  async openDataset(path: string): Promise<DatasetInput & { readonly info: BlobInfo }> {
+    const blob = this.blob(path);
+    let etag: string;
+    let info: BlobInfo;
+    try {
+      const properties = await blob.getProperties();
+      etag = properties.etag ?? '';
+      info = { path, etag: unquote(etag), contentLength: properties.contentLength ?? 0 };
+    } catch (error) {
+      if (isNotFound(error)) {
+        throw new DomainError('STORAGE.NOT_FOUND', `dataset ${this.where(path)} does not exist`, { path });
+      }
+      throw toServiceError('STORAGE', `open dataset ${this.where(path)}`, error);
+    }
+    const where = this.where(path);
+    const pinned = { conditions: { ifMatch: etag } };
+    const changed = (error: unknown): Error =>
+      isStatus(error, PRECONDITION_FAILED)
+        ? new DomainError(
+            'STORAGE.BLOB_CHANGED',
+            `dataset ${where} was overwritten while the run read it (etag ${info.etag} no longer matches); start a new run for the new version`,
+            { path, etag: info.etag },
+          )
+        : toServiceError('STORAGE', `read dataset ${where}`, error);
+
+    async function* stream(): AsyncGenerator<Uint8Array> {
+      let body: NodeJS.ReadableStream | undefined;
+      try {
+        body = (await blob.download(0, undefined, pinned)).readableStreamBody;
+      } catch (error) {
+        throw changed(error);
+      }
+      if (body === undefined) return;
+      try {
+        for await (const chunk of body) yield chunk as Uint8Array;
+      } catch (error) {
+        throw changed(error);
+      }
+    }
+
+    return {
+      name: path,
+      format: /\.parquet$/i.test(path) ? 'parquet' : 'jsonl',
+      info,
+      stream,
+      random: {
+        byteLength: info.contentLength,
+        async read(start: number, end: number): Promise<Uint8Array> {
+          if (end <= start) return new Uint8Array(0);
+          try {
+            const response = await blob.download(start, end - start, pinned);
+            return await readAll(response.readableStreamBody);
+          } catch (error) {
+            throw changed(error);
+          }
+        },
+      },
+    };
+  }
+
+  async readText(path: string): Promise<string | undefined> {
+    try {
+      const buffer = await this.blob(path).downloadToBuffer();
+      return buffer.toString('utf8');
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw toServiceError('STORAGE', `read ${this.where(path)}`, error);
+    }
+  }
+
+  async writeText(path: string, text: string, contentType = 'text/plain; charset=utf-8'): Promise<void> {
+    const bytes = Buffer.from(text, 'utf8');
+    try {
+      await this.container
+        .getBlockBlobClient(path)
+        .upload(bytes, bytes.byteLength, { blobHTTPHeaders: { blobContentType: contentType } });
+    } catch (error) {
+      throw toServiceError('STORAGE', `write ${this.where(path)}`, error);
+    }
+  }
+
+  openWriter(path: string, contentType = 'text/plain; charset=utf-8'): TextSink {
+    const where = this.where(path);
+    const input = new PassThrough();
+    let failure: Error | undefined;
+    // Blocks are staged as they fill and committed only at the end: nothing is visible until close().
+    const upload = this.container
+      .getBlockBlobClient(path)
+      .uploadStream(input, UPLOAD_BLOCK_BYTES, UPLOAD_BUFFERS, {
+        blobHTTPHeaders: { blobContentType: contentType },
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          failure = toServiceError('STORAGE', `write ${where}`, error);
+          input.destroy();
+        },
+      );
+    let closed = false;
+    // A function, so the checks after an await see what the upload's rejection handler set.
+    const failed = (): Error | undefined => failure;
+    return {
+      async write(text: string): Promise<void> {
+        const early = failed();
+        if (early !== undefined) throw early;
+        if (closed) throw new Error(`write to ${where} after close`);
+        if (!input.write(text, 'utf8')) {
+          await Promise.race([once(input, 'drain'), upload]);
+          const late = failed();
+          if (late !== undefined) throw late;
+        }
+      },
+      async close(): Promise<void> {
+        if (closed) return;
+        closed = true;
+        input.end();
+        await upload;
+        const error = failed();
+        if (error !== undefined) throw error;
+      },
+    };
+  }
+
+  async list(prefix: string): Promise<BlobInfo[]> {
+    const blobs: BlobInfo[] = [];
+    try {
+      for await (const item of this.container.listBlobsFlat({ prefix })) {
+        blobs.push({
+          path: item.name,
+          etag: unquote(item.properties.etag),
+          contentLength: item.properties.contentLength ?? 0,
+        });
+      }
+    } catch (error) {
+      throw toServiceError('STORAGE', `list ${this.where(prefix)}*`, error);
+    }
+    return blobs;
+  }
+
+  private blob(path: string): BlobClient {
+    return this.container.getBlobClient(path);
+  }
+
+  private where(path: string): string {
+    return `'${path}' in container '${this.container.containerName}'`;
+  }
+}
+
+function isStatus(error: unknown, status: number): boolean {
+  return (
+    typeof error === 'object' && error !== null && (error as { statusCode?: unknown }).statusCode === status
+  );
+}
+
+async function readAll(body: NodeJS.ReadableStream | undefined): Promise<Uint8Array> {
+  if (body === undefined) return new Uint8Array(0);
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,338 @@
+// The dataset gate over real inputs: local files, stdin, any byte stream (a blob download), and
+// Parquet through hyparquet. The rules themselves live in src/domain/dataset.
+import { createReadStream } from 'node:fs';
+import { mkdtemp, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, extname, join } from 'node:path';
+import { DatasetError } from '../domain/dataset/codes.js';
+import { JsonlScanner, type RowHandler } from '../domain/dataset/jsonl.js';
+import { ReportBuilder } from '../domain/dataset/report.js';
+import { destination, normalizedLine, rowKey, type SplitPlan } from '../domain/dataset/sampling.js';
+import { looksLikeParquet } from '../domain/dataset/sniff.js';
+import type {
+  ByteSource,
+  DatasetInput,
+  PrepareOptions,
+  PrepareResult,
+  TextSink,
+  ValidateOptions,
+  ValidationReport,
+} from '../domain/dataset/types.js';
+
+/**
+ * Read size for local files. Measured on 100k ultrachat-like rows: 64 KiB costs a quarter of the
+ * throughput (per-chunk overhead); 1 MiB nearly doubles peak RSS (135 MB vs 77 MB) for no gain.
+ */
+const READ_CHUNK_BYTES = 256 * 1024;
+
+/** An input that cannot be opened or read (missing file, a directory...): an I/O problem, not a bad dataset. */
+export class DatasetInputError extends Error {
+  override name = 'DatasetInputError';
+}
+
+/** Validates a dataset in one streaming pass. Throws only on I/O failure; a bad dataset is a report with valid=false. */
+export async function validateDataset(
+  input: DatasetInput,
+  options: ValidateOptions = {},
+): Promise<ValidationReport> {
+  const report = new ReportBuilder(input.format, options);
+  await scan(input, report, options);
+  return report.finish();
+}
+
+/**
+ * Validates, samples and splits in one pass per input, writing normalized JSONL to the sinks.
+ * The sinks are closed only when every input is valid; on invalid input writing stops, the sinks
+ * are left unclosed for the caller to discard, and the reports say why.
+ */
+export async function prepareDataset(
+  inputs: { train: DatasetInput; test?: DatasetInput },
+  options: PrepareOptions,
+  sinks: { train: TextSink; test: TextSink },
+): Promise<PrepareResult> {
+  const validate = options.validate ?? {};
+  const counts = { train: 0, test: 0 };
+  const plan: SplitPlan = {
+    samplePercent: options.samplePercent,
+    testPercent: inputs.test === undefined ? options.testPercent : 0,
+    seed: options.seed,
+  };
+  let writing = true;
+
+  const pass = async (
+    input: DatasetInput,
+    route: (row: unknown, line: number) => 'train' | 'test' | 'skip',
+  ) => {
+    const report = new ReportBuilder(input.format, validate);
+    const batches = { train: [] as string[], test: [] as string[] };
+    const onRow: RowHandler = (line, row, valid) => {
+      if (!valid || !writing) return;
+      const where = route(row, line);
+      if (where !== 'skip') batches[where].push(normalizedLine(row));
+    };
+    // Rows are written after each chunk (or row group): bounded memory, and the sinks' backpressure holds.
+    const flush = async () => {
+      if (report.failed) writing = false;
+      for (const side of ['train', 'test'] as const) {
+        const lines = batches[side];
+        if (lines.length === 0) continue;
+        batches[side] = [];
+        if (!writing) continue;
+        counts[side] += lines.length;
+        await sinks[side].write(lines.join(''));
+      }
+    };
+    await scan(input, report, validate, onRow, flush);
+    return report.finish();
+  };
+
+  const report = await pass(inputs.train, (row, line) => destination(rowKey(row, line), plan));
+  const testReport =
+    inputs.test === undefined
+      ? undefined
+      : await pass(inputs.test, (row, line) =>
+          destination(rowKey(row, line), plan) === 'skip' ? 'skip' : 'test',
+        );
+  const valid = report.valid && (testReport?.valid ?? true);
+  if (valid) {
+    await sinks.train.close();
+    await sinks.test.close();
+  }
+  return {
+    report,
+    ...(testReport === undefined ? {} : { testReport }),
+    trainRows: valid ? counts.train : 0,
+    testRows: valid ? counts.test : 0,
+  };
+}
+
+async function scan(
+  input: DatasetInput,
+  report: ReportBuilder,
+  options: ValidateOptions,
+  onRow?: RowHandler,
+  afterBatch: () => Promise<void> = () => Promise.resolve(),
+): Promise<void> {
+  if (input.format === 'parquet') {
+    await scanParquet(input, report, options, onRow, afterBatch);
+    return;
+  }
+  const scanner = new JsonlScanner(report, options, onRow);
+  for await (const chunk of input.stream()) {
+    scanner.push(chunk);
+    options.onProgress?.(scanner.bytesRead);
+    await afterBatch();
+    if (!scanner.wantsMore) break;
+  }
+  scanner.end();
+  await afterBatch();
+}
+
+async function scanParquet(
+  input: DatasetInput,
+  report: ReportBuilder,
+  options: ValidateOptions,
+  onRow: RowHandler | undefined,
+  afterBatch: () => Promise<void>,
+): Promise<void> {
+  const source = input.random;
+  if (source === undefined)
+    throw new DatasetInputError(`${input.name}: Parquet needs random access to the file`);
+  report.setBytes(source.byteLength);
+  if (source.byteLength === 0) return; // finish() reports the empty file
+  // Loaded only for Parquet: hyparquet is most of the start-up time of a JSONL validation.
+  const { asyncBuffer, parquetRowGroups, readParquetLayout } = await import('./parquetRows.js');
+  let bytesRead = 0;
+  const file = asyncBuffer(source, (n) => {
+    bytesRead += n;
+    options.onProgress?.(bytesRead);
+  });
+  const head = await source.read(0, Math.min(4, source.byteLength));
+  if (!looksLikeParquet(head)) {
+    report.fileError(
+      DatasetError.invalidParquet,
+      "the file is not Parquet (it does not start with 'PAR1'); JSONL files need a '.jsonl' name",
+    );
+    return;
+  }
+  let layout;
+  try {
+    layout = await readParquetLayout(file);
+  } catch (error) {
+    report.fileError(
+      DatasetError.invalidParquet,
+      `the Parquet file cannot be read (${(error as Error).message})`,
+    );
+    return;
+  }
+  if (!layout.columns.includes('messages')) {
+    report.fileError(
+      DatasetError.missingMessages,
+      `the Parquet file has no 'messages' column (it has: ${layout.columns.join(', ')})`,
+    );
+    return;
+  }
+  let row = 0;
+  try {
+    for await (const rows of parquetRowGroups(file, layout)) {
+      for (const value of rows) {
+        row++;
+        const valid = report.checkRow(row, value);
+        onRow?.(row, value, valid);
+      }
+      await afterBatch();
+    }
+  } catch (error) {
+    if (error instanceof DatasetInputError) throw error;
+    report.fileError(
+      DatasetError.invalidParquet,
+      `the Parquet file cannot be read after row ${row} (${(error as Error).message})`,
+    );
+  }
+}
+
+/** Format from a file name: .jsonl/.json -> JSONL, .parquet -> Parquet. */
+export function formatFromName(name: string): 'jsonl' | 'parquet' | undefined {
+  const ext = extname(name).toLowerCase();
+  if (ext === '.jsonl' || ext === '.json') return 'jsonl';
+  if (ext === '.parquet') return 'parquet';
+  return undefined;
+}
+
+/** A local file; the format comes from its extension, else from its first bytes. */
+export async function fileInput(path: string): Promise<DatasetInput> {
+  let size: number;
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw new DatasetInputError(`cannot read '${path}': it is a directory`);
+    size = info.size;
+  } catch (error) {
+    if (error instanceof DatasetInputError) throw error;
+    throw new DatasetInputError(`cannot read '${path}': ${describeIoError(error)}`);
+  }
+  const random = fileByteSource(path, size);
+  let format = formatFromName(path);
+  if (format === undefined)
+    format = looksLikeParquet(await random.read(0, Math.min(4, size))) ? 'parquet' : 'jsonl';
+  return {
+    name: basename(path),
+    format,
+    random,
+    stream: () => readFileStream(path),
+  };
+}
+
+async function* readFileStream(path: string): AsyncIterable<Uint8Array> {
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }))
+      yield chunk as Uint8Array;
+  } catch (error) {
+    throw new DatasetInputError(`cannot read '${path}': ${describeIoError(error)}`);
+  }
+}
+
+/** Random access to a local file; each read opens and closes it, so nothing is left open. */
+export function fileByteSource(path: string, byteLength: number): ByteSource {
+  return {
+    byteLength,
+    async read(start, end) {
+      const handle = await open(path, 'r');
+      try {
+        const length = Math.max(0, Math.min(end, byteLength) - start);
+        const bytes = new Uint8Array(length);
+        let done = 0;
+        while (done < length) {
+          const { bytesRead } = await handle.read(bytes, done, length - done, start + done);
+          if (bytesRead === 0) break;
+          done += bytesRead;
+        }
+        return done === length ? bytes : bytes.subarray(0, done);
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+}
+
+/**
+ * Standard input. JSONL is streamed straight through; Parquet (recognised by 'PAR1') needs random
+ * access, so it is spooled to a temporary file first. Call dispose() when done.
+ */
+export async function streamInput(
+  name: string,
+  stream: AsyncIterable<Uint8Array>,
+): Promise<DatasetInput & { dispose(): Promise<void> }> {
+  const iterator = stream[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let headBytes = 0;
+  let ended = false;
+  while (headBytes < 4) {
+    const next = await iterator.next();
+    if (next.done === true) {
+      ended = true;
+      break;
+    }
+    head.push(next.value);
+    headBytes += next.value.length;
+  }
+  const rest = async function* (): AsyncIterable<Uint8Array> {
+    yield* head;
+    if (ended) return;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) return;
+      yield next.value;
+    }
+  };
+  const first = head[0] ?? new Uint8Array(0);
+  const firstBytes = first.length >= 4 ? first : Uint8Array.from(head.flatMap((c) => [...c]).slice(0, 4));
+  if (!looksLikeParquet(firstBytes)) {
+    return { name, format: 'jsonl', stream: rest, dispose: () => Promise.resolve() };
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'autopilot-stdin-'));
+  const path = join(dir, 'input.parquet');
+  const handle = await open(path, 'w');
+  try {
+    for await (const chunk of rest()) await handle.write(chunk);
+  } finally {
+    await handle.close();
+  }
+  const input = await fileInput(path);
+  return { ...input, name, dispose: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A text file written under a temporary name beside its final one and renamed by close(), so a
+ * failed or interrupted run never leaves a half-written file under the final name.
+ */
+export async function fileSink(path: string): Promise<TextSink & { discard(): Promise<void> }> {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  let handle: FileHandle | undefined = await open(temp, 'w');
+  const closeHandle = async () => {
+    const h = handle;
+    handle = undefined;
+    await h?.close();
+  };
+  return {
+    async write(text) {
+      if (handle === undefined) throw new Error(`${path} is already closed`);
+      await handle.write(text);
+    },
+    async close() {
+      await closeHandle();
+      await rename(temp, path);
+    },
+    async discard() {
+      await closeHandle();
+      await unlink(temp).catch(() => undefined);
+    },
+  };
+}
+
+function describeIoError(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a directory';
+  return error instanceof Error ? error.message : String(error);
+}

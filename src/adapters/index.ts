@@ -1,0 +1,92 @@
+// Assembles the ports over the real SDKs from the app's settings: one credential, one TLS trust
+// and one retry policy shared by every client.
+import type { TokenCredential } from '@azure/core-auth';
+import { getConfig, type AppConfig } from '../config.js';
+import type {
+  AzureMlGateway,
+  BlobStore,
+  EndpointMetrics,
+  ModelCatalog,
+  RunMetricsSource,
+  ScoringClient,
+} from '../domain/ports.js';
+import { AzureMlArmGateway } from './azureMlGateway.js';
+import { AzureBlobStore, createContainerClient } from './blobStore.js';
+import { createCredential } from './credential.js';
+import { MonitorEndpointMetrics } from './endpointMetrics.js';
+import { armScope, DEFAULT_RETRY, JsonHttpClient, transportOptions, type RetrySettings } from './http.js';
+import { MlflowRunMetrics } from './mlflow.js';
+import { RegistryModelCatalog } from './modelCatalog.js';
+import { EndpointScoringClient } from './scoring.js';
+
+export interface Ports {
+  readonly gateway: AzureMlGateway;
+  readonly catalog: ModelCatalog;
+  readonly runMetrics: RunMetricsSource;
+  readonly endpointMetrics: EndpointMetrics;
+  readonly scoring: ScoringClient;
+  readonly blobs: BlobStore;
+}
+
+/** Knobs tests (and only tests) turn: a credential of their own, faster retries and polling. */
+export interface PortsOptions {
+  readonly credential?: TokenCredential;
+  readonly retry?: RetrySettings;
+  readonly lroPollIntervalMs?: number;
+}
+
+export function createPorts(config: AppConfig, options: PortsOptions = {}): Ports {
+  const { azureMl, fineTune } = config;
+  const credential = options.credential ?? createCredential(azureMl);
+  const transport = transportOptions(azureMl.caCertPath, options.retry ?? DEFAULT_RETRY);
+  // The registry and MLflow take the same ARM token as the control plane.
+  const auth = { credential, scope: armScope(azureMl.armEndpoint) };
+  const gateway = new AzureMlArmGateway({
+    settings: azureMl,
+    credential,
+    transport,
+    ...(options.lroPollIntervalMs !== undefined && { lroPollIntervalMs: options.lroPollIntervalMs }),
+  });
+  const catalog = new RegistryModelCatalog({
+    http: new JsonHttpClient('REGISTRY', transport, auth),
+    discoveryUrl: azureMl.registryDiscoveryUrl,
+    registry: fineTune.baseModelRegistry,
+    ...(fineTune.baseModelFallbackId !== undefined && {
+      fallback: { id: fineTune.baseModelFallbackId, tags: fineTune.baseModelFallbackTags ?? {} },
+    }),
+  });
+  let trackingUri: Promise<string> | undefined;
+  const runMetrics = new MlflowRunMetrics(new JsonHttpClient('MLFLOW', transport, auth), () => {
+    // The workspace's tracking URI does not change: ask once, but ask again after a failure.
+    trackingUri ??= gateway.getMlflowTrackingUri().catch((error: unknown) => {
+      trackingUri = undefined;
+      throw error;
+    });
+    return trackingUri;
+  });
+  return {
+    gateway,
+    catalog,
+    runMetrics,
+    endpointMetrics: new MonitorEndpointMetrics({
+      armEndpoint: azureMl.armEndpoint,
+      subscriptionId: azureMl.subscriptionId,
+      credential,
+      transport,
+    }),
+    // Key auth, no bearer token policy: the scoring URI may be plain http in some setups.
+    scoring: new EndpointScoringClient(new JsonHttpClient('SCORING', transport)),
+    blobs: new AzureBlobStore(createContainerClient(config.storage)),
+  };
+}
+
+let shared: Ports | undefined;
+
+/** The process-wide ports over the process-wide settings, made on first use (clients keep connections). */
+export function getPorts(): Ports {
+  shared ??= createPorts(getConfig());
+  return shared;
+}
+
+export { DomainError } from '../domain/errors.js';
+export { isRetryable, ServiceUnavailableError } from './errors.js';

@@ -1,0 +1,234 @@
+import { DEFAULT_MAX_LINE_BYTES, DatasetError } from './codes.js';
+import type { ReportBuilder } from './report.js';
+import { SNIFF_BYTES, sniffJsonl } from './sniff.js';
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** Called for every readable row, with whether it passed the rules. */
+export type RowHandler = (line: number, row: unknown, valid: boolean) => void;
+
+/**
+ * Splits a byte stream into JSONL lines and feeds each parsed line to the report. Works on raw
+ * chunks: newlines are found with a native byte search and each line is decoded once, straight
+ * from the chunk; only a line split across chunks is copied, and never beyond `maxLineBytes`.
+ */
+export class JsonlScanner {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  private readonly maxLineBytes: number;
+  private carry: Uint8Array[] = [];
+  private carryBytes = 0;
+  /** Inside a too-long line: drop bytes until the next newline. */
+  private skipping = false;
+  /** Bytes held back until there are enough to recognise the file type. */
+  private head: Uint8Array | undefined = new Uint8Array(0);
+  private stopped = false;
+  private line = 0;
+  private bytes = 0;
+
+  constructor(
+    private readonly report: ReportBuilder,
+    options: { maxLineBytes?: number } = {},
+    private readonly onRow?: RowHandler,
+  ) {
+    this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  }
+
+  get bytesRead(): number {
+    return this.bytes;
+  }
+
+  /** False once the input was recognised as something other than JSONL: stop reading. */
+  get wantsMore(): boolean {
+    return !this.stopped;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.stopped) return;
+    this.bytes += chunk.length;
+    if (this.head !== undefined) {
+      if (this.head.length > 0) chunk = concat([this.head, chunk], this.head.length + chunk.length);
+      if (chunk.length < SNIFF_BYTES) {
+        this.head = chunk.slice(); // the producer may reuse its buffer
+        return;
+      }
+      this.head = undefined;
+      if (!this.sniff(chunk)) return;
+    }
+    this.scan(chunk);
+  }
+
+  end(): void {
+    if (this.head !== undefined) {
+      const head = this.head;
+      this.head = undefined;
+      if (head.length > 0 && this.sniff(head)) this.scan(head);
+    }
+    if (this.stopped) return;
+    if (this.carryBytes > 0) {
+      this.line++;
+      this.handleLine(concat(this.carry, this.carryBytes));
+      this.carry = [];
+      this.carryBytes = 0;
+    } else if (this.skipping) {
+      this.skipping = false;
+    }
+    this.report.setBytes(this.bytes);
+  }
+
+  private sniff(head: Uint8Array): boolean {
+    const verdict = sniffJsonl(head);
+    if (verdict === undefined) return true;
+    this.report.fileError(verdict.code, verdict.message);
+    this.stopped = true;
+    this.report.setBytes(this.bytes);
+    return false;
+  }
+
+  private scan(chunk: Uint8Array): void {
+    let start = 0;
+    if (this.skipping || this.carryBytes > 0) {
+      const newline = chunk.indexOf(LF);
+      if (newline < 0) {
+        this.hold(chunk);
+        return;
+      }
+      if (this.skipping) {
+        this.skipping = false;
+      } else {
+        this.line++;
+        const piece = chunk.subarray(0, newline);
+        if (this.carryBytes + piece.length > this.maxLineBytes) this.tooLong(this.line);
+        else this.handleLine(concat([...this.carry, piece], this.carryBytes + piece.length));
+        this.carry = [];
+        this.carryBytes = 0;
+      }
+      start = newline + 1;
+    }
+    for (;;) {
+      const newline = chunk.indexOf(LF, start);
+      if (newline < 0) break;
+      this.line++;
+      if (newline - start > this.maxLineBytes) this.tooLong(this.line);
+      else this.handleLine(chunk.subarray(start, newline));
+      start = newline + 1;
+    }
+    if (start < chunk.length) this.hold(chunk.subarray(start));
+  }
+
+  /** Keeps the start of a line that continues in the next chunk (copied: chunks may be reused). */
+  private hold(rest: Uint8Array): void {
+    if (this.skipping) return;
+    if (this.carryBytes + rest.length > this.maxLineBytes) {
+      this.line++;
+      this.tooLong(this.line);
+      this.carry = [];
+      this.carryBytes = 0;
+      this.skipping = true;
+      return;
+    }
+    this.carry.push(rest.slice());
+    this.carryBytes += rest.length;
+  }
+
+  private tooLong(line: number): void {
+    this.report.unreadableRow(
+      line,
+      DatasetError.lineTooLong,
+      `longer than ${this.maxLineBytes} bytes (--max-line-bytes); skipped`,
+    );
+  }
+
+  private handleLine(bytes: Uint8Array): void {
+    let end = bytes.length;
+    if (end > 0 && bytes[end - 1] === CR) end--;
+    let begin = 0;
+    if (this.line === 1 && end >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) begin = 3;
+    if (isBlank(bytes, begin, end)) {
+      if (end > begin || begin === 0) this.report.blankLine(); // a lone BOM is not a blank line
+      return;
+    }
+    let text: string;
+    try {
+      text = this.decoder.decode(bytes.subarray(begin, end));
+    } catch {
+      const at = firstInvalidUtf8(bytes.subarray(begin, end));
+      this.report.unreadableRow(
+        this.line,
+        DatasetError.notUtf8,
+        `not valid UTF-8 (bad byte at column ${at + 1}); save the file as UTF-8`,
+      );
+      return;
+    }
+    let row: unknown;
+    try {
+      row = JSON.parse(text);
+    } catch (error) {
+      // A lone bracket is the classic sign of a pretty-printed JSON file given for JSONL.
+      const hint = /^\s*[[{]\s*$/.test(text)
+        ? 'the file looks like pretty-printed JSON; expected one complete JSON object per line'
+        : 'expected one JSON object per line';
+      this.report.unreadableRow(
+        this.line,
+        DatasetError.invalidJson,
+        `not valid JSON (${(error as Error).message}); ${hint}`,
+      );
+      return;
+    }
+    const valid = this.report.checkRow(this.line, row);
+    this.onRow?.(this.line, row, valid);
+  }
+}
+
+function isBlank(bytes: Uint8Array, begin: number, end: number): boolean {
+  for (let i = begin; i < end; i++) {
+    const b = bytes[i];
+    if (b !== 0x20 && b !== 0x09 && b !== CR) return false;
+  }
+  return true;
+}
+
+function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 1 && parts[0] !== undefined) return parts[0];
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** Index of the first byte that breaks UTF-8 (only called once decoding failed). */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i] ?? 0;
+    let need: number;
+    let min: number;
+    if (b < 0x80) {
+      i++;
+      continue;
+    } else if (b >= 0xc2 && b <= 0xdf) {
+      need = 1;
+      min = 0x80;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      min = 0x800;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+    } else {
+      return i;
+    }
+    let code = b & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      code = (code << 6) | (c & 0x3f);
+    }
+    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return bytes.length;
+}

@@ -1,0 +1,313 @@
+import {
+  CHARS_PER_TOKEN,
+  DEFAULT_MAX_ERRORS,
+  DatasetError,
+  DatasetWarning,
+  ROLES,
+  type DatasetErrorCode,
+  type DatasetWarningCode,
+} from './codes.js';
+import { HashedIdSet } from './idSet.js';
+import { DistributionSketch } from './sketch.js';
+import type { Finding, ValidateOptions, ValidationReport } from './types.js';
+
+const ROLE_SET: ReadonlySet<string> = new Set(ROLES);
+const NON_BLANK = /\S/;
+/** Longest piece of user data quoted in a message. */
+const QUOTE_LIMIT = 40;
+
+/**
+ * Accumulates the validation report over a stream of rows in one pass. Holds no row content:
+ * counters, capped finding lists, a bounded sketch per distribution and an 8-byte hash per prompt_id.
+ */
+export class ReportBuilder {
+  private readonly errors: Finding[] = [];
+  private readonly warnings: Finding[] = [];
+  private readonly counts: Record<string, number> = {};
+  private readonly maxFindings: number;
+  private readonly maxSeqLength: number | undefined;
+  private readonly unit: 'line' | 'row';
+  private readonly promptIds = new HashedIdSet();
+  private readonly turns = new DistributionSketch();
+  private readonly characters = new DistributionSketch();
+  private readonly tokens = new DistributionSketch();
+  private readonly roles = { system: 0, user: 0, assistant: 0 };
+  private rows = 0;
+  private validRows = 0;
+  private blankLines = 0;
+  private bytes = 0;
+  private errorTotal = 0;
+
+  constructor(
+    readonly format: 'jsonl' | 'parquet',
+    options: ValidateOptions = {},
+  ) {
+    this.maxFindings = options.maxErrors ?? DEFAULT_MAX_ERRORS;
+    this.maxSeqLength = options.maxSeqLength;
+    this.unit = format === 'jsonl' ? 'line' : 'row';
+  }
+
+  /** True once any error was recorded: the file is rejected. */
+  get failed(): boolean {
+    return this.errorTotal > 0;
+  }
+
+  /** A problem with the file as a whole (line 0). */
+  fileError(code: DatasetErrorCode, message: string): void {
+    this.errorTotal++;
+    this.record(this.errors, 0, code, message);
+  }
+
+  /** A row that could not even be read (bad UTF-8, bad JSON, too long). */
+  unreadableRow(line: number, code: DatasetErrorCode, detail: string): void {
+    this.rows++;
+    this.error(line, code, detail);
+  }
+
+  blankLine(): void {
+    this.blankLines++;
+  }
+
+  setBytes(bytes: number): void {
+    this.bytes = bytes;
+  }
+
+  /** Checks one parsed row; returns whether it is valid (no errors). */
+  checkRow(line: number, row: unknown): boolean {
+    this.rows++;
+    if (typeof row !== 'object' || row === null || Array.isArray(row)) {
+      const hint = Array.isArray(row) ? ' (a JSON array file must be converted to one object per line)' : '';
+      return this.error(
+        line,
+        DatasetError.notAnObject,
+        `expected a JSON object, got ${describe(row)}${hint}`,
+      );
+    }
+    const record = row as Record<string, unknown>;
+    const fieldWarnings: [string, string][] = [];
+    for (const field of ['prompt', 'prompt_id']) {
+      const value = record[field];
+      if (value !== undefined && value !== null && typeof value !== 'string') {
+        fieldWarnings.push([field, describe(value)]);
+      }
+    }
+    const messages = record.messages;
+    if (messages === undefined) {
+      return this.error(
+        line,
+        DatasetError.missingMessages,
+        `no 'messages' field; expected an array of {role, content} messages`,
+      );
+    }
+    if (!Array.isArray(messages)) {
+      return this.error(
+        line,
+        DatasetError.messagesNotArray,
+        `'messages' is ${describe(messages)}; expected an array of {role, content} messages`,
+      );
+    }
+    if (messages.length === 0) {
+      return this.error(
+        line,
+        DatasetError.emptyMessages,
+        `'messages' is empty; expected at least a user and an assistant message`,
+      );
+    }
+
+    let valid = true;
+    let characters = 0;
+    let users = 0;
+    let assistants = 0;
+    let systems = 0;
+    for (let i = 0; i < messages.length; i++) {
+      const message: unknown = messages[i];
+      const n = i + 1;
+      if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+        valid = this.error(
+          line,
+          DatasetError.messageNotObject,
+          `message ${n} is ${describe(message)}; expected an object with role and content`,
+        );
+        continue;
+      }
+      const { role, content } = message as Record<string, unknown>;
+      if (typeof role !== 'string' || !ROLE_SET.has(role)) {
+        const got = role === undefined ? 'has no role' : `has role ${quote(role)}`;
+        valid = this.error(
+          line,
+          DatasetError.invalidRole,
+          `message ${n} ${got}; expected system, user or assistant`,
+        );
+      } else if (role === 'user') users++;
+      else if (role === 'assistant') assistants++;
+      else systems++;
+      if (typeof content !== 'string') {
+        const got = content === undefined ? 'has no content' : `content is ${describe(content)}`;
+        valid = this.error(line, DatasetError.invalidContent, `message ${n} ${got}; expected a string`);
+      } else if (!NON_BLANK.test(content)) {
+        valid = this.error(
+          line,
+          DatasetError.blankContent,
+          `message ${n} content is blank; remove the message or give it text`,
+        );
+      } else {
+        characters += content.length;
+      }
+    }
+    if (valid && users === 0) {
+      valid = this.error(
+        line,
+        DatasetError.noUserMessage,
+        `no user message; a conversation needs at least one user and one assistant message`,
+      );
+    }
+    if (valid && assistants === 0) {
+      valid = this.error(
+        line,
+        DatasetError.noAssistantMessage,
+        `no assistant message; a conversation needs at least one user and one assistant message`,
+      );
+    }
+    if (!valid) return false;
+
+    this.validRows++;
+    for (const [field, got] of fieldWarnings) {
+      this.warn(line, DatasetWarning.fieldNotString, `'${field}' is ${got}; expected a string`);
+    }
+    this.checkConversation(line, record, messages as { role: string; content: string }[]);
+    const estimatedTokens = Math.ceil(characters / CHARS_PER_TOKEN);
+    if (this.maxSeqLength !== undefined && estimatedTokens > this.maxSeqLength) {
+      this.warn(
+        line,
+        DatasetWarning.tooManyTokens,
+        `about ${estimatedTokens} tokens (${characters} characters / ${CHARS_PER_TOKEN}) exceed --max-seq-length ${this.maxSeqLength}; training may truncate it`,
+      );
+    }
+    this.turns.add(messages.length);
+    this.characters.add(characters);
+    this.tokens.add(estimatedTokens);
+    this.roles.system += systems;
+    this.roles.user += users;
+    this.roles.assistant += assistants;
+    return true;
+  }
+
+  finish(): ValidationReport {
+    if (this.rows === 0 && this.errorTotal === 0) {
+      this.fileError(
+        DatasetError.emptyFile,
+        this.blankLines > 0
+          ? `the file has only blank lines; expected one conversation per ${this.unit}`
+          : `the file is empty; expected one conversation per ${this.unit}`,
+      );
+    }
+    return {
+      valid: !this.failed,
+      format: this.format,
+      rows: this.rows,
+      validRows: this.validRows,
+      errors: this.errors,
+      warnings: this.warnings,
+      counts: this.counts,
+      stats: {
+        bytes: this.bytes,
+        blankLines: this.blankLines,
+        turns: this.turns.summary(),
+        characters: this.characters.summary(),
+        estimatedTokens: this.tokens.summary(),
+        roles: { ...this.roles },
+      },
+    };
+  }
+
+  /** Warnings about the shape of a conversation whose messages are all well formed. */
+  private checkConversation(
+    line: number,
+    record: Record<string, unknown>,
+    messages: { role: string; content: string }[],
+  ): void {
+    const start = messages[0]?.role === 'system' ? 1 : 0;
+    for (let i = start; i < messages.length; i++) {
+      const expected = (i - start) % 2 === 0 ? 'user' : 'assistant';
+      const role = messages[i]?.role;
+      if (role !== expected) {
+        this.warn(
+          line,
+          DatasetWarning.rolesNotAlternating,
+          `message ${i + 1} has role '${role}' where '${expected}' was expected; roles should alternate user/assistant after an optional leading system message`,
+        );
+        break;
+      }
+    }
+    if (messages[messages.length - 1]?.role === 'user') {
+      this.warn(
+        line,
+        DatasetWarning.endsWithUser,
+        `the conversation ends with a user message; the last turn should be the assistant's answer`,
+      );
+    }
+    const { prompt, prompt_id: promptId } = record;
+    if (typeof prompt === 'string') {
+      const firstUser = messages.find((m) => m.role === 'user')?.content;
+      if (firstUser !== undefined && prompt !== firstUser && prompt.trim() !== firstUser.trim()) {
+        this.warn(
+          line,
+          DatasetWarning.promptMismatch,
+          `'prompt' differs from the first user message; training reads 'messages', so check which one is right`,
+        );
+      }
+    }
+    if (typeof promptId === 'string' && !this.promptIds.add(promptId)) {
+      this.warn(
+        line,
+        DatasetWarning.duplicatePromptId,
+        `prompt_id ${quote(promptId)} already appeared on an earlier ${this.unit}`,
+      );
+    }
+  }
+
+  /** Records an error; returns false so callers can write `valid = this.error(...)`. */
+  private error(line: number, code: DatasetErrorCode, detail: string): false {
+    this.errorTotal++;
+    this.record(this.errors, line, code, `${this.unit} ${line}: ${detail}`);
+    return false;
+  }
+
+  private warn(line: number, code: DatasetWarningCode, detail: string): void {
+    this.record(this.warnings, line, code, `${this.unit} ${line}: ${detail}`);
+  }
+
+  private record(list: Finding[], line: number, code: string, message: string): void {
+    this.counts[code] = (this.counts[code] ?? 0) + 1;
+    if (list.length < this.maxFindings) list.push({ line, code, message });
+  }
+}
+
+const ERROR_CODES: ReadonlySet<string> = new Set(Object.values(DatasetError));
+
+export function isError(code: string): boolean {
+  return ERROR_CODES.has(code);
+}
+
+/** "a string", "an array", "null"... for messages about the wrong type. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'object':
+      return 'an object';
+    case 'undefined':
+      return 'missing';
+    case 'bigint':
+      return 'a number';
+    default:
+      return `a ${typeof value}`;
+  }
+}
+
+/** A value quoted for a message, truncated so a finding never carries much user data. */
+export function quote(value: unknown): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  const short = text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}…` : text;
+  return typeof value === 'string' ? `'${short}'` : short;
+}

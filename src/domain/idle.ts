@@ -1,0 +1,95 @@
+// The idle policy: a managed online endpoint cannot scale to zero, so an owned endpoint that
+// served no request in the idle window is deleted. Conservative by construction: anything not
+// clearly ours, clearly settled and clearly idle is kept, and each sweep deletes at most a few.
+import { OWNER_TAG_VALUE, Tag } from '../names.js';
+import type { EndpointInfo, RequestCountBucket } from './ports.js';
+
+export { isTerminalJobStatus, jobFinished } from './jobStatus.js';
+
+export type TeardownAction = 'keep' | 'delete' | 'wouldDelete';
+
+export interface TeardownDecision {
+  readonly endpoint: EndpointInfo;
+  readonly action: TeardownAction;
+  readonly reason: string;
+  /** What deleting it saves per hour, when a cost function was given. */
+  readonly hourlyCost?: number;
+}
+
+export interface TeardownInput {
+  readonly endpoints: readonly EndpointInfo[];
+  /** RequestsPerMinute buckets per endpoint name over the idle window; absent = metrics unavailable. */
+  readonly requests: Readonly<Record<string, readonly RequestCountBucket[] | undefined>>;
+  readonly now: Date;
+  readonly idleWindowSeconds: number;
+  /** No endpoint younger than this is deleted (it may not have been used yet). */
+  readonly idleGraceSeconds: number;
+  readonly dryRun: boolean;
+  readonly maxDeletions: number;
+  readonly hourlyCost?: (endpoint: EndpointInfo) => number;
+}
+
+const SETTLED_STATE = 'succeeded';
+/** RequestsPerMinute buckets are one minute wide (PT1M grain), stamped with their start. */
+const BUCKET_MS = 60_000;
+
+function keepReason(endpoint: EndpointInfo, input: TeardownInput): string | undefined {
+  const now = input.now.getTime();
+  if (endpoint.tags[Tag.owner] !== OWNER_TAG_VALUE) return `not owned by ${OWNER_TAG_VALUE}`;
+  if (endpoint.tags[Tag.keep]?.toLowerCase() === 'true') return `tagged ${Tag.keep}=true`;
+  if (endpoint.provisioningState.toLowerCase() !== SETTLED_STATE) {
+    return `provisioning state is ${endpoint.provisioningState}`;
+  }
+  const created = endpoint.createdAt === undefined ? NaN : Date.parse(endpoint.createdAt);
+  if (Number.isNaN(created)) return 'creation time unknown, so the grace period cannot be applied';
+  const ageSeconds = Math.floor((now - created) / 1000);
+  if (ageSeconds < input.idleGraceSeconds) {
+    return `created ${ageSeconds} s ago, within the ${input.idleGraceSeconds} s grace period`;
+  }
+  const buckets = input.requests[endpoint.name];
+  if (buckets === undefined) return 'request metrics unavailable';
+  const windowStart = now - input.idleWindowSeconds * 1000;
+  const requests = buckets
+    .filter((b) => Date.parse(b.timeStamp) + BUCKET_MS > windowStart) // any overlap counts: keep when unsure
+    .reduce((sum, b) => sum + (b.total ?? 0), 0);
+  if (requests > 0) return `${requests} request(s) in the last ${input.idleWindowSeconds} s`;
+  return undefined;
+}
+
+/** One decision per endpoint, in the order given. */
+export function decideTeardown(input: TeardownInput): TeardownDecision[] {
+  const costs = new Map(input.endpoints.map((e) => [e, input.hourlyCost?.(e)]));
+  const reasons = new Map(input.endpoints.map((e) => [e, keepReason(e, input)]));
+  // The most expensive (then the oldest) idle endpoints go first when the cap bites.
+  const idle = input.endpoints
+    .filter((e) => reasons.get(e) === undefined)
+    .sort(
+      (a, b) =>
+        (costs.get(b) ?? 0) - (costs.get(a) ?? 0) ||
+        Date.parse(a.createdAt ?? '') - Date.parse(b.createdAt ?? '') ||
+        a.name.localeCompare(b.name),
+    );
+  const toDelete = new Set(idle.slice(0, Math.max(0, input.maxDeletions)));
+  const idleReason = `no requests in the last ${input.idleWindowSeconds} s`;
+
+  return input.endpoints.map((endpoint) => {
+    const cost = costs.get(endpoint);
+    const withCost = cost === undefined ? {} : { hourlyCost: cost };
+    const reason = reasons.get(endpoint);
+    if (reason !== undefined) return { endpoint, action: 'keep', reason, ...withCost };
+    if (!toDelete.has(endpoint)) {
+      return {
+        endpoint,
+        action: 'keep',
+        reason: `${idleReason}, but this sweep reached its limit of ${input.maxDeletions} deletion(s)`,
+        ...withCost,
+      };
+    }
+    return {
+      endpoint,
+      action: input.dryRun ? 'wouldDelete' : 'delete',
+      reason: input.dryRun ? `${idleReason} (dry run)` : idleReason,
+      ...withCost,
+    };
+  });
+}

@@ -1,0 +1,77 @@
+// Azure ML run events -> "the run's job finished". Delivery is at least once and unordered, and
+// failed/canceled jobs may send nothing (the orchestrator polls as a backstop), so this only
+// recognises an event as final for one of our parent pipeline jobs and ignores everything else.
+import { HandledEventTypes, Tag } from '../names.js';
+import { normalizeJobStatus, isTerminalJobStatus, type FinishedJobStatus } from './jobStatus.js';
+import { RUN_ID_PREFIX } from './runId.js';
+
+export interface JobEventInput {
+  readonly topic: string;
+  readonly eventType: string;
+  readonly subject: string;
+  readonly data: unknown;
+}
+
+export type JobEventMatch =
+  { readonly runId: string; readonly status: FinishedJobStatus } | { readonly ignore: string };
+
+const [RUN_COMPLETED, RUN_STATUS_CHANGED] = HandledEventTypes.jobEvents;
+const STEP_RUN_TYPE = 'azureml.steprun';
+const PIPELINE_RUN_ID_PROPERTY = 'azureml.pipelinerunid';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Docs show both `runId` and `RunId`: keys are read case-insensitively. */
+function field(record: Record<string, unknown>, name: string): unknown {
+  const lower = name.toLowerCase();
+  const key = Object.keys(record).find((k) => k.toLowerCase() === lower);
+  return key === undefined ? undefined : record[key];
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+export function matchJobEvent(
+  event: JobEventInput,
+  options: { readonly workspaceId: string },
+): JobEventMatch {
+  if (event.topic.toLowerCase() !== options.workspaceId.toLowerCase()) {
+    return { ignore: `topic '${event.topic}' is not the configured workspace` };
+  }
+  if (event.eventType !== RUN_COMPLETED && event.eventType !== RUN_STATUS_CHANGED) {
+    return { ignore: `event type '${event.eventType}' is not a run event` };
+  }
+  const data = isRecord(event.data) ? event.data : {};
+  const runId = text(field(data, 'runId')) ?? /\/runs\/([^/]+)$/.exec(event.subject)?.[1];
+  if (runId === undefined) return { ignore: 'event names no run' };
+
+  const runType = text(field(data, 'runType'));
+  if (runType?.toLowerCase() === STEP_RUN_TYPE)
+    return { ignore: `run ${runId} is a pipeline step (${runType})` };
+  const properties = field(data, 'runProperties');
+  if (isRecord(properties) && field(properties, PIPELINE_RUN_ID_PROPERTY) !== undefined) {
+    return {
+      ignore: `run ${runId} is a child of pipeline run ${String(field(properties, PIPELINE_RUN_ID_PROPERTY))}`,
+    };
+  }
+
+  // Whether runId equals the job name and whether job tags reach runTags is unconfirmed
+  // (AZURE-FACTS): match on either, preferring the tag, which is the job name by construction.
+  const tags = field(data, 'runTags');
+  const tagRunId = isRecord(tags) ? text(field(tags, Tag.runId)) : undefined;
+  if (tagRunId !== undefined && runId.startsWith(RUN_ID_PREFIX) && runId !== tagRunId) {
+    return { ignore: `run ${runId} carries the tag of run ${tagRunId}: not the pipeline job itself` };
+  }
+  const ourRunId = tagRunId ?? (runId.startsWith(RUN_ID_PREFIX) ? runId : undefined);
+  if (ourRunId === undefined) return { ignore: `run ${runId} was not started by finetune-autopilot` };
+
+  if (event.eventType === RUN_COMPLETED) return { runId: ourRunId, status: 'Completed' };
+  const rawStatus = text(field(data, 'runStatus'));
+  if (rawStatus === undefined) return { ignore: `run ${ourRunId}: status change without a status` };
+  const status = normalizeJobStatus(rawStatus);
+  if (!isTerminalJobStatus(status)) return { ignore: `run ${ourRunId} is ${rawStatus}, not finished` };
+  return { runId: ourRunId, status };
+}

@@ -1,0 +1,131 @@
+// The run view reducer (DESIGN: "Run view"). Every function returns a new view and never reads
+// the clock: the orchestrator passes `at` from context.df.currentUtcDateTime so replays agree.
+import type { DomainProblem } from './errors.js';
+import {
+  STEP_IDS,
+  type DatasetRef,
+  type RunStatus,
+  type RunView,
+  type StepId,
+  type StepView,
+} from './run/view.js';
+
+/** How a run can end other than by failing (a failure goes through runFailed, which records the error). */
+export type EndStatus = Exclude<RunStatus, 'Running' | 'Failed'>;
+
+export function newRunView(runId: string, dataset: DatasetRef): RunView {
+  return {
+    runId,
+    dataset: { container: dataset.container, path: dataset.path, etag: dataset.etag },
+    status: 'Running',
+    step: STEP_IDS[0],
+    steps: STEP_IDS.map((id) => ({ id, status: 'pending' })),
+  };
+}
+
+function updateStep(view: RunView, id: StepId, change: (step: StepView) => StepView): RunView['steps'] {
+  return view.steps.map((step) => (step.id === id ? change(step) : step));
+}
+
+/** Marks a step running and makes it the view's current step. Restarting a step clears its end. */
+export function stepStarted(view: RunView, step: StepId, at: string): RunView {
+  return {
+    ...view,
+    step,
+    steps: updateStep(view, step, ({ id }) => ({ id, status: 'running', startedAt: at })),
+  };
+}
+
+export function stepSucceeded(view: RunView, step: StepId, at: string, detail?: string): RunView {
+  return {
+    ...view,
+    step,
+    steps: updateStep(view, step, (s) => withDetail({ ...s, status: 'succeeded', endedAt: at }, detail)),
+  };
+}
+
+/**
+ * A step that failed without deciding the run's outcome, e.g. cleanup after the run already
+ * failed: the run keeps its status and its first error.
+ */
+export function stepFailed(view: RunView, step: StepId, at: string, detail?: string): RunView {
+  return {
+    ...view,
+    step,
+    steps: updateStep(view, step, (s) => withDetail({ ...s, status: 'failed', endedAt: at }, detail)),
+  };
+}
+
+/** A step that does not apply to this run (e.g. deploy after a failed gate); the current step stays. */
+export function stepSkipped(view: RunView, step: StepId, detail?: string): RunView {
+  return {
+    ...view,
+    steps: updateStep(view, step, ({ id }) => withDetail({ id, status: 'skipped' }, detail)),
+  };
+}
+
+/**
+ * Ends the run Failed at `step` with the problem's code and message (and details, e.g. a dataset
+ * report's first errors). Steps that never ran become skipped; cleanup may still be started after.
+ */
+export function runFailed(view: RunView, step: StepId, problem: DomainProblem, at: string): RunView {
+  const failed = updateStep(view, step, (s) => ({ ...s, status: 'failed', endedAt: at }));
+  return {
+    ...view,
+    status: 'Failed',
+    step,
+    steps: finishOpenSteps(failed, at, undefined),
+    error: {
+      step,
+      code: problem.code,
+      message: problem.message,
+      ...(problem.details === undefined ? {} : { details: problem.details }),
+    },
+  };
+}
+
+/**
+ * Ends the run Succeeded, NotDeployed (gate failed: model registered, nothing billing) or
+ * Canceled. A step still running is closed as skipped ('canceled' when the run was canceled);
+ * steps that never ran become skipped.
+ */
+export function runEnded(view: RunView, status: EndStatus, at: string): RunView {
+  return {
+    ...view,
+    status,
+    steps: finishOpenSteps(view.steps, at, status === 'Canceled' ? 'canceled' : undefined),
+  };
+}
+
+function finishOpenSteps(steps: RunView['steps'], at: string, runningDetail: string | undefined): StepView[] {
+  return steps.map((s) => {
+    if (s.status === 'pending') return { id: s.id, status: 'skipped' };
+    if (s.status === 'running') return withDetail({ ...s, status: 'skipped', endedAt: at }, runningDetail);
+    return s;
+  });
+}
+
+function withDetail(step: StepView, detail: string | undefined): StepView {
+  return detail === undefined ? step : { ...step, detail };
+}
+
+export interface RunViewPatch {
+  readonly jobName?: string;
+  readonly model?: RunView['model'];
+  readonly endpoint?: RunView['endpoint'];
+  readonly metrics?: RunView['metrics'];
+  readonly smokeTest?: RunView['smokeTest'];
+}
+
+/** Records what a step produced; members left undefined keep their current value. */
+export function withPatch(view: RunView, patch: RunViewPatch): RunView {
+  const next: Record<string, unknown> = { ...view };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value !== undefined) next[key] = value;
+  }
+  return next as unknown as RunView;
+}
+
+export function isFinished(view: RunView): boolean {
+  return view.status !== 'Running';
+}

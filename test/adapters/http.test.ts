@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DefaultAzureCredential } from '@azure/identity';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createCredential, STATIC_TOKEN, StaticTokenCredential } from '../../src/adapters/credential.js';
+import { JsonHttpClient, transportOptions } from '../../src/adapters/http.js';
+import { RecordingServer } from '../support/recordingServer.js';
+
+let server: RecordingServer;
+
+beforeAll(async () => {
+  server = await RecordingServer.start();
+});
+afterAll(async () => {
+  await server.close();
+});
+beforeEach(() => server.reset());
+
+describe('transport', () => {
+  it('names ARM_CA_CERT_PATH when the CA file cannot be read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'no-ca-'));
+    rmSync(dir, { recursive: true });
+
+    expect(() => transportOptions(join(dir, 'ca.pem'))).toThrow(
+      `ARM_CA_CERT_PATH: cannot read '${join(dir, 'ca.pem')}'`,
+    );
+  });
+
+  it('gives up on an answer that never comes, as a retryable TIMEOUT', async () => {
+    server.on(
+      'GET',
+      '/slow',
+      () => new Promise((resolve) => setTimeout(() => resolve({ status: 200, body: {} }), 2_000)),
+    );
+    const http = new JsonHttpClient(
+      'MLFLOW',
+      transportOptions(server.caPath, {
+        maxRetries: 0,
+        retryDelayInMs: 1,
+        maxRetryDelayInMs: 1,
+        requestTimeoutInMs: 200,
+      }),
+    );
+
+    await expect(
+      http.send({ method: 'GET', url: `${server.baseUrl}/slow`, operation: 'GET slow' }),
+    ).rejects.toMatchObject({
+      name: 'ServiceUnavailableError',
+      code: 'MLFLOW.TIMEOUT',
+      retryable: true,
+    });
+  });
+
+  it('answers statuses the caller accepts as values', async () => {
+    server.on('GET', '/gone', { status: 404, body: { error: { code: 'NotFound', message: 'gone' } } });
+    const http = new JsonHttpClient('MLFLOW', transportOptions(server.caPath));
+
+    expect(
+      await http.send({ method: 'GET', url: `${server.baseUrl}/gone`, operation: 'GET gone' }, [404]),
+    ).toEqual({
+      status: 404,
+      body: undefined,
+    });
+  });
+});
+
+describe('credential', () => {
+  it('static mode hands out the fixed local token', async () => {
+    const credential = createCredential({ credential: 'static' });
+
+    expect(credential).toBeInstanceOf(StaticTokenCredential);
+    expect((await credential.getToken('https://management.azure.com/.default'))?.token).toBe(STATIC_TOKEN);
+  });
+
+  it('default mode is DefaultAzureCredential', () => {
+    expect(
+      createCredential({ credential: 'default', clientId: '11111111-1111-1111-1111-111111111111' }),
+    ).toBeInstanceOf(DefaultAzureCredential);
+  });
+});

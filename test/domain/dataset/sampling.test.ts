@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { destination, normalizedLine, rowKey, uniform } from '../../../src/domain/dataset/sampling.js';
+
+describe('sampling', () => {
+  it('keys rows by prompt_id, else by line', () => {
+    expect(rowKey({ prompt_id: 'abc' }, 4)).toBe('id:abc');
+    expect(rowKey({ prompt_id: 7 }, 4)).toBe('line:4');
+    expect(rowKey({}, 4)).toBe('line:4');
+  });
+
+  it('is a pure function of seed, purpose and key', () => {
+    expect(uniform(42, 'sample', 'id:a')).toBe(uniform(42, 'sample', 'id:a'));
+    expect(uniform(42, 'sample', 'id:a')).not.toBe(uniform(43, 'sample', 'id:a'));
+    expect(uniform(42, 'sample', 'id:a')).not.toBe(uniform(42, 'test', 'id:a'));
+  });
+
+  it('keeps about the sample share and sends about the test share of it to test', () => {
+    const plan = { samplePercent: 20, testPercent: 25, seed: 42 };
+    const counts = { train: 0, test: 0, skip: 0 };
+    for (let i = 0; i < 20_000; i++) counts[destination(`line:${i}`, plan)]++;
+    expect(counts.train + counts.test).toBeGreaterThan(3_700);
+    expect(counts.train + counts.test).toBeLessThan(4_300);
+    expect(counts.test / (counts.train + counts.test)).toBeGreaterThan(0.22);
+    expect(counts.test / (counts.train + counts.test)).toBeLessThan(0.28);
+  });
+
+  it('keeps everything at 100% and sends nothing to test at 0%', () => {
+    const plan = { samplePercent: 100, testPercent: 0, seed: 1 };
+    expect(
+      Array.from({ length: 100 }, (_, i) => destination(`line:${i}`, plan)).every((d) => d === 'train'),
+    ).toBe(true);
+  });
+
+  it('writes the ultrachat columns in a fixed order', () => {
+    const row = {
+      messages: [{ role: 'user', content: 'q', name: 'x' }],
+      extra: 1,
+      prompt_id: 'p',
+      prompt: 'q',
+    };
+    expect(normalizedLine(row)).toBe(
+      '{"prompt":"q","prompt_id":"p","messages":[{"content":"q","role":"user"}]}\n',
+    );
+    expect(normalizedLine({ prompt: null, messages: [] })).toBe('{"messages":[]}\n');
+    expect(normalizedLine({ prompt_id: 12n, messages: [] })).toBe('{"prompt_id":"12","messages":[]}\n');
+  });
+});

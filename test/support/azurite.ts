@@ -1,0 +1,66 @@
+// Real Azurite blob service, in this process, in memory, on a port the OS picks.
+// `require('azurite')` is the VS Code extension entry, so the server class is loaded directly.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+/** Azurite's well-known development account (public, documented; not a secret). */
+export const AZURITE_ACCOUNT = 'devstoreaccount1';
+export const AZURITE_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+interface BlobServerInstance {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  clean(): Promise<void>;
+  getHttpServerAddress(): string;
+}
+type BlobServerClass = new (configuration: unknown) => BlobServerInstance;
+type BlobConfigurationClass = new (...args: unknown[]) => unknown;
+
+export interface AzuriteBlob {
+  readonly connectionString: string;
+  readonly blobEndpoint: string;
+  close(): Promise<void>;
+}
+
+export async function startAzuriteBlob(): Promise<AzuriteBlob> {
+  const BlobServer = (require('azurite/dist/src/blob/BlobServer.js') as { default: BlobServerClass }).default;
+  const BlobConfiguration = (
+    require('azurite/dist/src/blob/BlobConfiguration.js') as { default: BlobConfigurationClass }
+  ).default;
+  // Positional constructor: host, port (0 = any free one), keep-alive, metadata DB, extent DB,
+  // persistence paths, access log, its stream, debug log, its path, loose, skipApiVersionCheck,
+  // cert, key, pwd, oauth, disableProductStyleUrl, isMemoryPersistence.
+  const configuration = new BlobConfiguration(
+    '127.0.0.1',
+    0,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    false,
+    undefined,
+    false,
+    undefined,
+    false,
+    true,
+    '',
+    '',
+    '',
+    undefined,
+    false,
+    true,
+  );
+  const server = new BlobServer(configuration);
+  await server.start();
+  const blobEndpoint = `${server.getHttpServerAddress()}/${AZURITE_ACCOUNT}`;
+  return {
+    blobEndpoint,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${blobEndpoint};`,
+    async close() {
+      await server.close();
+      await server.clean();
+    },
+  };
+}
