@@ -28,6 +28,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run the local stack: Azurite, the Azure ML emulator, the Functions host',
     load: async () => (await import('./start.js')).start,
   },
+  demo: {
+    summary: 'the whole flow on a throw-away local stack, end to end',
+    load: async () => (await import('./demo.js')).demo,
+  },
 };
 
 function usage(): string {

@@ -26,7 +26,7 @@ export const start: Command = async (args, io) => {
   const emulatorPort = integerOption('emulator-port', values['emulator-port'], 7072, 0, 65535);
   const stateDir = path.resolve(values['state-dir'] ?? path.join(APP_DIR, '.autopilot'));
   const { startStack } = (await import(STACK_MODULE)) as {
-    startStack(options: StackOptions): Promise<RunningStack>;
+    startStack: (options: StackOptions) => Promise<RunningStack>;
   };
   const stack = await startStack({
     appDir: APP_DIR,
