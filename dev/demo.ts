@@ -129,7 +129,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       say(`\nThe idle endpoint ${endpoint.name} was not deleted in time.`);
       return 1;
     }
-    for (const line of teardownLines.filter((l) => l.includes(endpoint.name))) say(`  ${line}`);
+    // The timer logs its decision once the delete operation has finished: give it a moment.
+    const decision = await waitFor(() => teardownLines.find((l) => l.includes(endpoint.name)), 15_000);
+    if (decision !== undefined) say(`  ${decision.replace(/^host: \S+ /, '')}`);
     say(`[${elapsed()}] endpoint ${endpoint.name} deleted: no GPU is billed for an endpoint nobody uses\n`);
 
     say('Summary');
@@ -257,6 +259,14 @@ async function waitForDeletion(
     await sleep(1000);
   }
   return undefined;
+}
+
+async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (let value = probe(); ; value = probe()) {
+    if (value !== undefined || Date.now() >= deadline) return value;
+    await sleep(200);
+  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

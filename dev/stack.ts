@@ -196,7 +196,8 @@ class HostProcess {
   }
 
   async start(): Promise<void> {
-    const cli = path.join(import.meta.dirname, 'host', 'cli.js');
+    // The compiled host, beside the compiled app it runs (also when this module runs from source in tests).
+    const cli = path.join(this.appDir, 'dist', 'dev', 'host', 'cli.js');
     const args = [cli, '--app', this.appDir, '--state', this.stateDir, '--port', String(this.port)];
     for (const [k, v] of Object.entries(this.settings)) args.push('--setting', `${k}=${v}`);
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: this.appDir });
