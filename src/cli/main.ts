@@ -24,6 +24,14 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run the Azure ML emulator (local HTTPS ARM)',
     load: async () => (await import('./emulator.js')).emulator,
   },
+  start: {
+    summary: 'run the local stack: Azurite, the Azure ML emulator, the Functions host',
+    load: async () => (await import('./start.js')).start,
+  },
+  demo: {
+    summary: 'the whole flow on a throw-away local stack, end to end',
+    load: async () => (await import('./demo.js')).demo,
+  },
 };
 
 function usage(): string {

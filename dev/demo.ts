@@ -1,0 +1,272 @@
+// `npm run demo`: the whole fine-tune flow on the local stack, no Azure account. Drops a dataset
+// under incoming/, follows the run through the HTTP API step by step, calls the deployed endpoint,
+// then waits for the teardown timer to delete it once it has been idle. Exit 0 when all of that
+// happened, 1 with the reason when it did not.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { computeRunId, unquoteEtag } from '../src/domain/runId.js';
+import type { RunView, StepView } from '../src/domain/run/view.js';
+import { demoDataset } from './demoData.js';
+import { httpsRequest } from './httpsClient.js';
+import { startStack, type RunningStack } from './stack.js';
+
+export interface DemoOptions {
+  appDir: string;
+  out: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Host/emulator/storage logs (default: dropped, unless --verbose). */
+  log?: (line: string) => void;
+  rows?: number;
+  /** Give up waiting for the run after this long. */
+  runTimeoutSeconds?: number;
+  /** Give up waiting for the teardown after this long. */
+  teardownTimeoutSeconds?: number;
+}
+
+/** Short timings so the whole story fits in a couple of minutes; idle time is real time. */
+export const DEMO_SETTINGS = {
+  JOB_POLL_INTERVAL_SECONDS: '5',
+  JOB_DEADLINE_SECONDS: '300',
+  IDLE_WINDOW_SECONDS: '30',
+  IDLE_GRACE_SECONDS: '20',
+  TEARDOWN_SCHEDULE: '*/5 * * * * *',
+  TEARDOWN_DRY_RUN: 'false',
+} as const;
+const DEMO_CLOCK = { jobSeconds: 15, lroSeconds: 2 };
+const DATASET_PATH = 'incoming/demo-ultrachat/train.jsonl';
+const TERMINAL = new Set(['Succeeded', 'NotDeployed', 'Failed', 'Canceled']);
+
+export async function runDemo(options: DemoOptions): Promise<number> {
+  const started = Date.now();
+  const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s`;
+  const say = (line: string): void => {
+    options.out.write(`${line}\n`);
+  };
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'autopilot-demo-'));
+  const teardownLines: string[] = [];
+  let stack: RunningStack | undefined;
+  try {
+    say(
+      'finetune-autopilot demo: dataset -> validate -> fine-tune -> register -> deploy -> smoke test -> idle teardown',
+    );
+    say(
+      'Everything runs locally: Azurite, the Azure ML emulator and the Functions host (no Azure account).\n',
+    );
+    stack = await startStack({
+      appDir: options.appDir,
+      stateDir,
+      settings: { ...DEMO_SETTINGS },
+      emulatorConfig: { clock: DEMO_CLOCK },
+      log: (line) => {
+        options.log?.(line);
+        if (/idleEndpointTeardown/.test(line) && /(deleted|would delete)/i.test(line))
+          teardownLines.push(line);
+      },
+    });
+    say(
+      `[${elapsed()}] local stack ready: host ${stack.hostUrl}, Azure ML emulator ${stack.emulator.baseUrl}`,
+    );
+
+    const rows = options.rows ?? 240;
+    const container = BlobServiceClient.fromConnectionString(
+      stack.storageConnectionString,
+    ).getContainerClient(stack.trainingContainer);
+    const body = demoDataset(rows);
+    const upload = await container.getBlockBlobClient(DATASET_PATH).upload(body, Buffer.byteLength(body), {
+      blobHTTPHeaders: { blobContentType: 'application/x-ndjson' },
+    });
+    const { runId } = computeRunId({
+      container: stack.trainingContainer,
+      path: DATASET_PATH,
+      etag: unquoteEtag(upload.etag ?? ''),
+      overrides: {},
+    });
+    say(`[${elapsed()}] uploaded ${rows} conversations to ${stack.trainingContainer}/${DATASET_PATH}`);
+    say(`[${elapsed()}] the BlobCreated event starts run ${runId}\n`);
+
+    const view = await followRun(stack, runId, options.runTimeoutSeconds ?? 150, say, elapsed);
+    if (view === undefined) {
+      say(`\nThe run did not finish in time. Run 'npm start' and GET /api/runs/${runId} to look closer.`);
+      return 1;
+    }
+    if (view.status !== 'Succeeded' || view.endpoint === undefined) {
+      const error = view.error
+        ? `${view.error.step}: ${view.error.code}: ${view.error.message}`
+        : view.status;
+      say(`\nThe run ended ${view.status}: ${error}`);
+      return 1;
+    }
+    say(`\nSmoke test  ${JSON.stringify(view.smokeTest?.input ?? '').slice(0, 100)}`);
+    say(`  answer    ${view.smokeTest?.answer ?? '(none)'}`);
+
+    const endpoint = view.endpoint;
+    const key = await endpointKey(stack, endpoint.name);
+    say(`\n[${elapsed()}] calling ${endpoint.name} three times, as a user would`);
+    for (const question of [
+      'What is LoRA fine-tuning?',
+      'What is Event Grid?',
+      'What is a managed online endpoint?',
+    ]) {
+      const answer = await score(stack, endpoint.scoringUri, key, question);
+      say(`  Q: ${question}\n  A: ${answer}`);
+    }
+
+    say(
+      `\n[${elapsed()}] now nobody calls it: the teardown timer deletes owned endpoints with no requests in ${DEMO_SETTINGS.IDLE_WINDOW_SECONDS} s`,
+    );
+    say(
+      `           (request metrics come in 1-minute buckets, so this takes one to two minutes of real time)`,
+    );
+    const deletedAfter = await waitForDeletion(
+      stack,
+      endpoint.name,
+      options.teardownTimeoutSeconds ?? 200,
+      elapsed,
+      say,
+    );
+    if (deletedAfter === undefined) {
+      say(`\nThe idle endpoint ${endpoint.name} was not deleted in time.`);
+      return 1;
+    }
+    // The timer logs its decision once the delete operation has finished: give it a moment.
+    const decision = await waitFor(() => teardownLines.find((l) => l.includes(endpoint.name)), 15_000);
+    if (decision !== undefined) say(`  ${decision.replace(/^host: \S+ /, '')}`);
+    say(`[${elapsed()}] endpoint ${endpoint.name} deleted: no GPU is billed for an endpoint nobody uses\n`);
+
+    say('Summary');
+    say(`  run        ${view.runId}  ${view.status}`);
+    say(`  job        ${view.jobName ?? '-'}`);
+    say(`  model      ${view.model ? `${view.model.name}:${view.model.version}` : '-'}`);
+    const metrics = Object.entries(view.metrics ?? {}).slice(0, 4);
+    say(`  metrics    ${metrics.map(([k, v]) => `${k}=${Number(v.toFixed(4))}`).join(', ') || '-'}`);
+    say(`  endpoint   ${endpoint.name} (deployed, smoke-tested, deleted when idle)`);
+    say(`  elapsed    ${elapsed().trim()}`);
+    return 0;
+  } catch (error) {
+    say(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
+    await stack?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+/** Polls GET /api/runs/{id}, printing each step as it starts and ends. */
+async function followRun(
+  stack: RunningStack,
+  runId: string,
+  timeoutSeconds: number,
+  say: (line: string) => void,
+  elapsed: () => string,
+): Promise<RunView | undefined> {
+  const seen = new Map<string, string>();
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let announcedWaiting = false;
+  while (Date.now() < deadline) {
+    const response = await fetch(`${stack.hostUrl}/api/runs/${runId}`, {
+      headers: { 'x-functions-key': stack.functionKey },
+    });
+    if (response.status === 404) {
+      if (!announcedWaiting) say(`[${elapsed()}] waiting for the storage event to start the run…`);
+      announcedWaiting = true;
+    } else if (response.ok) {
+      const view = (await response.json()) as RunView;
+      for (const step of view.steps) {
+        if (seen.get(step.id) === step.status || step.status === 'pending') continue;
+        seen.set(step.id, step.status);
+        say(`[${elapsed()}] ${step.id.padEnd(13)} ${step.status.padEnd(9)} ${describe(step, view)}`);
+      }
+      if (TERMINAL.has(view.status)) return view;
+    } else {
+      throw new Error(`GET /api/runs/${runId} answered ${response.status}: ${await response.text()}`);
+    }
+    await sleep(500);
+  }
+  return undefined;
+}
+
+function describe(step: StepView, view: RunView): string {
+  if (step.status === 'running')
+    return step.id === 'train' ? `job ${view.jobName ?? ''} running on the cluster` : '';
+  return step.detail ?? '';
+}
+
+function armUrl(stack: RunningStack, suffix: string): string {
+  const e = stack.emulator;
+  return (
+    `${e.baseUrl}/subscriptions/${e.subscriptionId}/resourceGroups/${e.resourceGroup}` +
+    `/providers/Microsoft.MachineLearningServices/workspaces/${e.workspace}/${suffix}?api-version=2022-10-01`
+  );
+}
+
+// The emulator accepts any bearer token; in Azure this would be an Entra token for ARM.
+const DEMO_ARM_TOKEN = { authorization: 'Bearer local-demo' };
+
+async function endpointKey(stack: RunningStack, endpoint: string): Promise<string> {
+  const result = await httpsRequest(armUrl(stack, `onlineEndpoints/${endpoint}/listKeys`), {
+    ca: stack.emulatorHandle.caCert,
+    method: 'POST',
+    headers: DEMO_ARM_TOKEN,
+  });
+  if (result.status !== 200) throw new Error(`listKeys answered ${result.status}: ${result.text}`);
+  return (JSON.parse(result.text) as { primaryKey: string }).primaryKey;
+}
+
+async function score(
+  stack: RunningStack,
+  scoringUri: string,
+  key: string,
+  question: string,
+): Promise<string> {
+  const result = await httpsRequest(scoringUri, {
+    ca: stack.emulatorHandle.caCert,
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}` },
+    body: {
+      input_data: {
+        input_string: [{ role: 'user', content: question }],
+        parameters: { temperature: 0.6, top_p: 0.9, do_sample: true, max_new_tokens: 200 },
+      },
+    },
+  });
+  if (result.status !== 200) throw new Error(`scoring answered ${result.status}: ${result.text}`);
+  const parsed = JSON.parse(result.text) as unknown;
+  if (typeof parsed === 'string') return parsed;
+  if (typeof parsed === 'object' && parsed !== null && 'output' in parsed) return String(parsed.output);
+  return result.text;
+}
+
+async function waitForDeletion(
+  stack: RunningStack,
+  endpoint: string,
+  timeoutSeconds: number,
+  elapsed: () => string,
+  say: (line: string) => void,
+): Promise<number | undefined> {
+  const start = Date.now();
+  let lastTick = start;
+  while (Date.now() - start < timeoutSeconds * 1000) {
+    const result = await httpsRequest(armUrl(stack, `onlineEndpoints/${endpoint}`), {
+      ca: stack.emulatorHandle.caCert,
+      headers: DEMO_ARM_TOKEN,
+    });
+    if (result.status === 404) return (Date.now() - start) / 1000;
+    if (Date.now() - lastTick >= 30_000) {
+      lastTick = Date.now();
+      say(`[${elapsed()}] still serving, idle for ${Math.round((lastTick - start) / 1000)} s`);
+    }
+    await sleep(1000);
+  }
+  return undefined;
+}
+
+async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (let value = probe(); ; value = probe()) {
+    if (value !== undefined || Date.now() >= deadline) return value;
+    await sleep(200);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
