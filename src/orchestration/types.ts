@@ -1,6 +1,6 @@
 // What crosses the orchestrator/activity boundary (serialized as JSON into the durable history).
 // Plain data only: every shape here must survive JSON.stringify/parse unchanged.
-import type { Result } from '../domain/errors.js';
+import type { DomainProblem, Result } from '../domain/errors.js';
 import type { JobStatus } from '../domain/ports.js';
 import type { DatasetRef, RunView } from '../domain/run/view.js';
 
@@ -21,6 +21,8 @@ export interface FineTuneInput {
   readonly testPath?: string;
   /** The REQUESTED overrides (finetune.json or the HTTP body), `{}` when none. */
   readonly overrides: Readonly<Record<string, unknown>>;
+  /** Why the dataset's finetune.json cannot be used: the run fails at validate with it. */
+  readonly rejectedOverrides?: DomainProblem;
   readonly settings: OrchestrationSettings;
 }
 

@@ -263,6 +263,29 @@ describe('fineTuneOrchestrator', () => {
     expect(stepStatuses(view)).toMatchObject({ validate: 'failed', prepare: 'skipped', submit: 'skipped' });
   });
 
+  it('ends Failed at validate, running nothing, when the dataset came with rejected overrides', async () => {
+    const rejectedOverrides = {
+      code: 'FINETUNE.INVALID_OVERRIDES',
+      message:
+        'incoming/chat/finetune.json: fine-tune overrides have 1 problem: lora_rank: not a fine-tune parameter',
+      details: [
+        {
+          parameter: 'lora_rank',
+          code: 'FINETUNE.UNKNOWN_PARAMETER',
+          message: 'lora_rank: not a fine-tune parameter',
+        },
+      ],
+    };
+    const sim = new DurableSim(handler, RUN_ID, { ...input(), rejectedOverrides });
+    await sim.start();
+    const view = viewOf(await summarize(sim));
+
+    expect(sim.activityNames()).toEqual([ActivityName.writeSummary]);
+    expect(view.status).toBe('Failed');
+    expect(view.error).toEqual({ step: 'validate', ...rejectedOverrides });
+    expect(stepStatuses(view)).toMatchObject({ validate: 'failed', prepare: 'skipped', submit: 'skipped' });
+  });
+
   for (const [name, code] of [
     ['compute is invalid', 'COMPUTE.VM_SIZE_NOT_ALLOWED'],
     ['quota is short', 'COMPUTE.QUOTA_EXCEEDED'],
