@@ -371,17 +371,22 @@ function toComputeInfo(compute: ComputeResource, name: string): ComputeInfo {
     | {
         computeType?: string;
         provisioningState?: string;
+        provisioningErrors?: { error?: { message?: string } }[];
         properties?: { vmSize?: string; scaleSettings?: { maxNodeCount?: number } };
       }
     | undefined;
   const vmSize = properties?.properties?.vmSize;
   const maxNodes = properties?.properties?.scaleSettings?.maxNodeCount;
+  const provisioningErrors = (properties?.provisioningErrors ?? []).flatMap((e) =>
+    e.error?.message === undefined || e.error.message === '' ? [] : [e.error.message],
+  );
   return {
     name: compute.name ?? name,
     provisioningState: properties?.provisioningState ?? 'Unknown',
     computeType: properties?.computeType ?? 'Unknown',
     ...(vmSize !== undefined && { vmSize }),
     ...(maxNodes !== undefined && { maxNodes }),
+    ...(provisioningErrors.length > 0 && { provisioningErrors }),
   };
 }
 

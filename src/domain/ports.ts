@@ -9,6 +9,8 @@ export interface ComputeInfo {
   readonly computeType: string;
   readonly vmSize?: string;
   readonly maxNodes?: number;
+  /** What Azure ML says went wrong when provisioning failed (provisioningErrors[].error.message). */
+  readonly provisioningErrors?: readonly string[];
 }
 
 export interface VmSizeInfo {

@@ -183,6 +183,33 @@ describe('AzureMlArmGateway', () => {
     expect(server.recorded('GET')[0]?.query.get('api-version')).toBe(ARM_API_VERSION);
   });
 
+  it("getCompute keeps Azure ML's provisioning error messages of a failed cluster", async () => {
+    server.on('GET', `${WS_PATH}/computes/failed-cluster`, {
+      status: 200,
+      body: {
+        name: 'failed-cluster',
+        properties: {
+          computeType: 'AmlCompute',
+          provisioningState: 'Failed',
+          provisioningErrors: [
+            { error: { code: 'ComputeProvisioningFailed', message: 'Quota exceeded.' } },
+            { error: { code: 'Other' } },
+          ],
+          properties: { vmSize: 'Standard_NC24rs_v3', scaleSettings: { maxNodeCount: 1, minNodeCount: 0 } },
+        },
+      },
+    });
+
+    expect(await gateway.getCompute('failed-cluster')).toEqual({
+      name: 'failed-cluster',
+      provisioningState: 'Failed',
+      computeType: 'AmlCompute',
+      vmSize: 'Standard_NC24rs_v3',
+      maxNodes: 1,
+      provisioningErrors: ['Quota exceeded.'],
+    });
+  });
+
   it('lists VM sizes and usages of the location', async () => {
     const locations = `/subscriptions/${SUB}/providers/Microsoft.MachineLearningServices/locations/eastus`;
     server.on('GET', `${locations}/vmSizes`, {

@@ -377,6 +377,8 @@ describe('scenarios on other compute and gate settings', () => {
       expect(view.error?.step).toBe('checkCompute');
       expect(view.error?.code).toBe('COMPUTE.FAILED');
       expect(view.error?.message).toContain("'failed-cluster'");
+      // Azure ML's own reason, so the user knows what to fix.
+      expect(view.error?.message).toContain('exceeding approved standardNCSv3Family Cores quota');
       expect(view.jobName).toBeUndefined();
       await expectNoJob(runId);
     },
