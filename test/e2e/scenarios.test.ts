@@ -186,6 +186,31 @@ describe('scenarios on the default settings', () => {
     FAST_FAIL_TIMEOUT_MS + 10_000,
   );
 
+  it(
+    'fails a run whose finetune.json is not JSON, naming the file, without a job',
+    async () => {
+      await s.upload('incoming/broken-overrides/finetune.json', '{"num_train_epochs": 2,}');
+      const blobPath = 'incoming/broken-overrides/train.jsonl';
+      const etag = await s.upload(blobPath, dataset(60, 'broken-overrides'));
+      // Unreadable overrides name no run: the run is the dataset version's, with none.
+      const runId = s.runIdOf(blobPath, etag);
+      const view = await s.waitForEnd(runId, FAST_FAIL_TIMEOUT_MS);
+      expect(view.status).toBe('Failed');
+      expect(view.error?.step).toBe('validate');
+      expect(view.error?.code).toBe('FINETUNE.OVERRIDES_NOT_JSON');
+      expect(view.error?.message).toMatch(/^incoming\/broken-overrides\/finetune\.json is not valid JSON: /);
+      expect((await s.emulatorState()).jobs.map((j) => j.name)).not.toContain(runId);
+
+      // Asked through the API instead, the same file is a 400 that names it.
+      const answer = await s.api('POST', '/api/runs', { dataset: blobPath, force: true });
+      expect(answer.status, answer.text).toBe(400);
+      expect(answer.body.error.code).toBe('FINETUNE.OVERRIDES_NOT_JSON');
+      expect(answer.body.error.message).toContain('incoming/broken-overrides/finetune.json');
+      expectClean(s, answer.text);
+    },
+    FAST_FAIL_TIMEOUT_MS + 10_000,
+  );
+
   it('answers POST /api/runs with bad overrides 400 and the list of problems, starting nothing', async () => {
     await s.upload('incoming/api-bad/train.jsonl', dataset(20, 'api-bad'));
     const answer = await s.api('POST', '/api/runs', {
@@ -422,7 +447,9 @@ describe('scenarios on other compute and gate settings', () => {
       const view = await forcedRun();
       expect(view.status, JSON.stringify(view.error)).toBe('NotDeployed');
       expect(step(view, 'gate').status).toBe('succeeded');
-      expect(step(view, 'gate').detail).toMatch(/eval_loss/);
+      expect(step(view, 'gate').detail).toMatch(/^\S*eval_loss = \d+(\.\d+)? is above the maximum 0\.1$/);
+      const [gateKey] = /^\S*eval_loss/.exec(step(view, 'gate').detail ?? '') ?? [];
+      expect(view.metrics?.[gateKey!]).toBeGreaterThan(0.1);
       expect(step(view, 'deploy')).toMatchObject({ status: 'skipped', detail: 'gate not passed' });
       expect(view.model).toBeDefined();
       expect(view.endpoint).toBeUndefined();
