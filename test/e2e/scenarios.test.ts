@@ -135,6 +135,40 @@ describe('scenarios on the default settings', () => {
   );
 
   it(
+    'fails at prepare, naming test.jsonl and its bad lines, when the given test set is invalid',
+    async () => {
+      const badTest = `${dataset(3, 'bad-test')}{"messages": [{"role": "bot", "content": "hi"}]}\nnot json\n`;
+      await s.upload('incoming/bad-test/test.jsonl', badTest);
+      const blobPath = 'incoming/bad-test/train.jsonl';
+      const etag = await s.upload(blobPath, dataset(60, 'bad-test-train'));
+      const runId = s.runIdOf(blobPath, etag);
+      const view = await s.waitForEnd(runId, FAST_FAIL_TIMEOUT_MS);
+      expect(view.status).toBe('Failed');
+      expect(view.error?.step).toBe('prepare');
+      expect(view.error?.message).toContain('incoming/bad-test/test.jsonl');
+      const details = view.error?.details as { line: number; code: string; message: string }[];
+      expect(details.map((d) => d.line)).toEqual([4, 5]);
+      for (const d of details) expect(d.code).toMatch(/^DATASET\./);
+      expect((await s.emulatorState()).jobs.map((j) => j.name)).not.toContain(runId);
+      expectClean(s, JSON.stringify(view));
+    },
+    FAST_FAIL_TIMEOUT_MS + 10_000,
+  );
+
+  it(
+    'runs a dataset whose folder name has spaces and non-ASCII letters',
+    async () => {
+      const blobPath = 'incoming/données clients 2026/train.jsonl';
+      const etag = await s.upload(blobPath, dataset(60, 'unicode'));
+      const runId = s.runIdOf(blobPath, etag);
+      const view = await s.waitForEnd(runId, RUN_TIMEOUT_MS);
+      expect(view.status, JSON.stringify(view.error)).toBe('Succeeded');
+      expect(view.dataset.path).toBe(blobPath);
+    },
+    RUN_TIMEOUT_MS + 10_000,
+  );
+
+  it(
     'runs a Parquet dataset train.parquet',
     async () => {
       const rows: UltrachatRow[] = dataset(60, 'parquet')
