@@ -263,6 +263,32 @@ describe('scenarios on the default settings', () => {
     expect(paths.filter((p) => p === 'incoming/api-bad/train.jsonl').length).toBeLessThanOrEqual(1);
   });
 
+  it(
+    'ignores a finetune.json uploaded after its train.jsonl; POST /api/runs then starts a run with it',
+    async () => {
+      const blobPath = 'incoming/late-overrides/train.jsonl';
+      const etag = await s.upload(blobPath, dataset(60, 'late-overrides'));
+      const firstId = s.runIdOf(blobPath, etag);
+      const first = await s.waitForEnd(firstId, RUN_TIMEOUT_MS);
+      expect(first.status, JSON.stringify(first.error)).toBe('Succeeded');
+      expect((await jobLiterals(s, firstId)).num_train_epochs).toBe('3');
+
+      const overrides = { num_train_epochs: 1 };
+      await s.upload('incoming/late-overrides/finetune.json', JSON.stringify(overrides));
+      await s.waitForLog(/datasetUploaded: ignored \S+\/late-overrides\/finetune\.json/, 15_000);
+      expect((await s.api('GET', `/api/runs/${firstId}`)).body).toEqual(first);
+
+      const answer = await s.api('POST', '/api/runs', { dataset: blobPath });
+      expect(answer.status, answer.text).toBe(202);
+      const secondId = s.runIdOf(blobPath, etag, overrides);
+      expect(answer.body.runId).toBe(secondId);
+      const second = await s.waitForEnd(secondId, RUN_TIMEOUT_MS);
+      expect(second.status, JSON.stringify(second.error)).toBe('Succeeded');
+      expect((await jobLiterals(s, secondId)).num_train_epochs).toBe('1');
+    },
+    2 * RUN_TIMEOUT_MS + 10_000,
+  );
+
   for (const outcome of ['Failed', 'Canceled'] as const) {
     it(
       `ends Failed with JOB.${outcome.toUpperCase()} when Azure ML ends the job ${outcome}, with no endpoint`,
