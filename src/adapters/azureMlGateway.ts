@@ -357,12 +357,20 @@ function toJobStatus(status: string | undefined): JobStatus {
 
 function toJobInfo(job: JobBase, name: string): JobInfo {
   const properties = job.properties as
-    { status?: string; displayName?: string; tags?: Record<string, string> } | undefined;
+    | {
+        status?: string;
+        displayName?: string;
+        tags?: Record<string, string>;
+        services?: Record<string, { endpoint?: string } | undefined>;
+      }
+    | undefined;
+  const studioUrl = properties?.services?.Studio?.endpoint;
   return {
     name: job.name ?? name,
     status: toJobStatus(properties?.status),
     ...(properties?.displayName !== undefined && { displayName: properties.displayName }),
     tags: { ...(properties?.tags ?? {}) },
+    ...(studioUrl !== undefined && studioUrl !== '' && { studioUrl }),
   };
 }
 

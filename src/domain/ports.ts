@@ -59,6 +59,8 @@ export interface JobInfo {
   readonly status: JobStatus;
   readonly displayName?: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** The job's page in Azure ML studio (properties.services.Studio.endpoint): logs, outputs. */
+  readonly studioUrl?: string;
 }
 
 export interface ModelVersionInfo {

@@ -359,7 +359,11 @@ function* fineTune(context: OrchestrationContext): Gen<RunView> {
       if (trained.status !== 'Completed') {
         run.failed('train', {
           code: trained.status === 'Failed' ? RunErrorCode.jobFailed : RunErrorCode.jobCanceled,
-          message: `job ${submitted.value.jobName} ended ${trained.status}`,
+          message:
+            `job ${submitted.value.jobName} ended ${trained.status}` +
+            (submitted.value.studioUrl === undefined
+              ? ''
+              : `; its logs and outputs: ${submitted.value.studioUrl}`),
         });
         return yield* finish('Failed', true);
       }

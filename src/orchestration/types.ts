@@ -95,6 +95,8 @@ export interface SubmitOutput {
   readonly displayName: string;
   /** False when the job already existed (a replayed or retried submit). */
   readonly created: boolean;
+  /** Where the user finds the job's logs when it fails (Azure ML studio). */
+  readonly studioUrl?: string;
 }
 
 export interface JobInput {

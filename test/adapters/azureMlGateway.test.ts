@@ -277,6 +277,28 @@ describe('AzureMlArmGateway', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   });
 
+  it("reads the job's studio page from properties.services", async () => {
+    const studio = 'https://ml.azure.com/runs/ft-8?wsid=/subscriptions/s';
+    server.on('GET', `${WS_PATH}/jobs/ft-8`, {
+      status: 200,
+      body: {
+        name: 'ft-8',
+        properties: {
+          jobType: 'Pipeline',
+          status: 'Failed',
+          tags: {},
+          services: { Studio: { jobServiceType: 'Studio', endpoint: studio } },
+        },
+      },
+    });
+    expect(await gateway.getJob('ft-8')).toEqual({
+      name: 'ft-8',
+      status: 'Failed',
+      tags: {},
+      studioUrl: studio,
+    });
+  });
+
   it('retries a 429 that gives no Retry-After', async () => {
     server.sequence('GET', `${WS_PATH}/jobs/ft-6`, [
       { status: 429, body: { error: { code: 'TooManyRequests', message: 'slow down' } } },

@@ -309,6 +309,8 @@ describe('scenarios on the default settings', () => {
         expect(view.error?.step).toBe('train');
         expect(view.error?.code).toBe(`JOB.${outcome.toUpperCase()}`);
         expect(view.error?.message).toContain(runId);
+        // Where to look next: the job's page in Azure ML studio.
+        expect(view.error?.message).toMatch(/; its logs and outputs: https:\/\/ml\.azure\.com\/runs\/ft-/);
         expect(view.endpoint).toBeUndefined();
         expect(view.model).toBeUndefined();
         expect(step(view, 'deploy').status).toBe('skipped');

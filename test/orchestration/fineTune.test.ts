@@ -100,14 +100,17 @@ const PRE_TRAIN = [
 ] as const;
 
 /** Starts a run and answers every step up to and including submit. */
-async function untilTraining(settings: Partial<FineTuneInput['settings']> = {}): Promise<DurableSim> {
+async function untilTraining(
+  settings: Partial<FineTuneInput['settings']> = {},
+  answers: { submit?: unknown } = {},
+): Promise<DurableSim> {
   const sim = new DurableSim(handler, RUN_ID, input(settings));
   await sim.start();
   await sim.complete(ActivityName.validate, results.validate).episode();
   await sim.complete(ActivityName.prepare, results.prepare).episode();
   await sim.complete(ActivityName.resolveModel, results.resolveModel).episode();
   await sim.complete(ActivityName.checkCompute, results.checkCompute).episode();
-  await sim.complete(ActivityName.submit, results.submit).episode();
+  await sim.complete(ActivityName.submit, answers.submit ?? results.submit).episode();
   return sim;
 }
 
@@ -354,6 +357,18 @@ describe('fineTuneOrchestrator', () => {
       expect(sim.pendingTimers().every((t) => t.timerAction?.isCanceled === true)).toBe(true);
     });
   }
+
+  it("names the job's studio page, where its logs are, when the job fails", async () => {
+    const studioUrl = `https://ml.azure.com/runs/${RUN_ID}?wsid=/subscriptions/s`;
+    const sim = await untilTraining({}, { submit: ok({ ...results.submit.value, studioUrl }) });
+    await sim.raise(ExternalEvent.jobFinished, { status: 'Failed' }).episode();
+    const view = viewOf(await summarize(sim));
+    expect(view.error).toEqual({
+      step: 'train',
+      code: 'JOB.FAILED',
+      message: `job ${RUN_ID} ended Failed; its logs and outputs: ${studioUrl}`,
+    });
+  });
 
   it('polls the job when the backstop timer fires and finishes when the poll finds Completed (event lost)', async () => {
     const sim = await untilTraining({ jobPollIntervalSeconds: 600 });
