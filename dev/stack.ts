@@ -58,8 +58,11 @@ export interface RunningStack extends StackReadyLine {
   readonly settings: Readonly<Record<string, string>>;
   /** SIGKILLs the host process, as a crash would. */
   killHost(): Promise<void>;
-  /** Starts the host again on the same port and state. */
-  startHost(): Promise<void>;
+  /**
+   * Starts the host again on the same port and state. `changedSettings` replace app settings
+   * first, as changing a Function App's settings in Azure restarts it with the new values.
+   */
+  startHost(changedSettings?: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -152,7 +155,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       keys,
       settings,
       killHost: () => host.kill(),
-      startHost: () => host.start(),
+      startHost: (changedSettings) => {
+        Object.assign(settings, changedSettings);
+        return host.start();
+      },
       stop: stopAll,
     };
   } catch (error) {

@@ -239,7 +239,12 @@ export function createActivities(ports: ActivityPorts, config: AppConfig) {
         });
         const existing = await azureMl.getJob(runId);
         if (existing !== undefined) {
-          return ok({ jobName: existing.name, displayName: existing.displayName ?? name, created: false });
+          return ok({
+            jobName: existing.name,
+            displayName: existing.displayName ?? name,
+            created: false,
+            ...(existing.studioUrl === undefined ? {} : { studioUrl: existing.studioUrl }),
+          });
         }
         const request = buildPipelineJob({
           runId,
@@ -253,7 +258,12 @@ export function createActivities(ports: ActivityPorts, config: AppConfig) {
           parameters,
         });
         const job = await azureMl.createJob(runId, request);
-        return ok({ jobName: job.name, displayName: name, created: true });
+        return ok({
+          jobName: job.name,
+          displayName: name,
+          created: true,
+          ...(job.studioUrl === undefined ? {} : { studioUrl: job.studioUrl }),
+        });
       }),
 
     getJob: ({ jobName }: JobInput): Promise<ActivityResult<GetJobOutput>> =>

@@ -357,12 +357,20 @@ function toJobStatus(status: string | undefined): JobStatus {
 
 function toJobInfo(job: JobBase, name: string): JobInfo {
   const properties = job.properties as
-    { status?: string; displayName?: string; tags?: Record<string, string> } | undefined;
+    | {
+        status?: string;
+        displayName?: string;
+        tags?: Record<string, string>;
+        services?: Record<string, { endpoint?: string } | undefined>;
+      }
+    | undefined;
+  const studioUrl = properties?.services?.Studio?.endpoint;
   return {
     name: job.name ?? name,
     status: toJobStatus(properties?.status),
     ...(properties?.displayName !== undefined && { displayName: properties.displayName }),
     tags: { ...(properties?.tags ?? {}) },
+    ...(studioUrl !== undefined && studioUrl !== '' && { studioUrl }),
   };
 }
 
@@ -371,17 +379,22 @@ function toComputeInfo(compute: ComputeResource, name: string): ComputeInfo {
     | {
         computeType?: string;
         provisioningState?: string;
+        provisioningErrors?: { error?: { message?: string } }[];
         properties?: { vmSize?: string; scaleSettings?: { maxNodeCount?: number } };
       }
     | undefined;
   const vmSize = properties?.properties?.vmSize;
   const maxNodes = properties?.properties?.scaleSettings?.maxNodeCount;
+  const provisioningErrors = (properties?.provisioningErrors ?? []).flatMap((e) =>
+    e.error?.message === undefined || e.error.message === '' ? [] : [e.error.message],
+  );
   return {
     name: compute.name ?? name,
     provisioningState: properties?.provisioningState ?? 'Unknown',
     computeType: properties?.computeType ?? 'Unknown',
     ...(vmSize !== undefined && { vmSize }),
     ...(maxNodes !== undefined && { maxNodes }),
+    ...(provisioningErrors.length > 0 && { provisioningErrors }),
   };
 }
 

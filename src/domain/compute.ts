@@ -48,6 +48,11 @@ export interface ComputeCheck {
 
 const sameSize = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
+/** Azure ML's own words for a failed provisioning, when it gave any. */
+function provisioningReason(errors: readonly string[] | undefined): string {
+  return errors === undefined || errors.length === 0 ? '' : ` (Azure ML: ${errors.join('; ')})`;
+}
+
 export function checkCompute(input: ComputeCheckInput): Result<ComputeCheck> {
   const { compute, computeName: name, nodes } = input;
   if (compute === undefined) {
@@ -59,7 +64,7 @@ export function checkCompute(input: ComputeCheckInput): Result<ComputeCheck> {
   if (compute.provisioningState.toLowerCase() === 'failed') {
     return fail({
       code: ComputeCode.failed,
-      message: `compute '${name}' is in provisioning state Failed; delete and re-create it, or set COMPUTE_CLUSTER to a different compute`,
+      message: `compute '${name}' is in provisioning state Failed${provisioningReason(compute.provisioningErrors)}; delete and re-create it, or set COMPUTE_CLUSTER to a different compute`,
     });
   }
   const vmSize = compute.vmSize;

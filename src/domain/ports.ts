@@ -9,6 +9,8 @@ export interface ComputeInfo {
   readonly computeType: string;
   readonly vmSize?: string;
   readonly maxNodes?: number;
+  /** What Azure ML says went wrong when provisioning failed (provisioningErrors[].error.message). */
+  readonly provisioningErrors?: readonly string[];
 }
 
 export interface VmSizeInfo {
@@ -57,6 +59,8 @@ export interface JobInfo {
   readonly status: JobStatus;
   readonly displayName?: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** The job's page in Azure ML studio (properties.services.Studio.endpoint): logs, outputs. */
+  readonly studioUrl?: string;
 }
 
 export interface ModelVersionInfo {

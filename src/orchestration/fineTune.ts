@@ -279,6 +279,13 @@ function* fineTune(context: OrchestrationContext): Gen<RunView> {
   const ended = (outcome: Outcome<unknown>, trainDone = false): Gen<RunView> =>
     finish(outcome.kind === 'canceled' ? 'Canceled' : 'Failed', trainDone);
 
+  // Overrides that came with the dataset and cannot be used: nothing is worth running.
+  if (input.rejectedOverrides !== undefined) {
+    run.started('validate');
+    run.failed('validate', input.rejectedOverrides);
+    return yield* finish('Failed', false);
+  }
+
   const validated = yield* step<ValidateOutput>(
     'validate',
     ActivityName.validate,
@@ -352,7 +359,11 @@ function* fineTune(context: OrchestrationContext): Gen<RunView> {
       if (trained.status !== 'Completed') {
         run.failed('train', {
           code: trained.status === 'Failed' ? RunErrorCode.jobFailed : RunErrorCode.jobCanceled,
-          message: `job ${submitted.value.jobName} ended ${trained.status}`,
+          message:
+            `job ${submitted.value.jobName} ended ${trained.status}` +
+            (submitted.value.studioUrl === undefined
+              ? ''
+              : `; its logs and outputs: ${submitted.value.studioUrl}`),
         });
         return yield* finish('Failed', true);
       }

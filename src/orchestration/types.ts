@@ -1,6 +1,6 @@
 // What crosses the orchestrator/activity boundary (serialized as JSON into the durable history).
 // Plain data only: every shape here must survive JSON.stringify/parse unchanged.
-import type { Result } from '../domain/errors.js';
+import type { DomainProblem, Result } from '../domain/errors.js';
 import type { JobStatus } from '../domain/ports.js';
 import type { DatasetRef, RunView } from '../domain/run/view.js';
 
@@ -21,6 +21,8 @@ export interface FineTuneInput {
   readonly testPath?: string;
   /** The REQUESTED overrides (finetune.json or the HTTP body), `{}` when none. */
   readonly overrides: Readonly<Record<string, unknown>>;
+  /** Why the dataset's finetune.json cannot be used: the run fails at validate with it. */
+  readonly rejectedOverrides?: DomainProblem;
   readonly settings: OrchestrationSettings;
 }
 
@@ -93,6 +95,8 @@ export interface SubmitOutput {
   readonly displayName: string;
   /** False when the job already existed (a replayed or retried submit). */
   readonly created: boolean;
+  /** Where the user finds the job's logs when it fails (Azure ML studio). */
+  readonly studioUrl?: string;
 }
 
 export interface JobInput {

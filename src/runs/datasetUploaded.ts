@@ -17,8 +17,10 @@ export type DatasetUploadedOutcome =
   | { readonly rejected: { readonly code: string; readonly message: string } };
 
 /**
- * Starts the run, or logs why not. A rejected start (unreadable finetune.json, bad overrides) is
- * logged, not thrown: Event Grid redelivery cannot fix it. Transient faults throw so it redelivers.
+ * Starts the run, or logs why not. A finetune.json that is not JSON or has bad overrides still
+ * starts the run, which fails at validate saying so: nobody reads the app's logs for an upload.
+ * Other rejections are logged, not thrown: redelivery cannot fix them. Transient faults throw so
+ * Event Grid redelivers.
  */
 export async function handleDatasetUploaded(
   event: BlobEvent,
@@ -33,7 +35,7 @@ export async function handleDatasetUploaded(
     context.log(`datasetUploaded: ignored ${event.subject}: ${match.ignore}`);
     return { ignored: match.ignore };
   }
-  const started = await startRun(deps, { dataset: match.dataset });
+  const started = await startRun(deps, { dataset: match.dataset, onBadOverridesFile: 'failRun' });
   if (!started.ok) {
     context.warn(
       `datasetUploaded: run not started for ${match.dataset.path}: ${started.error.code}: ${started.error.message}`,

@@ -26,6 +26,12 @@ export interface StartRunRequest {
   readonly overrides?: unknown;
   /** Start a new run of the same dataset version: `-r<n>` with the next free n. */
   readonly force?: boolean;
+  /**
+   * Bad overrides in finetune.json: refuse to start (the HTTP API answers 400), or start a run that
+   * fails at `validate` with the problem. A storage event has nobody to answer, so it does the
+   * latter: the user finds the failed run and why in GET /api/runs.
+   */
+  readonly onBadOverridesFile?: 'refuse' | 'failRun';
 }
 
 export interface StartedRun {
@@ -51,18 +57,53 @@ async function findTestFile(blobs: BlobStore, path: string): Promise<string | un
   return undefined;
 }
 
-async function readOverrides(blobs: BlobStore, path: string): Promise<Result<unknown>> {
+interface OverridesFile {
+  readonly path: string;
+  readonly overrides: unknown;
+}
+
+/** The dataset's finetune.json, if there is one; not JSON is a problem that names the file. */
+async function readOverrides(blobs: BlobStore, path: string): Promise<Result<OverridesFile | undefined>> {
   const overridesPath = siblingPaths(path).overrides;
   const text = await blobs.readText(overridesPath);
   if (text === undefined) return ok(undefined);
   try {
-    return ok(JSON.parse(text) as unknown);
+    return ok({ path: overridesPath, overrides: JSON.parse(text) as unknown });
   } catch (error) {
     return fail({
       code: StartCode.overridesUnreadable,
       message: `${overridesPath} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
     });
   }
+}
+
+/** The requested overrides and, when they cannot be used, why (naming the file they came from). */
+async function readRequestedOverrides(
+  blobs: BlobStore,
+  request: StartRunRequest,
+): Promise<{ overrides: Record<string, unknown>; problem?: DomainProblem }> {
+  if (request.overrides !== undefined) {
+    const checked = validateOverrides(request.overrides);
+    return {
+      overrides: request.overrides as Record<string, unknown>,
+      ...(checked.ok ? {} : { problem: checked.error }),
+    };
+  }
+  const file = await readOverrides(blobs, request.dataset.path);
+  // Unreadable: the run's identity carries no overrides (there are none to name it by).
+  if (!file.ok) return { overrides: {}, problem: file.error };
+  if (file.value === undefined || file.value.overrides === null) return { overrides: {} };
+  const checked = validateOverrides(file.value.overrides);
+  const overrides =
+    typeof file.value.overrides === 'object' && !Array.isArray(file.value.overrides)
+      ? (file.value.overrides as Record<string, unknown>)
+      : {};
+  return checked.ok
+    ? { overrides }
+    : {
+        overrides,
+        problem: { ...checked.error, message: `${file.value.path}: ${checked.error.message}` },
+      };
 }
 
 /**
@@ -96,13 +137,12 @@ export async function startRun(
   const { runs, blobs, config } = deps;
   const { dataset } = request;
 
-  const requested =
-    request.overrides !== undefined ? ok(request.overrides) : await readOverrides(blobs, dataset.path);
-  if (!requested.ok) return requested;
-  const overrides = requested.value === undefined ? {} : requested.value;
-  const checked = validateOverrides(overrides);
-  if (!checked.ok) return checked;
-  const requestedOverrides = overrides as Record<string, unknown>;
+  const { overrides: requestedOverrides, problem: overridesProblem } = await readRequestedOverrides(
+    blobs,
+    request,
+  );
+  const failRun = request.overrides === undefined && request.onBadOverridesFile === 'failRun';
+  if (overridesProblem !== undefined && !failRun) return fail(overridesProblem);
 
   const identity = computeRunId({ ...dataset, overrides: requestedOverrides });
   let runId = identity.runId;
@@ -129,6 +169,7 @@ export async function startRun(
     dataset,
     ...(testPath === undefined ? {} : { testPath }),
     overrides: requestedOverrides,
+    ...(overridesProblem === undefined ? {} : { rejectedOverrides: overridesProblem }),
     settings: {
       jobPollIntervalSeconds: config.fineTune.jobPollIntervalSeconds,
       jobDeadlineSeconds: config.fineTune.jobDeadlineSeconds,

@@ -183,6 +183,33 @@ describe('AzureMlArmGateway', () => {
     expect(server.recorded('GET')[0]?.query.get('api-version')).toBe(ARM_API_VERSION);
   });
 
+  it("getCompute keeps Azure ML's provisioning error messages of a failed cluster", async () => {
+    server.on('GET', `${WS_PATH}/computes/failed-cluster`, {
+      status: 200,
+      body: {
+        name: 'failed-cluster',
+        properties: {
+          computeType: 'AmlCompute',
+          provisioningState: 'Failed',
+          provisioningErrors: [
+            { error: { code: 'ComputeProvisioningFailed', message: 'Quota exceeded.' } },
+            { error: { code: 'Other' } },
+          ],
+          properties: { vmSize: 'Standard_NC24rs_v3', scaleSettings: { maxNodeCount: 1, minNodeCount: 0 } },
+        },
+      },
+    });
+
+    expect(await gateway.getCompute('failed-cluster')).toEqual({
+      name: 'failed-cluster',
+      provisioningState: 'Failed',
+      computeType: 'AmlCompute',
+      vmSize: 'Standard_NC24rs_v3',
+      maxNodes: 1,
+      provisioningErrors: ['Quota exceeded.'],
+    });
+  });
+
   it('lists VM sizes and usages of the location', async () => {
     const locations = `/subscriptions/${SUB}/providers/Microsoft.MachineLearningServices/locations/eastus`;
     server.on('GET', `${locations}/vmSizes`, {
@@ -248,6 +275,28 @@ describe('AzureMlArmGateway', () => {
     expect(job).toEqual({ name: 'ft-1', status: 'Running', tags: {} });
     expect(server.recorded('GET')).toHaveLength(2);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+
+  it("reads the job's studio page from properties.services", async () => {
+    const studio = 'https://ml.azure.com/runs/ft-8?wsid=/subscriptions/s';
+    server.on('GET', `${WS_PATH}/jobs/ft-8`, {
+      status: 200,
+      body: {
+        name: 'ft-8',
+        properties: {
+          jobType: 'Pipeline',
+          status: 'Failed',
+          tags: {},
+          services: { Studio: { jobServiceType: 'Studio', endpoint: studio } },
+        },
+      },
+    });
+    expect(await gateway.getJob('ft-8')).toEqual({
+      name: 'ft-8',
+      status: 'Failed',
+      tags: {},
+      studioUrl: studio,
+    });
   });
 
   it('retries a 429 that gives no Retry-After', async () => {

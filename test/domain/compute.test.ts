@@ -64,6 +64,27 @@ describe('checkCompute', () => {
     });
   });
 
+  it("says why provisioning failed, in Azure ML's words, when it gave a reason", () => {
+    const result = checkCompute({
+      ...base,
+      computeName: 'failed-cluster',
+      compute: {
+        ...base.compute!,
+        name: 'failed-cluster',
+        provisioningState: 'Failed',
+        provisioningErrors: ['Quota exceeded for standardNCSv3Family.', 'Subnet full.'],
+      },
+    });
+    expect(result).toEqual({
+      ok: false,
+      error: {
+        code: 'COMPUTE.FAILED',
+        message:
+          "compute 'failed-cluster' is in provisioning state Failed (Azure ML: Quota exceeded for standardNCSv3Family.; Subnet full.); delete and re-create it, or set COMPUTE_CLUSTER to a different compute",
+      },
+    });
+  });
+
   it('fails a compute without a VM size (not an AmlCompute cluster)', () => {
     expect(
       checkCompute({

@@ -100,14 +100,17 @@ const PRE_TRAIN = [
 ] as const;
 
 /** Starts a run and answers every step up to and including submit. */
-async function untilTraining(settings: Partial<FineTuneInput['settings']> = {}): Promise<DurableSim> {
+async function untilTraining(
+  settings: Partial<FineTuneInput['settings']> = {},
+  answers: { submit?: unknown } = {},
+): Promise<DurableSim> {
   const sim = new DurableSim(handler, RUN_ID, input(settings));
   await sim.start();
   await sim.complete(ActivityName.validate, results.validate).episode();
   await sim.complete(ActivityName.prepare, results.prepare).episode();
   await sim.complete(ActivityName.resolveModel, results.resolveModel).episode();
   await sim.complete(ActivityName.checkCompute, results.checkCompute).episode();
-  await sim.complete(ActivityName.submit, results.submit).episode();
+  await sim.complete(ActivityName.submit, answers.submit ?? results.submit).episode();
   return sim;
 }
 
@@ -263,6 +266,29 @@ describe('fineTuneOrchestrator', () => {
     expect(stepStatuses(view)).toMatchObject({ validate: 'failed', prepare: 'skipped', submit: 'skipped' });
   });
 
+  it('ends Failed at validate, running nothing, when the dataset came with rejected overrides', async () => {
+    const rejectedOverrides = {
+      code: 'FINETUNE.INVALID_OVERRIDES',
+      message:
+        'incoming/chat/finetune.json: fine-tune overrides have 1 problem: lora_rank: not a fine-tune parameter',
+      details: [
+        {
+          parameter: 'lora_rank',
+          code: 'FINETUNE.UNKNOWN_PARAMETER',
+          message: 'lora_rank: not a fine-tune parameter',
+        },
+      ],
+    };
+    const sim = new DurableSim(handler, RUN_ID, { ...input(), rejectedOverrides });
+    await sim.start();
+    const view = viewOf(await summarize(sim));
+
+    expect(sim.activityNames()).toEqual([ActivityName.writeSummary]);
+    expect(view.status).toBe('Failed');
+    expect(view.error).toEqual({ step: 'validate', ...rejectedOverrides });
+    expect(stepStatuses(view)).toMatchObject({ validate: 'failed', prepare: 'skipped', submit: 'skipped' });
+  });
+
   for (const [name, code] of [
     ['compute is invalid', 'COMPUTE.VM_SIZE_NOT_ALLOWED'],
     ['quota is short', 'COMPUTE.QUOTA_EXCEEDED'],
@@ -331,6 +357,18 @@ describe('fineTuneOrchestrator', () => {
       expect(sim.pendingTimers().every((t) => t.timerAction?.isCanceled === true)).toBe(true);
     });
   }
+
+  it("names the job's studio page, where its logs are, when the job fails", async () => {
+    const studioUrl = `https://ml.azure.com/runs/${RUN_ID}?wsid=/subscriptions/s`;
+    const sim = await untilTraining({}, { submit: ok({ ...results.submit.value, studioUrl }) });
+    await sim.raise(ExternalEvent.jobFinished, { status: 'Failed' }).episode();
+    const view = viewOf(await summarize(sim));
+    expect(view.error).toEqual({
+      step: 'train',
+      code: 'JOB.FAILED',
+      message: `job ${RUN_ID} ended Failed; its logs and outputs: ${studioUrl}`,
+    });
+  });
 
   it('polls the job when the backstop timer fires and finishes when the poll finds Completed (event lost)', async () => {
     const sim = await untilTraining({ jobPollIntervalSeconds: 600 });

@@ -103,7 +103,7 @@ describe('datasetUploaded', () => {
     expect(runs.started).toEqual([]);
   });
 
-  it('logs, and does not throw for, a finetune.json that is not JSON (redelivery cannot fix it)', async () => {
+  it('starts a run that fails at validate when finetune.json is not JSON (nobody reads the logs)', async () => {
     await upload('incoming/broken/finetune.json', '{ nope');
     const etag = await upload('incoming/broken/train.jsonl', '{}');
     const context = new LoggingContext('datasetUploaded');
@@ -112,11 +112,45 @@ describe('datasetUploaded', () => {
       context,
       deps,
     );
-    expect(outcome).toMatchObject({ rejected: { code: 'FINETUNE.OVERRIDES_NOT_JSON' } });
-    expect(context.lines[0]).toMatch(
-      /^warning: datasetUploaded: run not started for incoming\/broken\/train.jsonl/,
+    const { runId } = computeRunId({
+      container: 'training-data',
+      path: 'incoming/broken/train.jsonl',
+      etag,
+      overrides: {},
+    });
+    expect(outcome).toEqual({ runId, outcome: 'started' });
+    expect(runs.started[0]?.input.rejectedOverrides).toMatchObject({
+      code: 'FINETUNE.OVERRIDES_NOT_JSON',
+      message: expect.stringMatching(/^incoming\/broken\/finetune\.json is not valid JSON: /),
+    });
+  });
+
+  it('starts a run carrying every problem of a finetune.json with bad overrides, named by its path', async () => {
+    const overrides = { num_train_epoch: 2, learning_rate: 'fast' };
+    await upload('incoming/badov/finetune.json', JSON.stringify(overrides));
+    const etag = await upload('incoming/badov/train.jsonl', '{}');
+    const outcome = await handleDatasetUploaded(
+      blobCreated('incoming/badov/train.jsonl', etag),
+      new LoggingContext('datasetUploaded'),
+      deps,
     );
-    expect(runs.started).toEqual([]);
+    // The run is named by the overrides requested, bad or not (DESIGN "Run id").
+    const { runId } = computeRunId({
+      container: 'training-data',
+      path: 'incoming/badov/train.jsonl',
+      etag,
+      overrides,
+    });
+    expect(outcome).toEqual({ runId, outcome: 'started' });
+    const rejected = runs.started[0]?.input.rejectedOverrides;
+    expect(rejected?.code).toBe('FINETUNE.INVALID_OVERRIDES');
+    expect(rejected?.message).toMatch(
+      /^incoming\/badov\/finetune\.json: fine-tune overrides have 2 problems: /,
+    );
+    expect((rejected?.details as { parameter: string }[]).map((d) => d.parameter)).toEqual([
+      'num_train_epoch',
+      'learning_rate',
+    ]);
   });
 });
 
