@@ -7,7 +7,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { DatasetError } from '../domain/dataset/codes.js';
 import { JsonlScanner, type RowHandler } from '../domain/dataset/jsonl.js';
 import { ReportBuilder } from '../domain/dataset/report.js';
-import { destination, normalizedLine, rowKey, type SplitPlan } from '../domain/dataset/sampling.js';
+import { destination, normalizedLine, rowKey, uniform, type SplitPlan } from '../domain/dataset/sampling.js';
 import { looksLikeParquet } from '../domain/dataset/sniff.js';
 import type {
   ByteSource,
@@ -59,16 +59,41 @@ export async function prepareDataset(
   };
   let writing = true;
 
+  // A small dataset can draw no test row at all (each row has testPercent% odds), and the run
+  // needs one to smoke-test with. Until a test row is drawn, the train row most likely to be
+  // drawn is held back (one row in memory); if none ever is, it becomes the test set.
+  let reserve: { line: string; score: number } | undefined;
+  const holdBack = inputs.test === undefined && plan.testPercent > 0;
+
   const pass = async (
     input: DatasetInput,
     route: (row: unknown, line: number) => 'train' | 'test' | 'skip',
+    reserveTestRow = false,
   ) => {
     const report = new ReportBuilder(input.format, validate);
     const batches = { train: [] as string[], test: [] as string[] };
     const onRow: RowHandler = (line, row, valid) => {
       if (!valid || !writing) return;
       const where = route(row, line);
-      if (where !== 'skip') batches[where].push(normalizedLine(row));
+      if (where === 'skip') return;
+      const text = normalizedLine(row);
+      if (!reserveTestRow || counts.test + batches.test.length > 0) {
+        batches[where].push(text);
+        return;
+      }
+      if (where === 'test') {
+        if (reserve !== undefined) batches.train.push(reserve.line);
+        reserve = undefined;
+        batches.test.push(text);
+        return;
+      }
+      const score = uniform(plan.seed, 'test', rowKey(row, line));
+      if (reserve === undefined || score < reserve.score) {
+        if (reserve !== undefined) batches.train.push(reserve.line);
+        reserve = { line: text, score };
+      } else {
+        batches.train.push(text);
+      }
     };
     // Rows are written after each chunk (or row group): bounded memory, and the sinks' backpressure holds.
     const flush = async () => {
@@ -86,7 +111,14 @@ export async function prepareDataset(
     return report.finish();
   };
 
-  const report = await pass(inputs.train, (row, line) => destination(rowKey(row, line), plan));
+  const report = await pass(inputs.train, (row, line) => destination(rowKey(row, line), plan), holdBack);
+  const held = reserve as { line: string } | undefined;
+  if (held !== undefined && writing) {
+    // Only ever one row, and only when the draw gave test nothing but train at least one other row.
+    const side = counts.test === 0 && counts.train > 0 ? 'test' : 'train';
+    counts[side] += 1;
+    await sinks[side].write(held.line);
+  }
   const testReport =
     inputs.test === undefined
       ? undefined

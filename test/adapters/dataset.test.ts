@@ -12,6 +12,7 @@ import {
   streamInput,
   validateDataset,
 } from '../../src/adapters/dataset.js';
+import { destination, uniform } from '../../src/domain/dataset/sampling.js';
 import type { TextSink } from '../../src/domain/dataset/types.js';
 import { ultrachatRows, writeOtherParquet, writeUltrachatParquet } from './parquetFixture.js';
 
@@ -232,6 +233,35 @@ describe('prepareDataset', () => {
     expect(fromJsonl.train.text.split('\n').length).toBeGreaterThan(30);
     expect(fromParquet.train.text).toBe(fromJsonl.train.text);
     expect(fromParquet.test.text).toBe(fromJsonl.test.text);
+  });
+
+  it('holds out one conversation when the draw gives the test set none, and only then', async () => {
+    const rows = ultrachatRows(10);
+    const input = await fileInput(await file('small.jsonl', jsonl(rows)));
+    const plan = { samplePercent: 100, testPercent: 5 };
+    let heldBack = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const drawn = rows.filter((r) => destination(`id:${r.prompt_id}`, { ...plan, seed }) === 'test');
+      const sinks = { train: memorySink(), test: memorySink() };
+      const result = await prepareDataset({ train: input }, { ...plan, seed }, sinks);
+      expect(result.trainRows + result.testRows).toBe(10);
+      const testIds = sinks.test.text
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { prompt_id: string }).prompt_id);
+      if (drawn.length > 0) {
+        expect(testIds).toEqual(drawn.map((r) => r.prompt_id));
+      } else {
+        heldBack++;
+        // The row the draw came closest to sending to test.
+        const closest = [...rows].sort(
+          (a, b) => uniform(seed, 'test', `id:${a.prompt_id}`) - uniform(seed, 'test', `id:${b.prompt_id}`),
+        )[0];
+        expect(testIds).toEqual([closest?.prompt_id]);
+        expect(sinks.train.text).not.toContain(`"prompt_id":"${closest?.prompt_id}"`);
+      }
+    }
+    expect(heldBack).toBeGreaterThan(10); // 0.95^10: most seeds draw no test row from 10
   });
 
   it('takes the test rows from a separate test input, sampled too', async () => {
