@@ -24,7 +24,8 @@ import {
 // t is deleted between t + IDLE_WINDOW and t + 60 s + IDLE_WINDOW (plus one sweep).
 const TEARDOWN = {
   IDLE_WINDOW_SECONDS: '20',
-  IDLE_GRACE_SECONDS: '15',
+  // no grace: only "its run is still in progress" protects an endpoint being deployed
+  IDLE_GRACE_SECONDS: '0',
   TEARDOWN_SCHEDULE: '*/3 * * * * *',
   TEARDOWN_DRY_RUN: 'false',
   TEARDOWN_MAX_DELETIONS: '5',
@@ -79,10 +80,17 @@ describe('a dataset dropped under incoming/', () => {
   dumpLogsOnFailure(() => e2e);
 
   test('runs through every step: job, model, endpoint serving, files in the container', async () => {
+    // the deployment answers late: teardown sweeps (every 3 s) see the endpoint without traffic
+    const slow = await e2e.admin('POST', 'faults', {
+      operation: 'OnlineDeployments_CreateOrUpdate',
+      delayMs: 4_000,
+    });
+    expect(slow.status, slow.text).toBe(201);
     const { runId } = await e2e.upload(HAPPY_DATASET, demoDataset(240));
     happy = { runId };
     const view = await waitForEnd(e2e, runId, RUN_TIMEOUT_MS);
     happy.view = view;
+    expect((await e2e.admin('DELETE', 'faults')).status).toBe(204);
 
     expect(view.status, JSON.stringify(view.error)).toBe('Succeeded');
     expect(view.runId).toBe(runId);
@@ -117,6 +125,12 @@ describe('a dataset dropped under incoming/', () => {
     expect(served.properties.scoringUri).toBe(endpoint.scoringUri);
     expect(served.properties.traffic).toEqual({ demo: 100 });
     expect(served.tags).toMatchObject({ [Tag.owner]: OWNER_TAG_VALUE, [Tag.runId]: runId });
+    // while the run deployed it, the teardown left it alone although it had no traffic yet
+    expect(
+      e2e.logs.some((l) =>
+        l.includes(`kept ${endpoint.name} (run ${runId}): its run ${runId} is still in progress`),
+      ),
+    ).toBe(true);
     const keys = await e2e.arm.onlineEndpoints.listKeys(e2e.rg, e2e.ws, endpoint.name);
     const answer = await score(e2e, endpoint.scoringUri, keys.primaryKey!, 'What is LoRA?');
     expect(answer.status, answer.text).toBe(200);
