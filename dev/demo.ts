@@ -40,8 +40,18 @@ const TERMINAL = new Set(['Succeeded', 'NotDeployed', 'Failed', 'Canceled']);
 export async function runDemo(options: DemoOptions): Promise<number> {
   const started = Date.now();
   const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s`;
+  // On a terminal, one status line (current step, elapsed) is redrawn in place under the timeline.
+  const tty = options.out.isTTY === true;
+  let liveShown = false;
   const say = (line: string): void => {
+    if (liveShown) options.out.write('\r\x1b[K');
+    liveShown = false;
     options.out.write(`${line}\n`);
+  };
+  const live = (text: string): void => {
+    if (!tty) return;
+    options.out.write(`\r\x1b[K${text}`);
+    liveShown = true;
   };
   const stateDir = mkdtempSync(path.join(tmpdir(), 'autopilot-demo-'));
   const teardownLines: string[] = [];
@@ -85,7 +95,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(`[${elapsed()}] uploaded ${rows} conversations to ${stack.trainingContainer}/${DATASET_PATH}`);
     say(`[${elapsed()}] the BlobCreated event starts run ${runId}\n`);
 
-    const view = await followRun(stack, runId, options.runTimeoutSeconds ?? 150, say, elapsed);
+    const view = await followRun(stack, runId, options.runTimeoutSeconds ?? 150, { say, live, elapsed });
     if (view === undefined) {
       say(`\nThe run did not finish in time. Run 'npm start' and GET /api/runs/${runId} to look closer.`);
       return 1;
@@ -97,7 +107,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       say(`\nThe run ended ${view.status}: ${error}`);
       return 1;
     }
-    say(`\nSmoke test  ${JSON.stringify(view.smokeTest?.input ?? '').slice(0, 100)}`);
+    say(`\nSmoke test (one held-out conversation, scored by the new endpoint)`);
+    say(`  asked     ${lastUserTurn(view.smokeTest?.input) ?? '(none)'}`);
     say(`  answer    ${view.smokeTest?.answer ?? '(none)'}`);
 
     const endpoint = view.endpoint;
@@ -118,27 +129,26 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(
       `           (request metrics come in 1-minute buckets, so this takes one to two minutes of real time)`,
     );
-    const deletedAfter = await waitForDeletion(
-      stack,
-      endpoint.name,
-      options.teardownTimeoutSeconds ?? 200,
-      elapsed,
+    const deletedAfter = await waitForDeletion(stack, endpoint.name, options.teardownTimeoutSeconds ?? 200, {
       say,
-    );
+      live,
+      elapsed,
+    });
     if (deletedAfter === undefined) {
       say(`\nThe idle endpoint ${endpoint.name} was not deleted in time.`);
       return 1;
     }
     // The timer logs its decision once the delete operation has finished: give it a moment.
     const decision = await waitFor(() => teardownLines.find((l) => l.includes(endpoint.name)), 15_000);
-    if (decision !== undefined) say(`  ${decision.replace(/^host: \S+ /, '')}`);
+    if (decision !== undefined) say(`  ${decision.replace(/^.*?idleEndpointTeardown: /, 'teardown: ')}`);
     say(`[${elapsed()}] endpoint ${endpoint.name} deleted: no GPU is billed for an endpoint nobody uses\n`);
 
     say('Summary');
     say(`  run        ${view.runId}  ${view.status}`);
     say(`  job        ${view.jobName ?? '-'}`);
     say(`  model      ${view.model ? `${view.model.name}:${view.model.version}` : '-'}`);
-    const metrics = Object.entries(view.metrics ?? {}).slice(0, 4);
+    // The numbers people look at first: losses and perplexity.
+    const metrics = Object.entries(view.metrics ?? {}).filter(([k]) => /loss|perplexity/i.test(k));
     say(`  metrics    ${metrics.map(([k, v]) => `${k}=${Number(v.toFixed(4))}`).join(', ') || '-'}`);
     say(`  endpoint   ${endpoint.name} (deployed, smoke-tested, deleted when idle)`);
     say(`  elapsed    ${elapsed().trim()}`);
@@ -152,13 +162,20 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   }
 }
 
+interface Printer {
+  /** A timeline line. */
+  say: (line: string) => void;
+  /** The redrawn status line (terminals only). */
+  live: (text: string) => void;
+  elapsed: () => string;
+}
+
 /** Polls GET /api/runs/{id}, printing each step as it starts and ends. */
 async function followRun(
   stack: RunningStack,
   runId: string,
   timeoutSeconds: number,
-  say: (line: string) => void,
-  elapsed: () => string,
+  { say, live, elapsed }: Printer,
 ): Promise<RunView | undefined> {
   const seen = new Map<string, string>();
   const deadline = Date.now() + timeoutSeconds * 1000;
@@ -178,12 +195,21 @@ async function followRun(
         say(`[${elapsed()}] ${step.id.padEnd(13)} ${step.status.padEnd(9)} ${describe(step, view)}`);
       }
       if (TERMINAL.has(view.status)) return view;
+      live(`[${elapsed()}] ${view.step} ${view.steps.find((st) => st.id === view.step)?.status ?? ''}…`);
     } else {
       throw new Error(`GET /api/runs/${runId} answered ${response.status}: ${await response.text()}`);
     }
     await sleep(500);
   }
   return undefined;
+}
+
+/** The question the smoke test ended on: its input is the conversation up to the last user turn. */
+function lastUserTurn(input: unknown): string | undefined {
+  if (!Array.isArray(input)) return undefined;
+  const turns = input as { role?: unknown; content?: unknown }[];
+  const last = turns.filter((t) => t.role === 'user').at(-1);
+  return typeof last?.content === 'string' ? last.content : undefined;
 }
 
 function describe(step: StepView, view: RunView): string {
@@ -241,8 +267,7 @@ async function waitForDeletion(
   stack: RunningStack,
   endpoint: string,
   timeoutSeconds: number,
-  elapsed: () => string,
-  say: (line: string) => void,
+  { say, live, elapsed }: Printer,
 ): Promise<number | undefined> {
   const start = Date.now();
   let lastTick = start;
@@ -252,6 +277,9 @@ async function waitForDeletion(
       headers: DEMO_ARM_TOKEN,
     });
     if (result.status === 404) return (Date.now() - start) / 1000;
+    live(
+      `[${elapsed()}] idle for ${Math.round((Date.now() - start) / 1000)} s, waiting for the teardown timer…`,
+    );
     if (Date.now() - lastTick >= 30_000) {
       lastTick = Date.now();
       say(`[${elapsed()}] still serving, idle for ${Math.round((lastTick - start) / 1000)} s`);

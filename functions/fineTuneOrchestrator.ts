@@ -1,11 +1,18 @@
 // The fine-tune orchestration and its activities. The orchestrator is src/orchestration/fineTune.ts;
 // each activity is a one-line wrapper over createActivities (src/activities.ts).
+import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { FunctionName } from '../src/names.js';
 import { ActivityName } from '../src/orchestration/activityNames.js';
 import { fineTuneOrchestrator } from '../src/orchestration/fineTune.js';
 import type * as T from '../src/orchestration/types.js';
 import { getServices } from '../src/runs/services.js';
+
+// Read and check every setting when the app starts, so a misconfigured Function App fails at
+// start-up with a message naming each bad key rather than on its first request or event.
+app.hook.appStart(() => {
+  getServices();
+});
 
 df.app.orchestration(FunctionName.fineTuneOrchestrator, fineTuneOrchestrator);
 

@@ -12,6 +12,7 @@ import { createPorts } from '../src/adapters/index.js';
 import { loadConfig, type AppConfig } from '../src/config.js';
 import type { DatasetRef } from '../src/domain/run/view.js';
 import type { CheckComputeOutput, PrepareOutput, ResolveModelOutput } from '../src/orchestration/types.js';
+import { writeUltrachatParquet } from './adapters/parquetFixture.js';
 import { startAzuriteBlob, type AzuriteBlob } from './support/azurite.js';
 
 let azurite: AzuriteBlob;
@@ -352,5 +353,44 @@ describe('expected failures come back as values', () => {
       ok: false,
       error: { code: 'JOB.NOT_FOUND' },
     });
+  });
+});
+
+describe('a Parquet dataset in blob storage', () => {
+  const runId = 'ft-activitiesparquet000';
+
+  it('is validated over ranged reads of the blob and prepared as JSONL', async () => {
+    const file = join(stateDir, 'train.parquet');
+    await writeUltrachatParquet(
+      file,
+      Array.from({ length: 30 }, (_, i) => ({
+        prompt: `question ${i}`,
+        prompt_id: `p${i}`,
+        messages: [
+          { role: 'user', content: `question ${i}` },
+          { role: 'assistant', content: `answer ${i}` },
+        ],
+      })),
+      10, // three row groups, read one at a time
+    );
+    const blob = container.getBlockBlobClient('incoming/pq/train.parquet');
+    const etag = ((await blob.uploadFile(file)).etag ?? '').replace(/"/g, '');
+    const dataset = { container: 'training-data', path: 'incoming/pq/train.parquet', etag };
+
+    expect(await activities.validate({ runId, dataset })).toEqual({
+      ok: true,
+      value: {
+        format: 'parquet',
+        rows: 30,
+        validRows: 30,
+        warnings: 0,
+        reportPath: `runs/${runId}/report.json`,
+      },
+    });
+    const prepared = await activities.prepare({ runId, dataset });
+    if (!prepared.ok) throw new Error(prepared.error.message);
+    expect(prepared.value.trainRows + prepared.value.testRows).toBe(30);
+    const first = JSON.parse((await readBlob(prepared.value.trainPath)).split('\n')[0] ?? '') as unknown;
+    expect(first).toMatchObject({ messages: [{ role: 'user' }, { role: 'assistant' }] });
   });
 });

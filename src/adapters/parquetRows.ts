@@ -24,7 +24,8 @@ export function asyncBuffer(source: ByteSource, onRead?: (bytes: number) => void
       ) {
         return bytes.buffer;
       }
-      return bytes.slice().buffer;
+      // A copy of just these bytes. Not bytes.slice(): on a Node Buffer (pooled, offset) it is a view.
+      return Uint8Array.prototype.slice.call(bytes).buffer;
     },
   };
 }

@@ -49,7 +49,7 @@ export class JsonlScanner {
     if (this.head !== undefined) {
       if (this.head.length > 0) chunk = concat([this.head, chunk], this.head.length + chunk.length);
       if (chunk.length < SNIFF_BYTES) {
-        this.head = chunk.slice(); // the producer may reuse its buffer
+        this.head = copyOf(chunk); // the producer may reuse its buffer
         return;
       }
       this.head = undefined;
@@ -127,7 +127,7 @@ export class JsonlScanner {
       this.skipping = true;
       return;
     }
-    this.carry.push(rest.slice());
+    this.carry.push(copyOf(rest)); // a copy: a view would pin the producer's whole chunk
     this.carryBytes += rest.length;
   }
 
@@ -231,4 +231,9 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
     i += need + 1;
   }
   return bytes.length;
+}
+
+/** A copy of just these bytes. Not `bytes.slice()`: on a Node Buffer that is a view of the same memory. */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes);
 }

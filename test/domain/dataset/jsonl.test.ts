@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { firstInvalidUtf8 } from '../../../src/domain/dataset/jsonl.js';
+import { JsonlScanner, firstInvalidUtf8 } from '../../../src/domain/dataset/jsonl.js';
+import { ReportBuilder } from '../../../src/domain/dataset/report.js';
 import { GOOD, chat, line, validateText } from './validateText.js';
 
 const bytes = (...parts: (string | number[])[]): Uint8Array => {
@@ -20,6 +21,20 @@ describe('JSONL lines', () => {
     const report = validateText(text, {}, chunkSize);
     expect(report).toMatchObject({ valid: true, rows: 3, validRows: 3, errors: [], warnings: [] });
     expect(report.stats.bytes).toBe(new TextEncoder().encode(text).length);
+  });
+
+  it('keeps its own copy of held bytes when the producer reuses one Buffer for every chunk', () => {
+    const text = new TextEncoder().encode(line(GOOD) + line(GOOD));
+    const report = new ReportBuilder('jsonl', {});
+    const scanner = new JsonlScanner(report, {});
+    const reused = Buffer.alloc(5); // a Node Buffer, refilled in place like a read loop does
+    for (let i = 0; i < text.length; i += reused.length) {
+      const n = Math.min(reused.length, text.length - i);
+      reused.set(text.subarray(i, i + n));
+      scanner.push(reused.subarray(0, n));
+    }
+    scanner.end();
+    expect(report.finish()).toMatchObject({ valid: true, rows: 2, validRows: 2, errors: [] });
   });
 
   it('tolerates a BOM, CRLF line ends, blank lines and a missing final newline', () => {
