@@ -26,6 +26,11 @@ export interface TeardownInput {
   readonly idleGraceSeconds: number;
   readonly dryRun: boolean;
   readonly maxDeletions: number;
+  /**
+   * Runs still in progress. Their endpoints are theirs until they end: being deployed or smoke
+   * tested (no traffic yet, whatever the grace period), and a failing run deletes its own.
+   */
+  readonly activeRunIds: ReadonlySet<string>;
   readonly hourlyCost?: (endpoint: EndpointInfo) => number;
 }
 
@@ -37,6 +42,8 @@ function keepReason(endpoint: EndpointInfo, input: TeardownInput): string | unde
   const now = input.now.getTime();
   if (endpoint.tags[Tag.owner] !== OWNER_TAG_VALUE) return `not owned by ${OWNER_TAG_VALUE}`;
   if (endpoint.tags[Tag.keep]?.toLowerCase() === 'true') return `tagged ${Tag.keep}=true`;
+  const runId = endpoint.tags[Tag.runId];
+  if (runId !== undefined && input.activeRunIds.has(runId)) return `its run ${runId} is still in progress`;
   if (endpoint.provisioningState.toLowerCase() !== SETTLED_STATE) {
     return `provisioning state is ${endpoint.provisioningState}`;
   }

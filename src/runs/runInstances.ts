@@ -35,6 +35,14 @@ export const ACTIVE_STATUSES: readonly RuntimeStatus[] = [
   'Suspended',
 ];
 
+/** Ids of the runs still in progress (the teardown leaves their endpoints alone). */
+export async function activeRunIds(runs: RunInstances): Promise<Set<string>> {
+  const all = await runs.list();
+  return new Set(
+    all.filter((run) => ACTIVE_STATUSES.includes(run.runtimeStatus)).map((run) => run.instanceId),
+  );
+}
+
 interface RawStatus {
   readonly name?: string;
   readonly instanceId: string;

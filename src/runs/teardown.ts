@@ -30,6 +30,8 @@ export interface TeardownDeps {
   readonly endpointMetrics: EndpointMetrics;
   readonly settings: TeardownSettings;
   readonly now: Date;
+  /** Ids of the runs still in progress (read after the endpoints are listed, see the sweep). */
+  readonly activeRunIds: () => Promise<ReadonlySet<string>>;
 }
 
 export interface SweepResult {
@@ -74,6 +76,9 @@ export async function sweepIdleEndpoints(
 ): Promise<SweepResult> {
   const { gateway, endpointMetrics, settings, now } = deps;
   const endpoints = await gateway.listEndpoints({ [Tag.owner]: OWNER_TAG_VALUE });
+  // After the listing: a listed endpoint's run was in progress when it made it, so it is either
+  // still in this set or over. If this read fails the sweep fails and deletes nothing.
+  const activeRunIds = await deps.activeRunIds();
   const from = new Date(now.getTime() - settings.idleWindowSeconds * 1000);
   const requests: Record<string, Awaited<ReturnType<EndpointMetrics['requestsPerMinute']>> | undefined> = {};
   const costs = new Map<string, number | undefined>();
@@ -96,6 +101,7 @@ export async function sweepIdleEndpoints(
     idleGraceSeconds: settings.idleGraceSeconds,
     dryRun: settings.dryRun,
     maxDeletions: settings.maxDeletions,
+    activeRunIds,
     // unknown prices rank as 0 when the per-sweep cap picks; the log then says "unknown"
     hourlyCost: (endpoint) => costs.get(endpoint.name) ?? 0,
   }).map((d) => (costs.get(d.endpoint.name) === undefined ? withoutCost(d) : d));

@@ -1,10 +1,12 @@
 // What GET /api/runs shows for an instance: the orchestration's output once it ended, its
 // customStatus while it runs, or a fresh view when it has not published one yet. An orchestration
-// that crashed or was terminated (never our cancel path) shows as Failed with that reason.
+// that crashed or was terminated (never our cancel path) shows as Failed with that reason. A run is
+// over only when its orchestration is: the orchestrator records a failure (or the outcome) first and
+// then still cleans up and writes the summary, so until it completes the view says Running.
 import type { RunView } from '../domain/run/view.js';
 import { newRunView, runFailed } from '../domain/runView.js';
 import type { FineTuneInput } from '../orchestration/types.js';
-import type { RunInstance } from './runInstances.js';
+import { ACTIVE_STATUSES, type RunInstance } from './runInstances.js';
 
 export const OrchestrationCode = {
   failed: 'RUN.ORCHESTRATION_FAILED',
@@ -28,6 +30,11 @@ export function viewOf(instance: RunInstance): RunView {
         ? 'the orchestration stopped unexpectedly; see the function logs for this run id'
         : 'the orchestration was terminated (cleanup did not run; cancel with POST /api/runs/{id}/cancel instead)';
     return runFailed(base, base.step, { code, message }, instance.createdTime);
+  }
+  // Still cleaning up after an outcome it already published: a caller waiting for the end must not
+  // see it yet (the endpoint may still exist, summary.json may not be written). The error stays.
+  if (ACTIVE_STATUSES.includes(instance.runtimeStatus) && base.status !== 'Running') {
+    return { ...base, status: 'Running' };
   }
   return base;
 }

@@ -25,6 +25,7 @@ const base: TeardownInput = {
   idleGraceSeconds: 3600,
   dryRun: false,
   maxDeletions: 5,
+  activeRunIds: new Set(),
 };
 const decide = (endpoints: EndpointInfo[], extra: Partial<TeardownInput> = {}) =>
   decideTeardown({
@@ -74,6 +75,19 @@ describe('decideTeardown', () => {
     const later = new Date('2026-01-01T12:01:00.000Z');
     expect(decide([endpoint('ep-recent')], { requests, now: later, idleWindowSeconds: 60 })).toEqual([
       { name: 'ep-recent', action: 'delete', reason: 'no requests in the last 60 s' },
+    ]);
+  });
+
+  it('keeps an endpoint whose run is still in progress, past the grace period and without traffic', () => {
+    // the run is deploying it (traffic is set last) or smoke testing it; a failing run deletes its own
+    const deploying = endpoint('ep-deploying', {
+      tags: { ...OWNED, 'autopilot-run-id': 'ft-busy' },
+      traffic: {},
+    });
+    const done = endpoint('ep-done', { tags: { ...OWNED, 'autopilot-run-id': 'ft-done' } });
+    expect(decide([deploying, done], { activeRunIds: new Set(['ft-busy']) })).toEqual([
+      { name: 'ep-deploying', action: 'keep', reason: 'its run ft-busy is still in progress' },
+      { name: 'ep-done', action: 'delete', reason: 'no requests in the last 7200 s' },
     ]);
   });
 

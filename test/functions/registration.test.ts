@@ -81,10 +81,11 @@ describe('function registrations', () => {
     }
   });
 
-  it('idleEndpointTeardown: a timer on the %TEARDOWN_SCHEDULE% app setting', () => {
+  it('idleEndpointTeardown: a timer on the %TEARDOWN_SCHEDULE% app setting, with a durable client (runs in progress)', () => {
     const timer = registered.get(FunctionName.idleEndpointTeardown);
     expect(timer?.kind).toBe('timer');
     expect(timer?.options.schedule).toBe('%TEARDOWN_SCHEDULE%');
+    expect(hasDurableClient(timer)).toBe(true);
   });
 });
 

@@ -90,6 +90,8 @@ const teardown = (dryRun: boolean) => ({
   maxDeletions: 5,
 });
 
+const noActiveRuns = () => Promise.resolve(new Set<string>());
+
 describe('idleEndpointTeardown sweep', () => {
   it('in a dry run says what it would delete, with reason and estimated saving, and deletes nothing', async () => {
     const context = new LoggingContext('idleEndpointTeardown');
@@ -99,6 +101,7 @@ describe('idleEndpointTeardown sweep', () => {
         endpointMetrics: ports.endpointMetrics,
         settings: teardown(true),
         now: new Date(),
+        activeRunIds: noActiveRuns,
       },
       context,
     );
@@ -117,6 +120,37 @@ describe('idleEndpointTeardown sweep', () => {
     expect(await ports.gateway.getEndpoint(IDLE)).toBeDefined();
   });
 
+  it('keeps an idle endpoint whose run is still in progress, and deletes nothing when runs cannot be read', async () => {
+    const context = new LoggingContext('idleEndpointTeardown');
+    const result = await sweepIdleEndpoints(
+      {
+        gateway: ports.gateway,
+        endpointMetrics: ports.endpointMetrics,
+        settings: teardown(false),
+        now: new Date(),
+        activeRunIds: () => Promise.resolve(new Set(['ft-idle'])),
+      },
+      context,
+    );
+    expect(result.decisions.map((d) => [d.endpoint.name, d.action, d.reason])).toEqual(
+      expect.arrayContaining([[IDLE, 'keep', 'its run ft-idle is still in progress']]),
+    );
+    expect(await ports.gateway.getEndpoint(IDLE)).toBeDefined();
+
+    const unreadable = sweepIdleEndpoints(
+      {
+        gateway: ports.gateway,
+        endpointMetrics: ports.endpointMetrics,
+        settings: teardown(false),
+        now: new Date(),
+        activeRunIds: () => Promise.reject(new Error('task hub unreachable')),
+      },
+      new LoggingContext('idleEndpointTeardown'),
+    );
+    await expect(unreadable).rejects.toThrow('task hub unreachable');
+    expect(await ports.gateway.getEndpoint(IDLE)).toBeDefined();
+  });
+
   it('deletes the idle endpoint and keeps the one with traffic', async () => {
     const context = new LoggingContext('idleEndpointTeardown');
     const result = await sweepIdleEndpoints(
@@ -125,6 +159,7 @@ describe('idleEndpointTeardown sweep', () => {
         endpointMetrics: ports.endpointMetrics,
         settings: teardown(false),
         now: new Date(),
+        activeRunIds: noActiveRuns,
       },
       context,
     );
