@@ -137,7 +137,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       container: trainingContainer,
       prefix: 'incoming/',
       webhookUrl: webhook(FunctionName.datasetUploaded),
-      stateDir: path.join(stateDir, 'storage-events'),
+      stateDir, // the publisher keeps its receipts under <stateDir>/storage-events/
       subscriptionId: emulator.subscriptionId,
       resourceGroup: emulator.resourceGroup,
       ...(options.storageEvents ?? {}),
