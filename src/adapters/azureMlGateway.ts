@@ -118,8 +118,17 @@ export class AzureMlArmGateway implements AzureMlGateway {
    * through the client's own pipeline (auth, retries and TLS still apply).
    */
   async createJob(name: string, request: PipelineJobRequest): Promise<JobInfo> {
-    const operation = `PUT job ${name}`;
     const url = `${this.workspaceUrl()}/jobs/${encodeURIComponent(name)}?api-version=${ARM_API_VERSION}`;
+    const body = (await this.put(`PUT job ${name}`, url, request)) as JobBase | undefined;
+    return toJobInfo(body ?? { properties: {} as JobBase['properties'] }, name);
+  }
+
+  /**
+   * One PUT through the client's own pipeline (auth, retries, TLS), body sent as it is; answers
+   * the parsed response body. 200/201 only: for a long-running create that means ARM accepted it
+   * (the body carries provisioningState); nothing polls the operation afterwards.
+   */
+  private async put(operation: string, url: string, body: unknown): Promise<unknown> {
     const pipelineRequest = createPipelineRequest({
       url,
       method: 'PUT',
@@ -127,7 +136,7 @@ export class AzureMlArmGateway implements AzureMlGateway {
         'content-type': 'application/json; charset=utf-8',
         accept: 'application/json',
       }),
-      body: JSON.stringify(request),
+      body: JSON.stringify(body),
     });
     let status: number;
     let text: string | undefined;
@@ -139,8 +148,7 @@ export class AzureMlArmGateway implements AzureMlGateway {
       throw toServiceError('AZUREML', operation, error);
     }
     if (status !== 200 && status !== 201) throw httpError('AZUREML', operation, status, parseErrorBody(text));
-    const body = (text === undefined || text === '' ? { properties: {} } : JSON.parse(text)) as JobBase;
-    return toJobInfo(body, name);
+    return text === undefined || text === '' ? undefined : (JSON.parse(text) as unknown);
   }
 
   cancelJob(name: string): Promise<void> {
@@ -225,6 +233,23 @@ export class AzureMlArmGateway implements AzureMlGateway {
     });
   }
 
+  /**
+   * PUT the endpoint and return as soon as ARM accepted it (201/200), without polling the
+   * operation: the orchestrator polls getEndpoint on durable timers instead of holding a worker.
+   * Sent raw (not through the SDK serializer), so the domain's body goes on the wire as it is.
+   */
+  async beginCreateEndpoint(spec: EndpointSpec): Promise<EndpointInfo> {
+    const url = `${this.workspaceUrl()}/onlineEndpoints/${encodeURIComponent(spec.name)}?api-version=${ARM_API_VERSION}`;
+    const body = {
+      location: spec.location,
+      tags: spec.tags,
+      ...(spec.identity !== undefined && { identity: spec.identity }),
+      properties: spec.properties,
+    };
+    const answer = (await this.put(`PUT endpoint ${spec.name}`, url, body)) as OnlineEndpoint | undefined;
+    return toEndpointInfo({ properties: {}, ...answer } as OnlineEndpoint, spec.name);
+  }
+
   getDeployment(endpointName: string, name: string): Promise<DeploymentInfo | undefined> {
     return this.getOrUndefined(`GET deployment ${endpointName}/${name}`, async () =>
       toDeploymentInfo(await this.client.onlineDeployments.get(this.rg, this.name, endpointName, name), name),
@@ -249,6 +274,22 @@ export class AzureMlArmGateway implements AzureMlGateway {
       );
       return toDeploymentInfo(result, spec.name);
     });
+  }
+
+  /** PUT the deployment and return once ARM accepted it, without polling (see beginCreateEndpoint). */
+  async beginCreateDeployment(spec: DeploymentSpec): Promise<DeploymentInfo> {
+    const url =
+      `${this.workspaceUrl()}/onlineEndpoints/${encodeURIComponent(spec.endpointName)}` +
+      `/deployments/${encodeURIComponent(spec.name)}?api-version=${ARM_API_VERSION}`;
+    const body = {
+      location: spec.location,
+      sku: spec.sku,
+      ...(spec.tags !== undefined && { tags: spec.tags }),
+      properties: spec.properties,
+    };
+    const answer = (await this.put(`PUT deployment ${spec.endpointName}/${spec.name}`, url, body)) as
+      OnlineDeployment | undefined;
+    return toDeploymentInfo({ properties: {}, ...answer } as OnlineDeployment, spec.name);
   }
 
   setTraffic(endpointName: string, traffic: Readonly<Record<string, number>>): Promise<EndpointInfo> {

@@ -130,9 +130,18 @@ export interface AzureMlGateway {
   getEndpoint(name: string): Promise<EndpointInfo | undefined>;
   /** Lists endpoints, optionally only those carrying all the given tags. */
   listEndpoints(tags?: Readonly<Record<string, string>>): Promise<EndpointInfo[]>;
+  /** Creates and waits for the long-running operation (tools and tests; activities use beginCreateEndpoint). */
   createEndpoint(spec: EndpointSpec): Promise<EndpointInfo>;
+  /**
+   * Sends the PUT and returns once ARM accepted it, without waiting for provisioning (10-20 min
+   * for a deployment): callers poll getEndpoint's provisioningState.
+   */
+  beginCreateEndpoint(spec: EndpointSpec): Promise<EndpointInfo>;
   getDeployment(endpointName: string, name: string): Promise<DeploymentInfo | undefined>;
+  /** Creates and waits for the long-running operation (tools and tests; activities use beginCreateDeployment). */
   createDeployment(spec: DeploymentSpec): Promise<DeploymentInfo>;
+  /** Sends the PUT and returns once ARM accepted it; callers poll getDeployment's provisioningState. */
+  beginCreateDeployment(spec: DeploymentSpec): Promise<DeploymentInfo>;
   /** GET the endpoint, set `properties.traffic`, PUT it back (PATCH carries only tags/identity). */
   setTraffic(endpointName: string, traffic: Readonly<Record<string, number>>): Promise<EndpointInfo>;
   /** Deletes and waits; deleting an absent endpoint is a no-op. */

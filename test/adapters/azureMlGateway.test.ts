@@ -396,6 +396,115 @@ describe('AzureMlArmGateway', () => {
     });
   });
 
+  it('beginCreateEndpoint sends one PUT, returns the accepted state and never polls the operation', async () => {
+    const name = 'ft-0123456789ab-b001';
+    server.on('PUT', `${WS_PATH}/onlineEndpoints/${name}`, (req) => ({
+      status: 201,
+      headers: { 'azure-asyncoperation': `${server.baseUrl}/operations/begin-ep` },
+      body: { ...endpointBody(name, { provisioningState: 'Creating' }), tags: JSON.parse(req.body).tags },
+    }));
+    server.on('GET', '/operations/begin-ep', { status: 200, body: { status: 'InProgress' } });
+    const spec = {
+      name,
+      location: 'eastus',
+      tags: { 'autopilot-owner': 'finetune-autopilot', 'autopilot-run-id': 'ft-1' },
+      properties: { authMode: 'Key', description: 'fine-tuned Phi-3' },
+    };
+
+    const endpoint = await gateway.beginCreateEndpoint(spec);
+    // the gateway polls every 5 ms here: a background poller would show up within this pause
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `PUT ${WS_PATH}/onlineEndpoints/${name}`,
+    ]);
+    const [put] = server.recorded('PUT');
+    expect(put?.query.get('api-version')).toBe(ARM_API_VERSION);
+    expect(put?.headers.authorization).toBe(`Bearer ${STATIC_TOKEN}`);
+    expect(put?.body).toBe(
+      JSON.stringify({ location: 'eastus', tags: spec.tags, properties: spec.properties }),
+    );
+    expect(endpoint).toMatchObject({ name, provisioningState: 'Creating', tags: spec.tags });
+  });
+
+  it('beginCreateDeployment sends one PUT with the sku and ISO-8601 durations, and never polls', async () => {
+    const ep = 'ft-0123456789ab-b002';
+    server.on('PUT', `${WS_PATH}/onlineEndpoints/${ep}/deployments/demo`, (req) => ({
+      status: 201,
+      headers: { 'azure-asyncoperation': `${server.baseUrl}/operations/begin-dep` },
+      body: { name: 'demo', ...JSON.parse(req.body), properties: { provisioningState: 'Creating' } },
+    }));
+    server.on('GET', '/operations/begin-dep', { status: 200, body: { status: 'InProgress' } });
+    const spec = {
+      endpointName: ep,
+      name: 'demo',
+      location: 'eastus',
+      sku: { name: 'Default', capacity: 1 },
+      properties: {
+        endpointComputeType: 'Managed',
+        model: `${WS_PATH}/models/phi-ft/versions/1`,
+        instanceType: 'Standard_NC6s_v3',
+        livenessProbe: { initialDelay: 'PT10M' },
+        requestSettings: { requestTimeout: 'PT1M30S' },
+      },
+    };
+
+    const deployment = await gateway.beginCreateDeployment(spec);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `PUT ${WS_PATH}/onlineEndpoints/${ep}/deployments/demo`,
+    ]);
+    expect(server.recorded('PUT')[0]?.body).toBe(
+      JSON.stringify({ location: 'eastus', sku: spec.sku, properties: spec.properties }),
+    );
+    expect(deployment).toEqual({ name: 'demo', provisioningState: 'Creating', instanceCount: 1 });
+  });
+
+  it('beginCreateDeployment turns a 400 into a DomainError with the service message', async () => {
+    const ep = 'ft-0123456789ab-b003';
+    server.on('PUT', `${WS_PATH}/onlineEndpoints/${ep}/deployments/demo`, {
+      status: 400,
+      body: { error: { code: 'BadArgument', message: 'Instance type Standard_X is not supported' } },
+    });
+
+    const error = await gateway
+      .beginCreateDeployment({
+        endpointName: ep,
+        name: 'demo',
+        location: 'eastus',
+        sku: { name: 'Default', capacity: 1 },
+        properties: { endpointComputeType: 'Managed', model: 'm', instanceType: 'Standard_X' },
+      })
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(DomainError);
+    expect(error).toMatchObject({
+      code: 'AZUREML.BAD_REQUEST',
+      message: `PUT deployment ${ep}/demo: BadArgument: Instance type Standard_X is not supported`,
+    });
+  });
+
+  it('beginCreateEndpoint retries a 503 like every other call, then returns', async () => {
+    const name = 'ft-0123456789ab-b004';
+    let puts = 0;
+    server.on('PUT', `${WS_PATH}/onlineEndpoints/${name}`, () =>
+      ++puts < 2
+        ? { status: 503, body: { error: { code: 'ServiceUnavailable', message: 'busy' } } }
+        : { status: 200, body: endpointBody(name, { provisioningState: 'Updating' }) },
+    );
+
+    const endpoint = await gateway.beginCreateEndpoint({
+      name,
+      location: 'eastus',
+      tags: {},
+      properties: { authMode: 'Key' },
+    });
+
+    expect(puts).toBe(2);
+    expect(endpoint.provisioningState).toBe('Updating');
+  });
+
   it('creates a deployment with ISO-8601 durations and the sku on the wire', async () => {
     const ep = 'ft-0123456789ab-cdef';
     server.on('PUT', `${WS_PATH}/onlineEndpoints/${ep}/deployments/demo`, {
