@@ -28,7 +28,18 @@ df.app.activity(ActivityName.getJob, { handler: (input: T.JobInput) => activitie
 df.app.activity(ActivityName.cancelJob, { handler: (input: T.JobInput) => activities().cancelJob(input) });
 df.app.activity(ActivityName.metrics, { handler: (input: T.JobInput) => activities().metrics(input) });
 df.app.activity(ActivityName.register, { handler: (input: T.RegisterInput) => activities().register(input) });
-df.app.activity(ActivityName.deploy, { handler: (input: T.DeployInput) => activities().deploy(input) });
+df.app.activity(ActivityName.startEndpoint, {
+  handler: (input: T.StartEndpointInput) => activities().startEndpoint(input),
+});
+df.app.activity(ActivityName.startDeployment, {
+  handler: (input: T.StartDeploymentInput) => activities().startDeployment(input),
+});
+df.app.activity(ActivityName.getDeploymentState, {
+  handler: (input: T.DeploymentStateInput) => activities().getDeploymentState(input),
+});
+df.app.activity(ActivityName.setTraffic, {
+  handler: (input: T.SetTrafficInput) => activities().setTraffic(input),
+});
 df.app.activity(ActivityName.smokeTest, {
   handler: (input: T.SmokeTestInput) => activities().smokeTest(input),
 });

@@ -6,11 +6,13 @@
 // dataset, a compute rule, a 4xx the adapters turn into DomainError) come back as Result values
 // that the orchestrator records on the run view without spending retries.
 //
-// Idempotent: an activity may run again (retry after a crash, replay); submit, register and deploy
-// look before they create, cleanup and cancel treat "already gone" as done.
+// Idempotent: an activity may run again (retry after a crash, replay); submit, register and the
+// deploy steps look before they create, cleanup and cancel treat "already gone" as done.
 import type { AppConfig } from './config.js';
 import { checkCompute as checkComputeRules } from './domain/compute.js';
 import {
+  DEPLOYMENT_NAME,
+  FULL_TRAFFIC,
   checkInferenceInstance,
   deploymentSpec,
   endpointSpec,
@@ -32,8 +34,9 @@ import type {
   CheckComputeOutput,
   CleanupInput,
   CleanupOutput,
-  DeployInput,
   DeployOutput,
+  DeploymentStateInput,
+  DeploymentStateOutput,
   GetJobOutput,
   JobInput,
   PrepareInput,
@@ -41,8 +44,13 @@ import type {
   RegisterInput,
   RegisterOutput,
   ResolveModelOutput,
+  SetTrafficInput,
   SmokeTestInput,
   SmokeTestOutput,
+  StartDeploymentInput,
+  StartDeploymentOutput,
+  StartEndpointInput,
+  StartEndpointOutput,
   SubmitInput,
   SubmitOutput,
   ValidateInput,
@@ -60,6 +68,7 @@ export const ActivityCode = {
   jobNotFound: 'JOB.NOT_FOUND',
   deployFailed: 'DEPLOY.FAILED',
   endpointNotOwned: 'DEPLOY.ENDPOINT_NOT_OWNED',
+  endpointNotReady: 'DEPLOY.ENDPOINT_NOT_READY',
   noScoringUri: 'DEPLOY.NO_SCORING_URI',
 } as const;
 
@@ -69,6 +78,23 @@ const MAX_ERRORS_IN_VIEW = 10;
 const PREPARE = { samplePercent: 100, testPercent: 5, seed: 42 } as const;
 const FINISHED: readonly JobStatus[] = ['Completed', 'Failed', 'Canceled'];
 const DEPLOYMENT_LOG_LINES = 50;
+/** ARM provisioning states: done, and ended without being done (Deleting: someone removes it). */
+const PROVISIONED = 'Succeeded';
+const NOT_PROVISIONING: readonly string[] = ['Failed', 'Canceled', 'Deleting'];
+
+function notOwned(endpointName: string, runId: string): ActivityResult<never> {
+  return fail({
+    code: ActivityCode.endpointNotOwned,
+    message: `endpoint ${endpointName} exists but was not created by run ${runId}; it is left untouched`,
+  });
+}
+
+function endpointGone(endpointName: string): ActivityResult<never> {
+  return fail({
+    code: ActivityCode.deployFailed,
+    message: `endpoint ${endpointName} no longer exists (deleted while the run was deploying)`,
+  });
+}
 
 export const runBlobPath = (runId: string, file: string): string => `runs/${runId}/${file}`;
 
@@ -305,27 +331,47 @@ export function createActivities(ports: ActivityPorts, config: AppConfig) {
         return ok({ name: model.name, version: model.version, id: model.id });
       }),
 
-    /** Endpoint (if absent) + deployment (if absent) + traffic 100%; a failed deployment reports its logs. */
-    deploy: ({
+    /*
+     * deploy, in steps that each return in seconds: a managed deployment provisions for 10-20
+     * minutes, and the orchestrator waits for it on durable timers (polling getDeploymentState)
+     * rather than holding a worker. Each step looks before it creates, so a retry or replay is safe.
+     */
+
+    /** Creates the run's endpoint unless it exists; answers its provisioning state. */
+    startEndpoint: ({
       runId,
       endpointName,
-      modelId,
       inferenceAllowList,
-    }: DeployInput): Promise<ActivityResult<DeployOutput>> =>
+    }: StartEndpointInput): Promise<ActivityResult<StartEndpointOutput>> =>
       expected(async () => {
         const instance = checkInferenceInstance(fineTune.inferenceInstanceType, inferenceAllowList);
         if (!instance.ok) return instance;
         const existing = await azureMl.getEndpoint(endpointName);
-        if (existing !== undefined && existing.tags[Tag.runId] !== runId) {
-          return fail({
-            code: ActivityCode.endpointNotOwned,
-            message: `endpoint ${endpointName} exists but was not created by run ${runId}; it is left untouched`,
-          });
+        if (existing !== undefined) {
+          if (existing.tags[Tag.runId] !== runId) return notOwned(endpointName, runId);
+          return ok({ provisioningState: existing.provisioningState, created: false });
         }
-        if (existing === undefined) {
-          await azureMl.createEndpoint(
-            endpointSpec({ name: endpointName, location: workspace.location, runId }),
-          );
+        const accepted = await azureMl.beginCreateEndpoint(
+          endpointSpec({ name: endpointName, location: workspace.location, runId }),
+        );
+        return ok({ provisioningState: accepted.provisioningState, created: true });
+      }),
+
+    /** Creates the deployment unless it exists, once the endpoint Succeeded; answers its state. */
+    startDeployment: ({
+      runId,
+      endpointName,
+      modelId,
+    }: StartDeploymentInput): Promise<ActivityResult<StartDeploymentOutput>> =>
+      expected(async () => {
+        const endpoint = await azureMl.getEndpoint(endpointName);
+        if (endpoint === undefined) return endpointGone(endpointName);
+        if (endpoint.tags[Tag.runId] !== runId) return notOwned(endpointName, runId);
+        if (endpoint.provisioningState !== PROVISIONED) {
+          return fail({
+            code: ActivityCode.endpointNotReady,
+            message: `endpoint ${endpointName} is ${endpoint.provisioningState}, not ${PROVISIONED}: the deployment waits for it`,
+          });
         }
         const spec = deploymentSpec({
           endpointName,
@@ -334,30 +380,75 @@ export function createActivities(ports: ActivityPorts, config: AppConfig) {
           instanceCount: fineTune.inferenceInstanceCount,
           location: workspace.location,
         });
-        const failed = async (state: string, reason: string): Promise<ActivityResult<DeployOutput>> => {
+        const existing = await azureMl.getDeployment(endpointName, spec.name);
+        if (existing !== undefined) {
+          return ok({
+            deploymentName: spec.name,
+            provisioningState: existing.provisioningState,
+            created: false,
+          });
+        }
+        try {
+          const accepted = await azureMl.beginCreateDeployment(spec);
+          return ok({
+            deploymentName: spec.name,
+            provisioningState: accepted.provisioningState,
+            created: true,
+          });
+        } catch (error) {
+          // ARM refused the deployment (a 4xx): nothing was created, so there are no logs to read
+          if (!(error instanceof DomainError)) throw error;
+          return fail({
+            code: ActivityCode.deployFailed,
+            message: `deployment ${endpointName}/${spec.name} was refused: ${error.message}`,
+            ...(error.details === undefined ? {} : { details: error.details }),
+          });
+        }
+      }),
+
+    /** Provisioning states of the endpoint and its deployment; a failed one is DEPLOY.FAILED (with the container logs). */
+    getDeploymentState: ({
+      runId,
+      endpointName,
+    }: DeploymentStateInput): Promise<ActivityResult<DeploymentStateOutput>> =>
+      expected(async () => {
+        const endpoint = await azureMl.getEndpoint(endpointName);
+        if (endpoint === undefined) return endpointGone(endpointName);
+        if (endpoint.tags[Tag.runId] !== runId) return notOwned(endpointName, runId);
+        if (NOT_PROVISIONING.includes(endpoint.provisioningState)) {
+          return fail({
+            code: ActivityCode.deployFailed,
+            message: `endpoint ${endpointName} ended ${endpoint.provisioningState}`,
+            details: { provisioningState: endpoint.provisioningState },
+          });
+        }
+        const deployment = await azureMl.getDeployment(endpointName, DEPLOYMENT_NAME);
+        if (deployment !== undefined && NOT_PROVISIONING.includes(deployment.provisioningState)) {
           const logs = await azureMl
-            .getDeploymentLogs(endpointName, spec.name, DEPLOYMENT_LOG_LINES)
+            .getDeploymentLogs(endpointName, DEPLOYMENT_NAME, DEPLOYMENT_LOG_LINES)
             .catch(() => 'logs unavailable');
           return fail({
             code: ActivityCode.deployFailed,
-            message: `deployment ${endpointName}/${spec.name} ended ${state}: ${reason}`,
-            details: { provisioningState: state, logs },
+            message: `deployment ${endpointName}/${DEPLOYMENT_NAME} ended ${deployment.provisioningState}: see the container logs in details`,
+            details: { provisioningState: deployment.provisioningState, logs },
           });
-        };
-        let deployment = await azureMl.getDeployment(endpointName, spec.name);
-        if (deployment === undefined) {
-          try {
-            deployment = await azureMl.createDeployment(spec);
-          } catch (error) {
-            // the adapters report a long-running operation that ended Failed as a DomainError
-            if (error instanceof DomainError) return failed('Failed', error.message);
-            throw error;
-          }
         }
-        if (deployment.provisioningState !== 'Succeeded') {
-          return failed(deployment.provisioningState, 'see the container logs in details');
-        }
-        const endpoint = await azureMl.setTraffic(endpointName, { [spec.name]: 100 });
+        return ok({
+          endpoint: endpoint.provisioningState,
+          ...(deployment === undefined ? {} : { deployment: deployment.provisioningState }),
+        });
+      }),
+
+    /** Sends all traffic to the deployment (a short endpoint update) and answers the scoring URI. */
+    setTraffic: ({ runId, endpointName }: SetTrafficInput): Promise<ActivityResult<DeployOutput>> =>
+      expected(async () => {
+        const existing = await azureMl.getEndpoint(endpointName);
+        if (existing === undefined) return endpointGone(endpointName);
+        if (existing.tags[Tag.runId] !== runId) return notOwned(endpointName, runId);
+        const endpoint =
+          existing.traffic[DEPLOYMENT_NAME] === 100 && existing.provisioningState === PROVISIONED
+            ? existing
+            : await azureMl.setTraffic(endpointName, FULL_TRAFFIC);
         if (endpoint.scoringUri === undefined) {
           return fail({
             code: ActivityCode.noScoringUri,

@@ -14,6 +14,7 @@ import type { DatasetRef } from '../src/domain/run/view.js';
 import type { CheckComputeOutput, PrepareOutput, ResolveModelOutput } from '../src/orchestration/types.js';
 import { writeUltrachatParquet } from './adapters/parquetFixture.js';
 import { startAzuriteBlob, type AzuriteBlob } from './support/azurite.js';
+import { deployNow } from './support/deploy.js';
 
 let azurite: AzuriteBlob;
 let emulator: RunningEmulator;
@@ -213,22 +214,66 @@ describe('activities over the real adapters', () => {
     modelId = first.value.id;
   });
 
-  it('deploy creates endpoint + deployment with full traffic, and is idempotent', async () => {
-    const input = {
-      runId: RUN_ID,
-      endpointName,
-      modelId,
-      ...(model.inferenceAllowList ? { inferenceAllowList: model.inferenceAllowList } : {}),
-    };
-    const first = await activities.deploy(input);
+  it('the deploy steps return before provisioning ends, and each can run again', async () => {
+    // slow enough that the assertions below see the endpoint still provisioning
+    expect((await admin('PUT', 'clock', { jobSeconds: 600, lroSeconds: 2 })).status).toBe(200);
+    try {
+      const input = { runId: RUN_ID, endpointName };
+      const started = await activities.startEndpoint({
+        ...input,
+        ...(model.inferenceAllowList ? { inferenceAllowList: model.inferenceAllowList } : {}),
+      });
+      // the PUT was accepted: the endpoint is still provisioning
+      expect(started).toEqual({ ok: true, value: { provisioningState: 'Creating', created: true } });
+      expect(await activities.getDeploymentState(input)).toEqual({
+        ok: true,
+        value: { endpoint: 'Creating' },
+      });
+      // a deployment waits for its endpoint
+      expect(await activities.startDeployment({ ...input, modelId })).toMatchObject({
+        ok: false,
+        error: { code: 'DEPLOY.ENDPOINT_NOT_READY' },
+      });
+      expect(await activities.startEndpoint(input)).toEqual({
+        ok: true,
+        value: { provisioningState: 'Creating', created: false },
+      });
+    } finally {
+      await admin('PUT', 'clock', { jobSeconds: 600, lroSeconds: 0.05 });
+    }
+  });
+
+  it('deploy steps end with the deployment serving all traffic; repeating them changes nothing', async () => {
+    const input = { runId: RUN_ID, endpointName, modelId };
+    const first = await deployNow(activities, input);
     if (!first.ok) throw new Error(`${first.error.code}: ${first.error.message}`);
     expect(first.value.name).toBe(endpointName);
     expect(first.value.scoringUri).toMatch(new RegExp(`/score/${endpointName}$`));
-    expect(await activities.deploy(input)).toEqual(first);
+    expect(await activities.getDeploymentState(input)).toEqual({
+      ok: true,
+      value: { endpoint: 'Succeeded', deployment: 'Succeeded' },
+    });
+    expect(await activities.startDeployment(input)).toEqual({
+      ok: true,
+      value: { deploymentName: 'demo', provisioningState: 'Succeeded', created: false },
+    });
+    expect(await activities.setTraffic(input)).toEqual(first);
+    expect(await deployNow(activities, input)).toEqual(first);
+  });
+
+  it('deploy steps refuse an endpoint another run created', async () => {
+    expect(await activities.startEndpoint({ runId: 'ft-someone-else', endpointName })).toMatchObject({
+      ok: false,
+      error: { code: 'DEPLOY.ENDPOINT_NOT_OWNED' },
+    });
+    expect(await activities.getDeploymentState({ runId: 'ft-someone-else', endpointName })).toMatchObject({
+      ok: false,
+      error: { code: 'DEPLOY.ENDPOINT_NOT_OWNED' },
+    });
   });
 
   it('smokeTest scores the first held-out conversation without its answer', async () => {
-    const endpoint = await activities.deploy({ runId: RUN_ID, endpointName, modelId });
+    const endpoint = await activities.setTraffic({ runId: RUN_ID, endpointName });
     if (!endpoint.ok) throw new Error(endpoint.error.message);
     const result = await activities.smokeTest({
       runId: RUN_ID,
@@ -254,7 +299,7 @@ describe('activities over the real adapters', () => {
   });
 
   it('cleanup leaves an endpoint of another run alone', async () => {
-    const other = await activities.deploy({
+    const other = await deployNow(activities, {
       runId: 'ft-other',
       endpointName: 'ft-other0000000-cd34',
       modelId,
@@ -332,14 +377,18 @@ describe('expected failures come back as values', () => {
     expect(fault.status).toBe(201);
     const registered = await activities.register({ runId: RUN_ID, jobName: RUN_ID });
     if (!registered.ok) throw new Error(registered.error.message);
-    const result = await activities.deploy({
+    const result = await deployNow(activities, {
       runId: 'ft-crash',
       endpointName: 'ft-crash00000000-ef56',
       modelId: registered.value.id,
     });
+    // reported by the getDeploymentState poll that found the deployment Failed
     expect(result).toMatchObject({ ok: false, error: { code: 'DEPLOY.FAILED' } });
     if (result.ok) return;
-    expect(result.error.message).toMatch(/^deployment ft-crash00000000-ef56\/demo ended Failed: /);
+    expect(result.error.message).toBe(
+      'deployment ft-crash00000000-ef56/demo ended Failed: see the container logs in details',
+    );
+    expect((result.error.details as { provisioningState: string }).provisioningState).toBe('Failed');
     expect((result.error.details as { logs: string }).logs).toContain('CUDA out of memory');
     // the endpoint it made is still there for the orchestrator's cleanup step to delete
     expect(await activities.cleanup({ runId: 'ft-crash', endpointName: 'ft-crash00000000-ef56' })).toEqual({

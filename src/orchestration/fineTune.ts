@@ -25,6 +25,7 @@ import type {
   CheckComputeOutput,
   CleanupOutput,
   DeployOutput,
+  DeploymentStateOutput,
   FineTuneInput,
   GetJobOutput,
   JobFinishedEvent,
@@ -32,6 +33,8 @@ import type {
   RegisterOutput,
   ResolveModelOutput,
   SmokeTestOutput,
+  StartDeploymentOutput,
+  StartEndpointOutput,
   SubmitOutput,
   ValidateOutput,
 } from './types.js';
@@ -55,7 +58,28 @@ export const RunErrorCode = {
   jobFailed: 'JOB.FAILED',
   jobCanceled: 'JOB.CANCELED',
   deadlineExceeded: 'JOB.DEADLINE_EXCEEDED',
+  deployTimeout: 'DEPLOY.TIMEOUT',
+  deploymentGone: 'DEPLOY.FAILED',
 } as const;
+
+/** Deploy polling never waits longer than this between looks (locally the job interval is shorter). */
+const MAX_DEPLOY_POLL_SECONDS = 30;
+/** A managed deployment takes 10-20 minutes; past this something is stuck. */
+export const DEFAULT_DEPLOY_DEADLINE_SECONDS = 90 * 60;
+const PROVISIONED = 'Succeeded';
+
+/** How often deploy looks at the provisioning state, and for how long: from the input's settings. */
+export function deployTiming(settings: FineTuneInput['settings']): {
+  readonly pollSeconds: number;
+  readonly deadlineSeconds: number;
+} {
+  return {
+    pollSeconds:
+      settings.deployPollIntervalSeconds ??
+      Math.min(settings.jobPollIntervalSeconds, MAX_DEPLOY_POLL_SECONDS),
+    deadlineSeconds: settings.deployDeadlineSeconds ?? DEFAULT_DEPLOY_DEADLINE_SECONDS,
+  };
+}
 
 type Outcome<T> =
   | { readonly kind: 'ok'; readonly value: T }
@@ -67,6 +91,8 @@ type TrainOutcome =
   | { readonly kind: 'deadline' }
   | { readonly kind: 'canceled' }
   | { readonly kind: 'failed'; readonly problem: DomainProblem };
+
+type DeployOutcome = Outcome<DeployOutput> | { readonly kind: 'deadline' };
 
 type Gen<T> = Generator<Task, T, unknown>;
 
@@ -205,6 +231,83 @@ class Run {
       if (TERMINAL_JOB_STATUSES.includes(polled.value.status))
         return { kind: 'finished', status: polled.value.status };
     }
+  }
+
+  /**
+   * Endpoint, then deployment, then traffic 100%. The ARM creates return at once; the
+   * provisioning (10-20 min for a deployment) is awaited here on durable timers, polling
+   * getDeploymentState, so no activity holds a worker. CancelRequested wins every wait; the
+   * deadline covers the whole step.
+   */
+  *deploy(args: {
+    readonly endpointName: string;
+    readonly modelId: string;
+    readonly inferenceAllowList?: readonly string[];
+  }): Gen<DeployOutcome> {
+    const df = this.context.df;
+    const { runId } = this.input;
+    const { endpointName } = args;
+    const { pollSeconds, deadlineSeconds } = deployTiming(this.input.settings);
+    const deadline = secondsAfter(df.currentUtcDateTime, deadlineSeconds).getTime();
+
+    const endpoint = yield* this.call<StartEndpointOutput>(ActivityName.startEndpoint, {
+      runId,
+      endpointName,
+      ...(args.inferenceAllowList === undefined ? {} : { inferenceAllowList: args.inferenceAllowList }),
+    });
+    if (endpoint.kind !== 'ok') return endpoint;
+    let state: DeploymentStateOutput = { endpoint: endpoint.value.provisioningState };
+    let deploymentStarted = false;
+    for (;;) {
+      if (!deploymentStarted && state.endpoint === PROVISIONED) {
+        const started = yield* this.call<StartDeploymentOutput>(ActivityName.startDeployment, {
+          runId,
+          endpointName,
+          modelId: args.modelId,
+        });
+        if (started.kind !== 'ok') return started;
+        deploymentStarted = true;
+        state = { ...state, deployment: started.value.provisioningState };
+      }
+      if (deploymentStarted && state.deployment === PROVISIONED) break;
+      const waited = yield* this.pause(pollSeconds, deadline);
+      if (waited !== 'timer') return { kind: waited };
+      const polled = yield* this.call<DeploymentStateOutput>(ActivityName.getDeploymentState, {
+        runId,
+        endpointName,
+      });
+      if (polled.kind !== 'ok') return polled;
+      state = polled.value;
+      if (deploymentStarted && state.deployment === undefined) {
+        return {
+          kind: 'failed',
+          problem: {
+            code: RunErrorCode.deploymentGone,
+            message: `deployment of endpoint ${endpointName} no longer exists (deleted while the run was deploying)`,
+          },
+        };
+      }
+    }
+    return yield* this.call<DeployOutput>(ActivityName.setTraffic, { runId, endpointName });
+  }
+
+  /**
+   * One wait between deploy polls: a timer of `seconds` (capped at the deadline) raced with
+   * CancelRequested; the losing timer is cancelled so the instance can complete (durable-js #577).
+   */
+  private *pause(seconds: number, deadline: number): Gen<'timer' | 'canceled' | 'deadline'> {
+    const df = this.context.df;
+    const now = df.currentUtcDateTime.getTime();
+    if (now >= deadline) return 'deadline';
+    const fireAt = Math.min(now + seconds * 1000, deadline);
+    const timer: TimerTask = df.createTimer(secondsAfter(df.currentUtcDateTime, (fireAt - now) / 1000));
+    const cancel = df.waitForExternalEvent(ExternalEvent.cancelRequested);
+    const winner = yield df.Task.any([timer, cancel]);
+    if (winner === cancel) {
+      if (!timer.isCompleted) timer.cancel();
+      return 'canceled';
+    }
+    return fireAt >= deadline ? 'deadline' : 'timer';
   }
 }
 
@@ -408,20 +511,24 @@ function* fineTune(context: OrchestrationContext): Gen<RunView> {
   // newGuid is replay-safe: the same suffix on every replay and retry of this run.
   const suffix = context.df.newGuid(runId).replace(/-/g, '').slice(0, 4);
   run.endpointName = endpointNameFor(input.hash, suffix);
-  const deployed = yield* step<DeployOutput>(
-    'deploy',
-    ActivityName.deploy,
-    {
-      runId,
-      endpointName: run.endpointName,
-      modelId: registered.value.id,
-      ...(model.value.inferenceAllowList === undefined
-        ? {}
-        : { inferenceAllowList: model.value.inferenceAllowList }),
-    },
-    (v) => `${v.name} serving, traffic 100%`,
-  );
+  run.started('deploy');
+  const deployed = yield* run.deploy({
+    endpointName: run.endpointName,
+    modelId: registered.value.id,
+    ...(model.value.inferenceAllowList === undefined
+      ? {}
+      : { inferenceAllowList: model.value.inferenceAllowList }),
+  });
+  if (deployed.kind === 'deadline') {
+    run.failed('deploy', {
+      code: RunErrorCode.deployTimeout,
+      message: `endpoint ${run.endpointName} was not serving within ${deployTiming(input.settings).deadlineSeconds} s; it is deleted`,
+    });
+    return yield* finish('Failed', true);
+  }
+  if (deployed.kind === 'failed') run.failed('deploy', deployed.problem);
   if (deployed.kind !== 'ok') return yield* ended(deployed, true);
+  run.succeeded('deploy', `${deployed.value.name} serving, traffic 100%`);
   run.patch({ endpoint: { name: deployed.value.name, scoringUri: deployed.value.scoringUri } });
 
   const smoke = yield* step<SmokeTestOutput>(

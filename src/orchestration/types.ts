@@ -8,6 +8,10 @@ import type { DatasetRef, RunView } from '../domain/run/view.js';
 export interface OrchestrationSettings {
   readonly jobPollIntervalSeconds: number;
   readonly jobDeadlineSeconds: number;
+  /** Deploy polling; absent = derived from jobPollIntervalSeconds (see deployTiming in fineTune.ts). */
+  readonly deployPollIntervalSeconds?: number;
+  /** How long deploy may take before the run fails DEPLOY.TIMEOUT; absent = 90 min. */
+  readonly deployDeadlineSeconds?: number;
   readonly gate?: { readonly metric: string; readonly max: number };
 }
 
@@ -116,11 +120,46 @@ export interface RegisterOutput {
   readonly id: string;
 }
 
-export interface DeployInput {
+/** deploy, step 1: the endpoint, created unless it exists (its PUT returns before provisioning ends). */
+export interface StartEndpointInput {
+  readonly runId: string;
+  readonly endpointName: string;
+  readonly inferenceAllowList?: readonly string[];
+}
+export interface StartEndpointOutput {
+  /** ARM provisioning state: Creating, Succeeded, ... */
+  readonly provisioningState: string;
+  /** False when the endpoint already existed (a retried or replayed start). */
+  readonly created: boolean;
+}
+
+/** deploy, step 2 (once the endpoint Succeeded): the deployment, created unless it exists. */
+export interface StartDeploymentInput {
   readonly runId: string;
   readonly endpointName: string;
   readonly modelId: string;
-  readonly inferenceAllowList?: readonly string[];
+}
+export interface StartDeploymentOutput {
+  readonly deploymentName: string;
+  readonly provisioningState: string;
+  readonly created: boolean;
+}
+
+/** deploy, polled on durable timers: provisioning states; Failed comes back as DEPLOY.FAILED. */
+export interface DeploymentStateInput {
+  readonly runId: string;
+  readonly endpointName: string;
+}
+export interface DeploymentStateOutput {
+  readonly endpoint: string;
+  /** Absent until the deployment exists. */
+  readonly deployment?: string;
+}
+
+/** deploy, last step: traffic 100% to the deployment. */
+export interface SetTrafficInput {
+  readonly runId: string;
+  readonly endpointName: string;
 }
 export interface DeployOutput {
   readonly name: string;

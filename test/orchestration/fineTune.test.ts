@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunView } from '../../src/domain/run/view.js';
 import { ExternalEvent, FunctionName } from '../../src/names.js';
 import { ActivityName } from '../../src/orchestration/activityNames.js';
+import { deployTiming } from '../../src/orchestration/fineTune.js';
 import type { FineTuneInput } from '../../src/orchestration/types.js';
 import { DurableSim, type OrchestratorState } from './durableSim.js';
 
@@ -87,7 +88,9 @@ const results = {
     version: '1',
     id: '/subscriptions/s/models/m/versions/1',
   }),
-  deploy: ok({ name: 'ft-0123456789ab-xxxx', scoringUri: 'https://127.0.0.1/score/ft' }),
+  startEndpoint: ok({ provisioningState: 'Succeeded', created: true }),
+  startDeployment: ok({ deploymentName: 'demo', provisioningState: 'Succeeded', created: true }),
+  setTraffic: ok({ name: 'ft-0123456789ab-xxxx', scoringUri: 'https://127.0.0.1/score/ft' }),
   smokeTest: ok({ input: [{ role: 'user', content: 'hi' }], answer: 'hello' }),
 };
 
@@ -114,12 +117,31 @@ async function untilTraining(
   return sim;
 }
 
+/** deploy when everything is already provisioned (e.g. a replayed run): no waiting. */
+const DEPLOY_AT_ONCE = [
+  ActivityName.startEndpoint,
+  ActivityName.startDeployment,
+  ActivityName.setTraffic,
+] as const;
+
+async function deployAtOnce(sim: DurableSim): Promise<void> {
+  await sim.complete(ActivityName.startEndpoint, results.startEndpoint).episode();
+  await sim.complete(ActivityName.startDeployment, results.startDeployment).episode();
+  await sim.complete(ActivityName.setTraffic, results.setTraffic).episode();
+}
+
 /** Answers metrics .. smokeTest with the happy results (gate none). */
 async function afterTraining(sim: DurableSim): Promise<void> {
   await sim.complete(ActivityName.metrics, results.metrics).episode();
   await sim.complete(ActivityName.register, results.register).episode();
-  await sim.complete(ActivityName.deploy, results.deploy).episode();
+  await deployAtOnce(sim);
   await sim.complete(ActivityName.smokeTest, results.smokeTest).episode();
+}
+
+/** The endpoint name the run chose (from the startEndpoint it scheduled). */
+function endpointNameOf(sim: DurableSim): string {
+  const start = sim.scheduled.find((s) => s.kind === 'activity' && s.name === ActivityName.startEndpoint);
+  return (start as { input: { endpointName: string } } | undefined)?.input.endpointName ?? '';
 }
 
 async function summarize(sim: DurableSim): Promise<OrchestratorState> {
@@ -143,14 +165,14 @@ describe('fineTuneOrchestrator', () => {
       ...PRE_TRAIN,
       ActivityName.metrics,
       ActivityName.register,
-      ActivityName.deploy,
+      ...DEPLOY_AT_ONCE,
       ActivityName.smokeTest,
       ActivityName.writeSummary,
     ]);
     expect(view.status).toBe('Succeeded');
     expect(view.jobName).toBe(RUN_ID);
     expect(view.model).toEqual(results.register.value);
-    expect(view.endpoint).toEqual(results.deploy.value);
+    expect(view.endpoint).toEqual(results.setTraffic.value);
     expect(view.metrics).toEqual(results.metrics.value);
     expect(view.smokeTest).toEqual(results.smokeTest.value);
     expect(view.error).toBeUndefined();
@@ -193,15 +215,24 @@ describe('fineTuneOrchestrator', () => {
       testPath: `runs/${RUN_ID}/test.jsonl`,
     });
     expect(inputs[ActivityName.register]).toEqual({ runId: RUN_ID, jobName: RUN_ID });
-    const deploy = inputs[ActivityName.deploy];
-    expect(deploy?.modelId).toBe(results.register.value.id);
-    expect(deploy?.inferenceAllowList).toEqual(['Standard_NC6s_v3']);
+    const endpointName = endpointNameOf(sim);
     // ft- + 12 hex of the run hash + 4 hex from a replay-safe guid
-    expect(deploy?.endpointName).toMatch(/^ft-0123456789ab-[0-9a-f]{4}$/);
+    expect(endpointName).toMatch(/^ft-0123456789ab-[0-9a-f]{4}$/);
+    expect(inputs[ActivityName.startEndpoint]).toEqual({
+      runId: RUN_ID,
+      endpointName,
+      inferenceAllowList: ['Standard_NC6s_v3'],
+    });
+    expect(inputs[ActivityName.startDeployment]).toEqual({
+      runId: RUN_ID,
+      endpointName,
+      modelId: results.register.value.id,
+    });
+    expect(inputs[ActivityName.setTraffic]).toEqual({ runId: RUN_ID, endpointName });
     expect(inputs[ActivityName.smokeTest]).toEqual({
       runId: RUN_ID,
-      endpointName: results.deploy.value.name,
-      scoringUri: results.deploy.value.scoringUri,
+      endpointName: results.setTraffic.value.name,
+      scoringUri: results.setTraffic.value.scoringUri,
       testPath: `runs/${RUN_ID}/test.jsonl`,
     });
   });
@@ -437,18 +468,16 @@ describe('fineTuneOrchestrator', () => {
     expect(view.status).toBe('Canceled');
   });
 
-  it('cancelled during deploy: lets deploy finish, deletes the endpoint, ends Canceled', async () => {
+  it('cancelled while deploy starts the endpoint: lets that activity finish, deletes the endpoint, ends Canceled', async () => {
     const sim = await untilTraining();
     await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
     await sim.complete(ActivityName.metrics, results.metrics).episode();
     await sim.complete(ActivityName.register, results.register).episode();
     await sim.raise(ExternalEvent.cancelRequested).episode();
-    await sim.complete(ActivityName.deploy, results.deploy).episode();
-    const endpointName = (
-      sim.scheduled.find((s) => s.kind === 'activity' && s.name === ActivityName.deploy) as {
-        input: { endpointName: string };
-      }
-    ).input.endpointName;
+    await sim
+      .complete(ActivityName.startEndpoint, ok({ provisioningState: 'Creating', created: true }))
+      .episode();
+    const endpointName = endpointNameOf(sim);
     expect(sim.pendingActivities().map((p) => [p.name, p.input])).toEqual([
       [ActivityName.cleanup, { runId: RUN_ID, endpointName }],
     ]);
@@ -457,6 +486,7 @@ describe('fineTuneOrchestrator', () => {
 
     expect(view.status).toBe('Canceled');
     expect(sim.activityNames()).not.toContain(ActivityName.smokeTest);
+    expect(sim.activityNames()).not.toContain(ActivityName.startDeployment);
     expect(view.steps.find((s) => s.id === 'cleanup')).toMatchObject({
       status: 'succeeded',
       detail: `deleted endpoint ${endpointName}`,
@@ -496,7 +526,10 @@ describe('fineTuneOrchestrator', () => {
     await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
     await sim.complete(ActivityName.metrics, results.metrics).episode();
     await sim.complete(ActivityName.register, results.register).episode();
-    await sim.complete(ActivityName.deploy, fail('DEPLOY.FAILED', 'deployment demo failed: OOM')).episode();
+    await sim.complete(ActivityName.startEndpoint, results.startEndpoint).episode();
+    await sim
+      .complete(ActivityName.startDeployment, fail('DEPLOY.FAILED', 'deployment demo failed: OOM'))
+      .episode();
     expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.cleanup]);
     await sim.complete(ActivityName.cleanup, ok({ deleted: true })).episode();
     const view = viewOf(await summarize(sim));
@@ -520,7 +553,7 @@ describe('fineTuneOrchestrator', () => {
     await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
     await sim.complete(ActivityName.metrics, results.metrics).episode();
     await sim.complete(ActivityName.register, results.register).episode();
-    await sim.complete(ActivityName.deploy, results.deploy).episode();
+    await deployAtOnce(sim);
     await sim.complete(ActivityName.smokeTest, fail('SCORING.FAILED', 'endpoint answered 500')).episode();
     await sim.complete(ActivityName.cleanup, ok({ deleted: true })).episode();
     const view = viewOf(await summarize(sim));
@@ -579,6 +612,221 @@ describe('fineTuneOrchestrator', () => {
     expect(sim.scheduled.filter((s) => s.kind === 'timer')).toHaveLength(2);
     await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
     expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.metrics]);
+  });
+
+  describe('deploy waits for provisioning on durable timers', () => {
+    it('polls as often as the job backstop, at most every 30 s, for 90 min unless the input says otherwise', () => {
+      const base = { jobPollIntervalSeconds: 5, jobDeadlineSeconds: 3600 };
+      expect(deployTiming(base)).toEqual({ pollSeconds: 5, deadlineSeconds: 5400 });
+      expect(deployTiming({ ...base, jobPollIntervalSeconds: 600 })).toEqual({
+        pollSeconds: 30,
+        deadlineSeconds: 5400,
+      });
+      expect(deployTiming({ ...base, deployPollIntervalSeconds: 45, deployDeadlineSeconds: 600 })).toEqual({
+        pollSeconds: 45,
+        deadlineSeconds: 600,
+      });
+    });
+
+    /** Runs a trained run up to deploy (register answered). */
+    async function untilDeploy(settings: Partial<FineTuneInput['settings']> = {}): Promise<DurableSim> {
+      const sim = await untilTraining(settings);
+      await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+      await sim.complete(ActivityName.metrics, results.metrics).episode();
+      await sim.complete(ActivityName.register, results.register).episode();
+      return sim;
+    }
+    const creating = ok({ provisioningState: 'Creating', created: true });
+    const state = (endpoint: string, deployment?: string) =>
+      ok({ endpoint, ...(deployment === undefined ? {} : { deployment }) });
+    /** Activities and timers scheduled from the first deploy activity on, as `name` / `timer <fireAt>`. */
+    const liveTimers = (sim: DurableSim) =>
+      sim.pendingTimers().filter((t) => t.timerAction?.isCanceled !== true);
+    const deploySchedule = (sim: DurableSim): string[] => {
+      const from = sim.scheduled.findIndex(
+        (s) => s.kind === 'activity' && s.name === ActivityName.startEndpoint,
+      );
+      return sim.scheduled
+        .slice(from)
+        .flatMap((s) => (s.kind === 'activity' ? [s.name] : s.kind === 'timer' ? [`timer ${s.fireAt}`] : []));
+    };
+
+    it('polls the endpoint, then the deployment, every interval until both Succeeded, then sets traffic', async () => {
+      const sim = await untilDeploy({ jobPollIntervalSeconds: 600 }); // deploy polls every 30 s
+      const deployStartedAt = Date.parse(sim.now);
+      await sim.complete(ActivityName.startEndpoint, creating).episode();
+      await sim.fireTimer().episode();
+      await sim.complete(ActivityName.getDeploymentState, state('Creating')).episode();
+      await sim.fireTimer().episode();
+      await sim.complete(ActivityName.getDeploymentState, state('Succeeded')).episode();
+      await sim
+        .complete(ActivityName.startDeployment, {
+          ok: true,
+          value: { deploymentName: 'demo', provisioningState: 'Creating', created: true },
+        })
+        .episode();
+      await sim.fireTimer().episode();
+      await sim.complete(ActivityName.getDeploymentState, state('Succeeded', 'Creating')).episode();
+      await sim.fireTimer().episode();
+      await sim.complete(ActivityName.getDeploymentState, state('Succeeded', 'Succeeded')).episode();
+      await sim.complete(ActivityName.setTraffic, results.setTraffic).episode();
+      await sim.complete(ActivityName.smokeTest, results.smokeTest).episode();
+      const view = viewOf(await summarize(sim));
+
+      // each timer is 30 s after the episode that set it (every episode advances the clock 1 s)
+      const at = (seconds: number) => `timer ${new Date(deployStartedAt + seconds * 1000).toISOString()}`;
+      expect(deploySchedule(sim)).toEqual([
+        ActivityName.startEndpoint,
+        at(31),
+        ActivityName.getDeploymentState,
+        at(63),
+        ActivityName.getDeploymentState,
+        ActivityName.startDeployment,
+        at(96),
+        ActivityName.getDeploymentState,
+        at(128),
+        ActivityName.getDeploymentState,
+        ActivityName.setTraffic,
+        ActivityName.smokeTest,
+        ActivityName.writeSummary,
+      ]);
+      expect(liveTimers(sim)).toEqual([]);
+      expect(view.status).toBe('Succeeded');
+      expect(view.endpoint).toEqual(results.setTraffic.value);
+      expect(view.steps.find((s) => s.id === 'deploy')).toMatchObject({
+        status: 'succeeded',
+        detail: `${results.setTraffic.value.name} serving, traffic 100%`,
+      });
+      expect(stepStatuses(view).cleanup).toBe('skipped');
+    });
+
+    it('shows deploy running while it waits', async () => {
+      const sim = await untilDeploy();
+      const waiting = await sim.complete(ActivityName.startEndpoint, creating).episode();
+      const view = waiting.customStatus as RunView;
+      expect(view.step).toBe('deploy');
+      expect(stepStatuses(view).deploy).toBe('running');
+      expect(sim.pendingActivities()).toEqual([]);
+      expect(liveTimers(sim)).toHaveLength(1);
+    });
+
+    it('a deployment that ends Failed fails the run with its logs and deletes the endpoint', async () => {
+      const sim = await untilDeploy();
+      await sim.complete(ActivityName.startEndpoint, results.startEndpoint).episode();
+      await sim
+        .complete(ActivityName.startDeployment, {
+          ok: true,
+          value: { deploymentName: 'demo', provisioningState: 'Creating', created: true },
+        })
+        .episode();
+      await sim.fireTimer().episode();
+      const details = { provisioningState: 'Failed', logs: 'CUDA out of memory' };
+      await sim
+        .complete(
+          ActivityName.getDeploymentState,
+          fail(
+            'DEPLOY.FAILED',
+            'deployment ep/demo ended Failed: see the container logs in details',
+            details,
+          ),
+        )
+        .episode();
+      const endpointName = endpointNameOf(sim);
+      expect(sim.pendingActivities().map((p) => [p.name, p.input])).toEqual([
+        [ActivityName.cleanup, { runId: RUN_ID, endpointName }],
+      ]);
+      await sim.complete(ActivityName.cleanup, ok({ deleted: true })).episode();
+      const view = viewOf(await summarize(sim));
+
+      expect(view.status).toBe('Failed');
+      expect(view.error).toEqual({
+        step: 'deploy',
+        code: 'DEPLOY.FAILED',
+        message: 'deployment ep/demo ended Failed: see the container logs in details',
+        details,
+      });
+      expect(stepStatuses(view)).toMatchObject({
+        deploy: 'failed',
+        smokeTest: 'skipped',
+        cleanup: 'succeeded',
+      });
+      expect(sim.activityNames()).not.toContain(ActivityName.setTraffic);
+    });
+
+    it('a deployment that disappears while polled fails the run and cleans up', async () => {
+      const sim = await untilDeploy();
+      await sim.complete(ActivityName.startEndpoint, results.startEndpoint).episode();
+      await sim
+        .complete(ActivityName.startDeployment, {
+          ok: true,
+          value: { deploymentName: 'demo', provisioningState: 'Creating', created: true },
+        })
+        .episode();
+      await sim.fireTimer().episode();
+      await sim.complete(ActivityName.getDeploymentState, state('Succeeded')).episode();
+      await sim.complete(ActivityName.cleanup, ok({ deleted: true })).episode();
+      const view = viewOf(await summarize(sim));
+      expect(view.error).toMatchObject({ step: 'deploy', code: 'DEPLOY.FAILED' });
+      expect(view.error?.message).toContain('no longer exists');
+    });
+
+    it('fails DEPLOY.TIMEOUT at the deadline, polls no more and deletes the endpoint', async () => {
+      const sim = await untilDeploy({ deployPollIntervalSeconds: 60, deployDeadlineSeconds: 90 });
+      const deployStartedAt = Date.parse(sim.now);
+      await sim.complete(ActivityName.startEndpoint, creating).episode();
+      await sim.fireTimer().episode();
+      await sim.complete(ActivityName.getDeploymentState, state('Creating')).episode();
+      await sim.fireTimer().episode(); // capped at the deadline
+      expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.cleanup]);
+      await sim.complete(ActivityName.cleanup, ok({ deleted: true })).episode();
+      const view = viewOf(await summarize(sim));
+
+      const at = (seconds: number) => `timer ${new Date(deployStartedAt + seconds * 1000).toISOString()}`;
+      expect(deploySchedule(sim)).toEqual([
+        ActivityName.startEndpoint,
+        at(61),
+        ActivityName.getDeploymentState,
+        at(90), // min(poll, deadline)
+        ActivityName.cleanup,
+        ActivityName.writeSummary,
+      ]);
+      expect(view.status).toBe('Failed');
+      expect(view.error).toEqual({
+        step: 'deploy',
+        code: 'DEPLOY.TIMEOUT',
+        message: `endpoint ${endpointNameOf(sim)} was not serving within 90 s; it is deleted`,
+      });
+      expect(stepStatuses(view)).toMatchObject({ deploy: 'failed', cleanup: 'succeeded' });
+    });
+
+    it('CancelRequested during the wait cancels the timer, deletes the endpoint and ends Canceled', async () => {
+      const sim = await untilDeploy();
+      await sim.complete(ActivityName.startEndpoint, results.startEndpoint).episode();
+      await sim
+        .complete(ActivityName.startDeployment, {
+          ok: true,
+          value: { deploymentName: 'demo', provisioningState: 'Creating', created: true },
+        })
+        .episode();
+      expect(liveTimers(sim)).toHaveLength(1);
+      await sim.raise(ExternalEvent.cancelRequested).episode();
+      const endpointName = endpointNameOf(sim);
+      expect(sim.pendingActivities().map((p) => [p.name, p.input])).toEqual([
+        [ActivityName.cleanup, { runId: RUN_ID, endpointName }],
+      ]);
+      await sim.complete(ActivityName.cleanup, ok({ deleted: true })).episode();
+      const view = viewOf(await summarize(sim));
+
+      expect(view.status).toBe('Canceled');
+      expect(view.error).toBeUndefined();
+      expect(sim.activityNames()).not.toContain(ActivityName.getDeploymentState);
+      expect(sim.activityNames()).not.toContain(ActivityName.cancelJob); // the job had finished
+      // the poll timer lost the race and was cancelled so the instance can complete
+      const deployTimers = sim.scheduled.filter((s) => s.kind === 'timer').slice(-1);
+      expect(deployTimers).toEqual([expect.objectContaining({ canceled: true })]);
+      expect(liveTimers(sim)).toEqual([]);
+      expect(stepStatuses(view)).toMatchObject({ deploy: 'skipped', cleanup: 'succeeded' });
+    });
   });
 
   describe('the event-vs-timer race (durable-js #577)', () => {

@@ -12,6 +12,7 @@ import { sweepIdleEndpoints } from '../../src/runs/teardown.js';
 import { modelVersionSpec } from '../../src/domain/deployment.js';
 import { buildPipelineJob, datastoreUri } from '../../src/domain/pipelineJob.js';
 import { LoggingContext } from './support.js';
+import { deployNow } from '../support/deploy.js';
 
 let emulator: RunningEmulator;
 let stateDir: string;
@@ -70,7 +71,7 @@ beforeAll(async () => {
     ['ft-busy', BUSY],
     ['ft-idle', IDLE],
   ] as const) {
-    const deployed = await activities.deploy({ runId, endpointName, modelId: model.id });
+    const deployed = await deployNow(activities, { runId, endpointName, modelId: model.id });
     if (!deployed.ok) throw new Error(`${deployed.error.code}: ${deployed.error.message}`);
   }
   const key = await ports.gateway.getEndpointKey(BUSY);
