@@ -11,6 +11,9 @@ import { ActionType, EventType } from './history.js';
 import type { Work } from './planner.js';
 import { planWork } from './planner.js';
 import type { InstanceRecord, InstanceStore, RuntimeStatus } from './store.js';
+
+/** What a change to an instance found: done, no such instance, or the instance (execution) is over. */
+type LiveOutcome = 'ok' | 'notFound' | 'gone';
 import { TERMINAL_STATUSES } from './store.js';
 
 const OUT_OF_PROC_DATA = '\n\n$OutOfProcData$:';
@@ -155,11 +158,7 @@ export class DurableEngine {
   }
 
   /** `notFound` / `gone` when the instance is unknown or no longer running (the API answers 404 / 410). */
-  async raiseEvent(
-    instanceId: string,
-    eventName: string,
-    inputJson: string,
-  ): Promise<'ok' | 'notFound' | 'gone'> {
+  async raiseEvent(instanceId: string, eventName: string, inputJson: string): Promise<LiveOutcome> {
     return this.#addEvent(instanceId, {
       EventType: EventType.EventRaised,
       EventId: -1,
@@ -170,47 +169,26 @@ export class DurableEngine {
     });
   }
 
-  async terminate(instanceId: string, reason: string): Promise<'ok' | 'notFound' | 'gone'> {
-    let outcome: 'ok' | 'notFound' | 'gone' = 'ok';
-    await this.#withLock(instanceId, () => {
-      const record = this.#o.store.get(instanceId);
-      if (!record) {
-        outcome = 'notFound';
-        return;
-      }
-      if (TERMINAL_STATUSES.includes(record.runtimeStatus)) {
-        outcome = 'gone';
-        return;
-      }
+  async terminate(instanceId: string, reason: string): Promise<LiveOutcome> {
+    return this.#withLiveInstance(instanceId, (record) => {
       record.history.push({ ...event(EventType.ExecutionTerminated), Input: JSON.stringify(reason) });
       this.#finish(record, 'Terminated', reason);
     });
-    return outcome;
   }
 
   /** A suspended instance keeps receiving events but does not run until resumed. */
-  async suspend(instanceId: string): Promise<'ok' | 'notFound' | 'gone'> {
+  async suspend(instanceId: string): Promise<LiveOutcome> {
     return this.#setSuspended(instanceId, true);
   }
 
-  async resume(instanceId: string): Promise<'ok' | 'notFound' | 'gone'> {
+  async resume(instanceId: string): Promise<LiveOutcome> {
     const outcome = await this.#setSuspended(instanceId, false);
     if (outcome === 'ok') this.#requestEpisode(instanceId);
     return outcome;
   }
 
-  async #setSuspended(instanceId: string, suspended: boolean): Promise<'ok' | 'notFound' | 'gone'> {
-    let outcome: 'ok' | 'notFound' | 'gone' = 'ok';
-    await this.#withLock(instanceId, () => {
-      const record = this.#o.store.get(instanceId);
-      if (!record) {
-        outcome = 'notFound';
-        return;
-      }
-      if (TERMINAL_STATUSES.includes(record.runtimeStatus)) {
-        outcome = 'gone';
-        return;
-      }
+  #setSuspended(instanceId: string, suspended: boolean): Promise<LiveOutcome> {
+    return this.#withLiveInstance(instanceId, (record) => {
       if (suspended) record.runtimeStatus = 'Suspended';
       else if (record.runtimeStatus === 'Suspended')
         record.runtimeStatus = record.history.length > 0 ? 'Running' : 'Pending';
@@ -218,7 +196,6 @@ export class DurableEngine {
       this.#o.store.save(record);
       this.#log(`orchestration ${record.name} ${instanceId} ${record.runtimeStatus}`);
     });
-    return outcome;
   }
 
   async purge(instanceId: string): Promise<boolean> {
@@ -250,29 +227,42 @@ export class DurableEngine {
   }
 
   /** `executionId`: the execution that produced the event (activities, timers); others are dropped. */
-  async #addEvent(
+  async #addEvent(instanceId: string, e: HistoryEvent, executionId?: string): Promise<LiveOutcome> {
+    const outcome = await this.#withLiveInstance(
+      instanceId,
+      (record) => {
+        record.inbox.push(e);
+        this.#o.store.save(record);
+      },
+      executionId,
+    );
+    if (outcome === 'ok') this.#requestEpisode(instanceId);
+    return outcome;
+  }
+
+  /**
+   * Runs `change` under the instance's lock if the instance exists and is still live (and, when
+   * `executionId` is given, still that execution): 'notFound' / 'gone' otherwise.
+   */
+  async #withLiveInstance(
     instanceId: string,
-    e: HistoryEvent,
+    change: (record: InstanceRecord) => void,
     executionId?: string,
-  ): Promise<'ok' | 'notFound' | 'gone'> {
-    let outcome: 'ok' | 'notFound' | 'gone' = 'ok';
+  ): Promise<LiveOutcome> {
+    let outcome: LiveOutcome = 'ok';
     await this.#withLock(instanceId, () => {
       const record = this.#o.store.get(instanceId);
       if (!record) {
         outcome = 'notFound';
-        return;
-      }
-      if (
+      } else if (
         TERMINAL_STATUSES.includes(record.runtimeStatus) ||
         (executionId && executionId !== record.executionId)
       ) {
         outcome = 'gone';
-        return;
+      } else {
+        change(record);
       }
-      record.inbox.push(e);
-      this.#o.store.save(record);
     });
-    if (outcome === 'ok') this.#requestEpisode(instanceId);
     return outcome;
   }
 
