@@ -1,13 +1,9 @@
 // Real Azurite blob service, in this process, in memory, on a port the OS picks.
 // `require('azurite')` is the VS Code extension entry, so the server class is loaded directly.
 import { createRequire } from 'node:module';
+import { AZURITE_ACCOUNT, AZURITE_KEY } from '../../dev/azurite.js';
 
 const require = createRequire(import.meta.url);
-
-/** Azurite's well-known development account (public, documented; not a secret). */
-export const AZURITE_ACCOUNT = 'devstoreaccount1';
-export const AZURITE_KEY =
-  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 interface BlobServerInstance {
   start(): Promise<void>;
