@@ -57,20 +57,10 @@ import type {
   ValidateOutput,
   WriteSummaryInput,
 } from './orchestration/types.js';
+import { ActivityCode } from './orchestration/types.js';
 
 /** What the activities need from the outside world (a subset of the adapters' ports). */
 export type ActivityPorts = Pick<Ports, 'gateway' | 'catalog' | 'runMetrics' | 'scoring' | 'blobs'>;
-
-export const ActivityCode = {
-  datasetInvalid: 'DATASET.INVALID',
-  datasetChanged: 'DATASET.CHANGED',
-  testSetEmpty: 'DATASET.NO_TEST_CONVERSATION',
-  jobNotFound: 'JOB.NOT_FOUND',
-  deployFailed: 'DEPLOY.FAILED',
-  endpointNotOwned: 'DEPLOY.ENDPOINT_NOT_OWNED',
-  endpointNotReady: 'DEPLOY.ENDPOINT_NOT_READY',
-  noScoringUri: 'DEPLOY.NO_SCORING_URI',
-} as const;
 
 /** Findings copied into the run view's error details (the full list is in report.json). */
 const MAX_ERRORS_IN_VIEW = 10;

@@ -38,6 +38,7 @@ import type {
   SubmitOutput,
   ValidateOutput,
 } from './types.js';
+import { ActivityCode } from './types.js';
 
 /**
  * Transient faults only (activities return expected failures as values): 5 attempts, 5 s then
@@ -59,7 +60,6 @@ export const RunErrorCode = {
   jobCanceled: 'JOB.CANCELED',
   deadlineExceeded: 'JOB.DEADLINE_EXCEEDED',
   deployTimeout: 'DEPLOY.TIMEOUT',
-  deploymentGone: 'DEPLOY.FAILED',
 } as const;
 
 /** Deploy polling never waits longer than this between looks (locally the job interval is shorter). */
@@ -282,7 +282,7 @@ class Run {
         return {
           kind: 'failed',
           problem: {
-            code: RunErrorCode.deploymentGone,
+            code: ActivityCode.deployFailed,
             message: `deployment of endpoint ${endpointName} no longer exists (deleted while the run was deploying)`,
           },
         };

@@ -5,6 +5,18 @@ import type { JobStatus } from '../domain/ports.js';
 import type { DatasetRef, RunView } from '../domain/run/view.js';
 
 /** The settings the orchestrator needs; the starter copies them from config (the orchestrator reads no env). */
+/** Codes of the failures activities return (declared here so the orchestrator can name them too). */
+export const ActivityCode = {
+  datasetInvalid: 'DATASET.INVALID',
+  datasetChanged: 'DATASET.CHANGED',
+  testSetEmpty: 'DATASET.NO_TEST_CONVERSATION',
+  jobNotFound: 'JOB.NOT_FOUND',
+  deployFailed: 'DEPLOY.FAILED',
+  endpointNotOwned: 'DEPLOY.ENDPOINT_NOT_OWNED',
+  endpointNotReady: 'DEPLOY.ENDPOINT_NOT_READY',
+  noScoringUri: 'DEPLOY.NO_SCORING_URI',
+} as const;
+
 export interface OrchestrationSettings {
   readonly jobPollIntervalSeconds: number;
   readonly jobDeadlineSeconds: number;
