@@ -5,6 +5,7 @@ import { getConfig, type AppConfig } from '../config.js';
 import type {
   AzureMlGateway,
   BlobStore,
+  DatasetProcessor,
   EndpointMetrics,
   ModelCatalog,
   RunMetricsSource,
@@ -13,6 +14,7 @@ import type {
 import { AzureMlArmGateway } from './azureMlGateway.js';
 import { AzureBlobStore, createContainerClient } from './blobStore.js';
 import { createCredential } from './credential.js';
+import { prepareDataset, validateDataset } from './dataset.js';
 import { MonitorEndpointMetrics } from './endpointMetrics.js';
 import { armScope, DEFAULT_RETRY, JsonHttpClient, transportOptions, type RetrySettings } from './http.js';
 import { MlflowRunMetrics } from './mlflow.js';
@@ -26,6 +28,7 @@ export interface Ports {
   readonly endpointMetrics: EndpointMetrics;
   readonly scoring: ScoringClient;
   readonly blobs: BlobStore;
+  readonly datasets: DatasetProcessor;
 }
 
 /** Knobs tests (and only tests) turn: a credential of their own, faster retries and polling. */
@@ -77,6 +80,7 @@ export function createPorts(config: AppConfig, options: PortsOptions = {}): Port
     // Key auth, no bearer token policy: the scoring URI may be plain http in some setups.
     scoring: new EndpointScoringClient(new JsonHttpClient('SCORING', transport)),
     blobs: new AzureBlobStore(createContainerClient(config.storage)),
+    datasets: { validate: validateDataset, prepare: prepareDataset },
   };
 }
 

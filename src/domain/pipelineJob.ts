@@ -2,7 +2,7 @@
 // as the notebook's create_pipeline() does. Asset inputs go ONLY inside `jobs.<node>.inputs`
 // (free-form, snake_case, sent verbatim): @azure/arm-machinelearning 2.1.1 drops `uri` and
 // `mode` from top-level asset inputs (AZURE-FACTS).
-import type { FineTuneParameters } from './finetune.js';
+import type { FineTuneParameters } from './fineTuneParameters.js';
 import type { PipelineJobRequest } from './ports.js';
 import { OWNER_TAG_VALUE, Tag } from '../names.js';
 

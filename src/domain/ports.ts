@@ -1,6 +1,13 @@
 // Ports: what the domain and the activities need from the outside world, in the domain's own
 // terms. src/adapters/ implements them over the real Azure SDKs; nothing here knows an SDK type.
-import type { DatasetInput, TextSink } from './dataset/types.js';
+import type {
+  DatasetInput,
+  PrepareOptions,
+  PrepareResult,
+  TextSink,
+  ValidateOptions,
+  ValidationReport,
+} from './dataset/types.js';
 
 export interface ComputeInfo {
   readonly name: string;
@@ -199,4 +206,16 @@ export interface BlobStore {
   /** Streams text into a block blob; nothing is visible under `path` until close(). */
   openWriter(path: string, contentType?: string): TextSink;
   list(prefix: string): Promise<BlobInfo[]>;
+}
+
+/** The dataset gate over an opened input (src/adapters/dataset.ts: JSONL and Parquet). */
+export interface DatasetProcessor {
+  /** One streaming pass; a bad dataset is a report with valid=false, only I/O failures throw. */
+  validate(input: DatasetInput, options?: ValidateOptions): Promise<ValidationReport>;
+  /** Validates, samples and splits into the sinks, closing them only when every input is valid. */
+  prepare(
+    inputs: { readonly train: DatasetInput; readonly test?: DatasetInput },
+    options: PrepareOptions,
+    sinks: { readonly train: TextSink; readonly test: TextSink },
+  ): Promise<PrepareResult>;
 }

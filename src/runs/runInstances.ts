@@ -4,7 +4,7 @@
 // serves it, and the end-to-end tests exercise this adapter through it).
 import type { DurableClient } from 'durable-functions';
 import { FunctionName } from '../names.js';
-import type { FineTuneInput } from '../orchestration/types.js';
+import type { FineTuneInput } from '../orchestration/contract.js';
 
 /** Durable runtime status as the extension reports it: Running, Completed, Failed, Terminated, Pending, ... */
 export type RuntimeStatus = string;

@@ -1,6 +1,6 @@
 // Assembled once per process, on first use (not at import: registering functions needs no
 // settings): the settings, the ports over the real SDKs, and the activities built on them.
-import { createActivities, type Activities } from '../activities.js';
+import { createActivities, type Activities } from '../activities/index.js';
 import { getPorts, type Ports } from '../adapters/index.js';
 import type { DurableClient } from 'durable-functions';
 import { getConfig, type AppConfig } from '../config.js';

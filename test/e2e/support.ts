@@ -14,7 +14,7 @@ import { afterEach } from 'vitest';
 import { httpsRequest } from '../../dev/httpsClient.js';
 import { startStack, type RunningStack, type StackOptions } from '../../dev/stack.js';
 import { computeRunId, unquoteEtag } from '../../src/domain/runId.js';
-import type { RunStatus, RunView } from '../../src/domain/run/view.js';
+import type { RunStatus, RunView } from '../../src/domain/runView.js';
 
 export const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
