@@ -1,4 +1,4 @@
-// The run view reducer (DESIGN: "Run view"). Every function returns a new view and never reads
+// The run view reducer (docs/contracts.md "Run view"). Every function returns a new view and never reads
 // the clock: the orchestrator passes `at` from context.df.currentUtcDateTime so replays agree.
 import type { DomainProblem } from './errors.js';
 import {

@@ -1,5 +1,5 @@
 // The run view: customStatus while a run is in flight, output when it ends, and what
-// GET /api/runs/{id} shows (DESIGN: "Run view"). Plain data so it survives JSON round trips.
+// GET /api/runs/{id} shows (docs/contracts.md "Run view"). Plain data so it survives JSON round trips.
 
 export const STEP_IDS = [
   'validate',
