@@ -1,6 +1,7 @@
 // `autopilot start [--host-port N] [--emulator-port N] [--state-dir DIR]`: the local stack (Azurite,
 // the Azure ML emulator, the local Functions host running this app, the storage-events publisher),
-// wired together, until Ctrl-C. Prints the URLs and keys, and last the ready line (DESIGN).
+// wired together, until Ctrl-C. Prints the URLs and keys, and last the ready line
+// (docs/contracts.md "Ready lines").
 // The dev module is loaded at run time from the compiled tree; the deployment package has no dev/.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

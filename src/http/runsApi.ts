@@ -1,4 +1,4 @@
-// DESIGN "HTTP API": POST /api/runs, GET /api/runs, GET /api/runs/{id}, POST /api/runs/{id}/cancel.
+// docs/contracts.md "HTTP API": POST /api/runs, GET /api/runs, GET /api/runs/{id}, POST /api/runs/{id}/cancel.
 // One function, routed here on `runs/{id?}/{action?}`. Never returns the durable management URLs
 // (they carry the system key): the run's own URL is the Location.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';

@@ -1,5 +1,5 @@
 // Starting a run, shared by the storage event and POST /api/runs: resolve the dataset version,
-// read the overrides, compute the run id (DESIGN "Run id"), and start the orchestration unless that
+// read the overrides, compute the run id (docs/contracts.md "Run id"), and start the orchestration unless that
 // run already exists (a duplicate event or request is a no-op that returns the existing run).
 import type { AppConfig } from '../config.js';
 import { parseDatasetPath, siblingPaths } from '../domain/blobEvents.js';
