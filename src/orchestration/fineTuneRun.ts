@@ -35,7 +35,6 @@ import {
   type DeploymentStateOutput,
   type FineTuneInput,
   type InputOf,
-  type JobFinishedEvent,
   type OutputOf,
   type SubmitOutput,
 } from './contract.js';
@@ -231,7 +230,9 @@ class Run {
   /**
    * Waits for the job: JobFinished (from jobEvents), or a polling backstop every
    * jobPollIntervalSeconds (events can be lost), until jobDeadlineSeconds; CancelRequested wins
-   * too. A job that ends other than Completed fails the step, naming its studio page.
+   * too. An event only says "look now": the job's own status, read once, decides, so a stray
+   * event or a child step run's event cannot end training early. A job that ends other than
+   * Completed fails the step, naming its studio page.
    */
   *waitForJob(job: SubmitOutput): Gen<Outcome<FinishedJobStatus>> {
     const { jobPollIntervalSeconds, jobDeadlineSeconds } = this.input.settings;
@@ -250,17 +251,10 @@ class Run {
         secondsAfter(this.df.currentUtcDateTime, (fireAt - now) / 1000),
       );
       if (waited === 'canceled') return { kind: 'canceled' };
-      let status: string | undefined;
-      if (waited === 'task') {
-        status = (finished.result as Partial<JobFinishedEvent> | undefined)?.status;
-      } else {
-        if (fireAt >= deadline) return deadlinePassed;
-        const polled = yield* this.call(Activity.getJob, { jobName: job.jobName });
-        if (polled.kind !== 'ok') return polled;
-        status = polled.value.status;
-      }
-      // a non-terminal or malformed status: keep waiting
-      if (status !== undefined && isTerminalJobStatus(status)) return this.jobEnded(job, status);
+      if (waited === 'timer' && fireAt >= deadline) return deadlinePassed;
+      const polled = yield* this.call(Activity.getJob, { jobName: job.jobName });
+      if (polled.kind !== 'ok') return polled;
+      if (isTerminalJobStatus(polled.value.status)) return this.jobEnded(job, polled.value.status);
     }
   }
 

@@ -117,6 +117,15 @@ async function untilTraining(
   return sim;
 }
 
+/**
+ * The job ends: JobFinished arrives, and the one job read it triggers confirms the status (an
+ * event alone never decides: it could be a child step run's).
+ */
+async function jobEnds(sim: DurableSim, status: 'Completed' | 'Failed' | 'Canceled'): Promise<void> {
+  await sim.raise(ExternalEvent.jobFinished, { status }).episode();
+  await sim.complete(Activity.getJob.name, ok({ status })).episode();
+}
+
 /** deploy when everything is already provisioned (e.g. a replayed run): no waiting. */
 const DEPLOY_AT_ONCE = [
   Activity.startEndpoint.name,
@@ -157,12 +166,13 @@ const stepStatuses = (view: RunView): Record<string, string> =>
 describe('fineTuneOrchestrator', () => {
   it('runs every step in order on the happy path and returns the Succeeded view', async () => {
     const sim = await untilTraining();
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await jobEnds(sim, 'Completed');
     await afterTraining(sim);
     const view = viewOf(await summarize(sim));
 
     expect(sim.activityNames()).toEqual([
       ...PRE_TRAIN,
+      Activity.getJob.name,
       Activity.metrics.name,
       Activity.register.name,
       ...DEPLOY_AT_ONCE,
@@ -194,7 +204,7 @@ describe('fineTuneOrchestrator', () => {
 
   it('passes each activity what the earlier steps produced', async () => {
     const sim = await untilTraining();
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await jobEnds(sim, 'Completed');
     await afterTraining(sim);
     const inputs = Object.fromEntries(
       sim.scheduled.flatMap((s) => (s.kind === 'activity' ? [[s.name, s.input]] : [])),
@@ -375,10 +385,10 @@ describe('fineTuneOrchestrator', () => {
   for (const status of ['Failed', 'Canceled'] as const) {
     it(`ends Failed at train when the job ends ${status}, without deploying`, async () => {
       const sim = await untilTraining();
-      await sim.raise(ExternalEvent.jobFinished, { status }).episode();
+      await jobEnds(sim, status);
       const view = viewOf(await summarize(sim));
 
-      expect(sim.activityNames()).toEqual([...PRE_TRAIN, Activity.writeSummary.name]);
+      expect(sim.activityNames()).toEqual([...PRE_TRAIN, Activity.getJob.name, Activity.writeSummary.name]);
       expect(view.status).toBe('Failed');
       expect(view.error).toEqual({
         step: 'train',
@@ -392,7 +402,7 @@ describe('fineTuneOrchestrator', () => {
   it("names the job's studio page, where its logs are, when the job fails", async () => {
     const studioUrl = `https://ml.azure.com/runs/${RUN_ID}?wsid=/subscriptions/s`;
     const sim = await untilTraining({}, { submit: ok({ ...results.submit.value, studioUrl }) });
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Failed' }).episode();
+    await jobEnds(sim, 'Failed');
     const view = viewOf(await summarize(sim));
     expect(view.error).toEqual({
       step: 'train',
@@ -470,7 +480,7 @@ describe('fineTuneOrchestrator', () => {
 
   it('cancelled while deploy starts the endpoint: lets that activity finish, deletes the endpoint, ends Canceled', async () => {
     const sim = await untilTraining();
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await jobEnds(sim, 'Completed');
     await sim.complete(Activity.metrics.name, results.metrics).episode();
     await sim.complete(Activity.register.name, results.register).episode();
     await sim.raise(ExternalEvent.cancelRequested).episode();
@@ -495,13 +505,14 @@ describe('fineTuneOrchestrator', () => {
 
   it('ends NotDeployed when the gate fails: registers the model, deploys nothing', async () => {
     const sim = await untilTraining({ gate: { metric: 'eval_loss', max: 0.3 } });
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await jobEnds(sim, 'Completed');
     await sim.complete(Activity.metrics.name, results.metrics).episode();
     await sim.complete(Activity.register.name, results.register).episode();
     const view = viewOf(await summarize(sim));
 
     expect(sim.activityNames()).toEqual([
       ...PRE_TRAIN,
+      Activity.getJob.name,
       Activity.metrics.name,
       Activity.register.name,
       Activity.writeSummary.name,
@@ -514,7 +525,7 @@ describe('fineTuneOrchestrator', () => {
 
   it('deploys when the gate passes', async () => {
     const sim = await untilTraining({ gate: { metric: 'eval_loss', max: 0.5 } });
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await jobEnds(sim, 'Completed');
     await afterTraining(sim);
     const view = viewOf(await summarize(sim));
     expect(view.status).toBe('Succeeded');
@@ -523,7 +534,7 @@ describe('fineTuneOrchestrator', () => {
 
   it('deletes the endpoint when deploy fails and names the step, code and message', async () => {
     const sim = await untilTraining();
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await jobEnds(sim, 'Completed');
     await sim.complete(Activity.metrics.name, results.metrics).episode();
     await sim.complete(Activity.register.name, results.register).episode();
     await sim.complete(Activity.startEndpoint.name, results.startEndpoint).episode();
@@ -550,7 +561,7 @@ describe('fineTuneOrchestrator', () => {
 
   it('deletes the endpoint when the smoke test fails', async () => {
     const sim = await untilTraining();
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await jobEnds(sim, 'Completed');
     await sim.complete(Activity.metrics.name, results.metrics).episode();
     await sim.complete(Activity.register.name, results.register).episode();
     await deployAtOnce(sim);
@@ -566,7 +577,7 @@ describe('fineTuneOrchestrator', () => {
 
   it('reports a transient fault that outlasts the retries without its stack trace', async () => {
     const sim = await untilTraining();
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await jobEnds(sim, 'Completed');
     await sim.complete(Activity.metrics.name, results.metrics).episode();
     for (let attempt = 1; attempt <= 5; attempt++) {
       await sim.fail(Activity.register.name, 'ARM answered 503').episode();
@@ -590,27 +601,44 @@ describe('fineTuneOrchestrator', () => {
     expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.prepare.name]);
   });
 
-  it('ignores duplicate JobFinished events', async () => {
+  it('ignores duplicate JobFinished events: one job read, one metrics step', async () => {
     const sim = await untilTraining();
     await sim
       .raise(ExternalEvent.jobFinished, { status: 'Completed' })
       .raise(ExternalEvent.jobFinished, { status: 'Completed' })
       .episode();
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.getJob.name]);
+    await sim.complete(Activity.getJob.name, ok({ status: 'Completed' })).episode();
     await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.metrics.name]);
     await afterTraining(sim);
     const view = viewOf(await summarize(sim));
 
     expect(view.status).toBe('Succeeded');
     expect(sim.activityNames().filter((n) => n === Activity.metrics.name)).toHaveLength(1);
-    expect(sim.activityNames()).not.toContain(Activity.getJob.name);
+    expect(sim.activityNames().filter((n) => n === Activity.getJob.name)).toHaveLength(1);
   });
 
-  it('keeps waiting on a JobFinished with a non-terminal status', async () => {
+  it('keeps waiting when the job read after a JobFinished says it still runs (a stray or child step event)', async () => {
     const sim = await untilTraining();
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Running' }).episode();
+    // the event claims Completed, but the job itself is still running: training goes on
+    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.getJob.name]);
+    await sim.complete(Activity.getJob.name, ok({ status: 'Running' })).episode();
     expect(sim.pendingActivities()).toEqual([]);
     expect(sim.scheduled.filter((s) => s.kind === 'timer')).toHaveLength(2);
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    expect((sim.state?.customStatus as RunView).step).toBe('train');
+    await jobEnds(sim, 'Completed');
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.metrics.name]);
+  });
+
+  it('keeps waiting on a JobFinished with a non-terminal status once the job read agrees', async () => {
+    const sim = await untilTraining();
+    await sim.raise(ExternalEvent.jobFinished, { status: 'Running' }).episode();
+    await sim.complete(Activity.getJob.name, ok({ status: 'Running' })).episode();
+    expect(sim.pendingActivities()).toEqual([]);
+    expect(sim.scheduled.filter((s) => s.kind === 'timer')).toHaveLength(2);
+    await jobEnds(sim, 'Completed');
     expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.metrics.name]);
   });
 
@@ -631,7 +659,7 @@ describe('fineTuneOrchestrator', () => {
     /** Runs a trained run up to deploy (register answered). */
     async function untilDeploy(settings: Partial<FineTuneInput['settings']> = {}): Promise<DurableSim> {
       const sim = await untilTraining(settings);
-      await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+      await jobEnds(sim, 'Completed');
       await sim.complete(Activity.metrics.name, results.metrics).episode();
       await sim.complete(Activity.register.name, results.register).episode();
       return sim;
@@ -830,15 +858,17 @@ describe('fineTuneOrchestrator', () => {
   });
 
   describe('the event-vs-timer race (durable-js #577)', () => {
-    it('event first, timer in the same batch: the event wins, no poll, timer cancelled', async () => {
+    it('event first, timer in the same batch: the event wins: one job read, then on', async () => {
       const sim = await untilTraining({ jobPollIntervalSeconds: 600 });
       sim.advance(600);
       await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).fireTimer().episode();
+      expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.getJob.name]);
+      await sim.complete(Activity.getJob.name, ok({ status: 'Completed' })).episode();
       expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.metrics.name]);
       await afterTraining(sim);
       const view = viewOf(await summarize(sim));
       expect(view.status).toBe('Succeeded');
-      expect(sim.activityNames()).not.toContain(Activity.getJob.name);
+      expect(sim.activityNames().filter((n) => n === Activity.getJob.name)).toHaveLength(1);
     });
 
     it('timer first, event in the same batch: the poll runs and its answer decides', async () => {
@@ -861,6 +891,8 @@ describe('fineTuneOrchestrator', () => {
       // replaying the same history again yields the same actions (no new work appears)
       await sim.episode();
       expect(sim.state?.actions).toEqual(before);
+      expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.getJob.name]);
+      await sim.complete(Activity.getJob.name, ok({ status: 'Completed' })).episode();
       expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.metrics.name]);
     });
   });
