@@ -35,7 +35,7 @@ describe('buildPipelineJob', () => {
         jobs: {
           chat_completion_pipeline: {
             type: 'pipeline',
-            component: 'azureml://registries/azureml/components/chat_completion_pipeline/labels/latest',
+            componentId: 'azureml://registries/azureml/components/chat_completion_pipeline/labels/latest',
             inputs: {
               mlflow_model_path: {
                 job_input_type: 'mlflow_model',
