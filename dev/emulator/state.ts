@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ClockSettings, FaultSpec, SubscriptionSeed } from './config.js';
-import type { PipelineStep, ResolvedPipeline } from './pipeline.js';
+import type { ResolvedPipeline } from './pipeline.js';
 
 export type FinalJobStatus = 'Completed' | 'Failed' | 'Canceled';
 
@@ -160,5 +160,3 @@ export function saveState(file: string | undefined, state: State): void {
   writeFileSync(temp, JSON.stringify(persisted));
   renameSync(temp, file);
 }
-
-export type { PipelineStep };
