@@ -139,6 +139,11 @@ export function loadState(file: string | undefined, clock: ClockSettings): State
   } catch (error) {
     throw new Error(`emulator state file ${file}: ${(error as Error).message}`);
   }
+  // Jobs saved before the emulator recorded each job's child steps (resolved.steps) have no step tree to
+  // replay; they keep their status and get no step runs.
+  for (const job of Object.values(saved.jobs ?? {})) {
+    if (!Array.isArray(job.resolved.steps)) job.resolved.steps = [];
+  }
   return { ...state, ...saved, faults: [], nextFaultId: 1 };
 }
 
