@@ -203,16 +203,29 @@ const infraRoutes: Route[] = [
     'GET',
     `${LOC}/quotas`,
     'Quotas_List',
-    ({ core }) =>
-      ok({
-        value: core.config.usages.map((u) => ({
-          id: `${core.workspaceId}/quotas/${u.family}`,
-          type: 'Microsoft.MachineLearningServices/workspaces/quotas',
-          limit: u.limit,
-          unit: 'Count',
-          name: { value: u.family, localizedValue: `${u.family} Cluster Dedicated vCPUs` },
-        })),
-      }),
+    ({ core }) => {
+      // Quota rows use the usage rows' names (facts/usages.json, from the REST example Quota/list.json).
+      const c = core.config;
+      const sub = `/subscriptions/${c.subscriptionId}`;
+      const scopes = USAGE_FACTS.quotas.scopes;
+      return ok({
+        value: c.usages.flatMap((u) => {
+          const name = `Standard ${usageFamilyPart(u.family)} Family Cluster Dedicated vCPUs`;
+          const tail = `/quotas/${name.replace(/ /g, '_')}`;
+          const row = (id: string, type: string) => ({
+            id,
+            type,
+            limit: u.limit,
+            unit: 'Count',
+            name: { value: name, localizedValue: name },
+          });
+          return [
+            row(`${sub}${tail}`, scopes.subscription.type),
+            row(`${core.workspaceId}${tail}`, scopes.workspace.type),
+          ];
+        }),
+      });
+    },
     'location',
   ),
 ];

@@ -76,6 +76,7 @@ export const VM_SIZE_FACTS = vmSizeFacts as unknown as {
 export const USAGE_FACTS = usageFacts as unknown as {
   scopes: Record<'subscription' | 'workspace' | 'cluster', { type: string }>;
   totals: { name: string; type: string }[];
+  quotas: { scopes: Record<'subscription' | 'workspace', { type: string }> };
 };
 
 export const METRIC_FACTS = metricFacts as unknown as {

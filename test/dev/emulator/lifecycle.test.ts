@@ -65,7 +65,9 @@ describe('emulator lifecycle through the real SDK clients', () => {
     ).toMatchObject({ currentValue: 0, limit: 96 });
     const quotas = [];
     for await (const q of h.ml.quotas.list(h.emulator.location)) quotas.push(q);
-    expect(quotas.find((q) => q.name?.value === 'standardNCADSA100v4Family')?.limit).toBe(96);
+    expect(
+      quotas.find((q) => q.name?.value === 'Standard NCADSA100v4 Family Cluster Dedicated vCPUs')?.limit,
+    ).toBe(96);
   });
 
   it('answers the registry discovery and the latest model version with its Python-literal tags', async () => {

@@ -247,4 +247,27 @@ describe('emulator registry, sizes and usages (recorded facts)', () => {
       ],
     ]);
   });
+
+  // Azure/azure-rest-api-specs machinelearningservices stable/2024-10-01 examples/Quota/list.json.
+  it('names quota rows like usage rows, at subscription and workspace scope', async () => {
+    const rows = [];
+    for await (const q of h.ml.quotas.list(h.emulator.location)) rows.push(q);
+    const sub = `/subscriptions/${h.emulator.subscriptionId}`;
+    expect(
+      rows
+        .filter((q) => q.name?.value === 'Standard NCADSA100v4 Family Cluster Dedicated vCPUs')
+        .map((q) => [q.type, q.id, q.limit]),
+    ).toEqual([
+      [
+        'Microsoft.MachineLearningServices/vmFamily/quotas',
+        `${sub}/quotas/Standard_NCADSA100v4_Family_Cluster_Dedicated_vCPUs`,
+        96,
+      ],
+      [
+        'Microsoft.MachineLearningServices/workspaces/quotas',
+        `${sub}/resourceGroups/${h.rg}/providers/Microsoft.MachineLearningServices/workspaces/${h.ws}/quotas/Standard_NCADSA100v4_Family_Cluster_Dedicated_vCPUs`,
+        96,
+      ],
+    ]);
+  });
 });
