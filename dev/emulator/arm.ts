@@ -253,7 +253,8 @@ function usageRows(core: RouteContext['core']): unknown[] {
     { name: string; type: string },
   ];
   const rows: unknown[] = [
-    row(`${sub}/usages`, clusters.type, clusters.name, c.computes.length, 200),
+    // The cluster count limit is a seed value (the REST example shows 100).
+    row(`${sub}/usages`, clusters.type, clusters.name, c.computes.length, 100),
     row(
       `${sub}/usages`,
       dedicated.type,
