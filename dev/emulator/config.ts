@@ -105,6 +105,11 @@ export interface EmulatorConfig {
    * ISO date; default: the real clock.
    */
   lifecycleDate?: string;
+  /**
+   * Give child (node and step) run events the job's tags too. Off by default (the emulator's reading);
+   * on, it shows whether a consumer tells a step's event from its job's by more than the tags.
+   */
+  childEventsCarryJobTags?: boolean;
 }
 
 export const defaultConfig: EmulatorConfig = {

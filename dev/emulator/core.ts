@@ -269,7 +269,7 @@ export class Core {
       experimentName: job.experimentName,
       runId,
       runType: run.kind === 'step' ? 'azureml.StepRun' : 'azureml.PipelineRun',
-      runTags: isChild ? {} : tags,
+      runTags: isChild && this.config.childEventsCarryJobTags !== true ? {} : tags,
       runProperties: isChild
         ? { 'azureml.pipelinerunid': job.name }
         : { 'azureml.runsource': 'azureml.PipelineRun', 'azureml.pipelineComponent': 'pipelinerun' },

@@ -248,3 +248,38 @@ describe('emulator child-step tree per component version', () => {
     expect(keys('compute_metrics')).toEqual([]);
   });
 });
+
+describe('emulator child events with the job tags (childEventsCarryJobTags)', () => {
+  let h: Harness;
+  let hook: Webhook;
+  beforeAll(async () => {
+    h = await startHarness({
+      config: {
+        clock: { jobSeconds: 1, lroSeconds: 0.2 },
+        delivery: { retryBaseMs: 50, retryMaxMs: 400, maxAttempts: 5 },
+        childEventsCarryJobTags: true,
+      },
+    });
+    hook = await startWebhook();
+    await admin(h.emulator, 'PUT', 'subscriptions/app', {
+      endpointUrl: hook.url,
+      eventTypes: ['Microsoft.MachineLearningServices.RunStatusChanged'],
+    });
+  });
+  afterAll(async () => {
+    await h.close();
+    await hook.close();
+  });
+
+  it("sends step events with the job's tags and a runId other than the job name", async () => {
+    await h.ml.jobs.createOrUpdate(h.rg, h.ws, 'ft-tagged', pipelineJob('ft-tagged'));
+    await hook.waitFor((events) =>
+      events.some((e) => e.data.runId === 'ft-tagged' && e.data.runStatus === 'Completed'),
+    );
+    const steps = hook.events.filter((e) => e.data.runType === 'azureml.StepRun');
+    expect(steps).toHaveLength(14);
+    expect(
+      steps.every((e) => e.data.runTags['autopilot-run-id'] === 'ft-tagged' && e.data.runId !== 'ft-tagged'),
+    ).toBe(true);
+  });
+});
