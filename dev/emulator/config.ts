@@ -110,6 +110,11 @@ export interface EmulatorConfig {
    * on, it shows whether a consumer tells a step's event from its job's by more than the tags.
    */
   childEventsCarryJobTags?: boolean;
+  /**
+   * How long after a minute ends its RequestsPerMinute data is reported; until then the minute comes
+   * back without a value, like a minute without requests. Default 0 (the current minute is reported).
+   */
+  metricsLatencySeconds?: number;
 }
 
 export const defaultConfig: EmulatorConfig = {

@@ -561,11 +561,14 @@ function metrics(ctx: RouteContext): Reply {
     split = match[1]!;
   }
 
-  // Per-minute counts for this endpoint, per deployment.
+  // Per-minute counts for this endpoint, per deployment. A minute is only reported once its data is
+  // ingested: metricsLatencySeconds after the minute ends (Azure Monitor's data arrives late).
+  const ingestedBefore = now - (core.config.metricsLatencySeconds ?? 0) * 1000;
   const perMinute = new Map<string, Map<number, number>>();
   for (const [key, count] of Object.entries(core.state.requests)) {
     const [ep, deployment, minute] = key.split('|') as [string, string, string];
     if (ep !== endpointName) continue;
+    if (Number(minute) + MINUTE_MS > ingestedBefore && (core.config.metricsLatencySeconds ?? 0) > 0) continue;
     const series = perMinute.get(deployment) ?? new Map<number, number>();
     series.set(Number(minute), (series.get(Number(minute)) ?? 0) + count);
     perMinute.set(deployment, series);

@@ -283,3 +283,70 @@ describe('emulator child events with the job tags (childEventsCarryJobTags)', ()
     ).toBe(true);
   });
 });
+
+describe('emulator late metrics (metricsLatencySeconds)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({
+      config: {
+        clock: { jobSeconds: 1, lroSeconds: 0.2 },
+        delivery: { retryBaseMs: 50, retryMaxMs: 400, maxAttempts: 5 },
+        metricsLatencySeconds: 180,
+      },
+    });
+  });
+  afterAll(() => h.close());
+
+  it('reports no value for minutes whose data is not yet ingested, though requests were served', async () => {
+    await h.ml.jobs.createOrUpdate(h.rg, h.ws, 'ft-late', pipelineJob('ft-late'));
+    await admin(h.emulator, 'POST', 'jobs/ft-late/outcome', { status: 'Completed' });
+    const model = await h.ml.modelVersions.createOrUpdate(h.rg, h.ws, 'phi4-late', '1', {
+      properties: { modelType: 'mlflow_model', modelUri: 'azureml://jobs/ft-late/outputs/trained_model' },
+    });
+    const ep = await h.ml.onlineEndpoints.beginCreateOrUpdateAndWait(
+      h.rg,
+      h.ws,
+      'ep-late',
+      { location: 'eastus', properties: { authMode: 'Key' } },
+      poll,
+    );
+    await h.ml.onlineDeployments.beginCreateOrUpdateAndWait(
+      h.rg,
+      h.ws,
+      'ep-late',
+      'demo',
+      {
+        location: 'eastus',
+        sku: { name: 'Default', capacity: 1 },
+        properties: {
+          endpointComputeType: 'Managed',
+          model: model.id!,
+          instanceType: 'Standard_NC24ads_A100_v4',
+        },
+      },
+      poll,
+    );
+    const key = (await h.ml.onlineEndpoints.listKeys(h.rg, h.ws, 'ep-late')).primaryKey!;
+    const scored = await https(
+      h.emulator,
+      'POST',
+      ep.properties.scoringUri!,
+      { input_data: { input_string: [{ role: 'user', content: 'Hello' }] } },
+      { authorization: `Bearer ${key}`, 'azureml-model-deployment': 'demo' },
+    );
+    expect(scored.status).toBe(200);
+    // Three whole minutes ending with the current one.
+    const start = Math.floor(Date.now() / 60_000) * 60_000 - 2 * 60_000;
+    const result = await h.monitor.metrics.list(ep.id!, {
+      metricnames: 'RequestsPerMinute',
+      timespan: `${new Date(start).toISOString()}/${new Date(start + 3 * 60_000).toISOString()}`,
+      interval: 'PT1M',
+      aggregation: 'Total',
+    });
+    expect(result.value[0]!.timeseries[0]!.data!.map((p) => p.total)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+});
