@@ -115,6 +115,12 @@ export interface EmulatorConfig {
    * back without a value, like a minute without requests. Default 0 (the current minute is reported).
    */
   metricsLatencySeconds?: number;
+  /**
+   * Shape run events like the Event Grid schema's examples (facts/events.json): runType null,
+   * RunStatusChanged's runStatus in lower case, RunCompleted without runStatus, dataVersion ''.
+   * Off by default (the emulator then sends the PascalCase statuses the jobs API uses).
+   */
+  runEventsLikeExamples?: boolean;
 }
 
 export const defaultConfig: EmulatorConfig = {

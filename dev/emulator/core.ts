@@ -275,21 +275,32 @@ export class Core {
         : { 'azureml.runsource': 'azureml.PipelineRun', 'azureml.pipelineComponent': 'pipelinerun' },
       runStatus: t.status,
     };
-    const make = (eventType: string): { at: number; order: number; event: EventGridEvent } => ({
-      at: t.at,
-      // At equal times a step's event goes before its node's, and the node's before the pipeline's.
-      order: run.kind === 'step' ? 0 : run.kind === 'node' ? 1 : 2,
-      event: {
-        id: randomUUID(),
-        topic: this.workspaceId,
-        subject: `experiments/${experimentId}/runs/${runId}`,
-        eventType,
-        eventTime: new Date(t.at).toISOString(),
-        dataVersion: '2',
-        metadataVersion: '1',
-        data,
-      },
-    });
+    const asExamples = this.config.runEventsLikeExamples === true;
+    const make = (eventType: string): { at: number; order: number; event: EventGridEvent } => {
+      let shaped: Record<string, unknown> = data;
+      if (asExamples) {
+        const { runStatus, ...rest } = data;
+        shaped =
+          eventType === RUN_COMPLETED
+            ? { ...rest, runType: null }
+            : { ...rest, runType: null, runStatus: runStatus.toLowerCase() };
+      }
+      return {
+        at: t.at,
+        // At equal times a step's event goes before its node's, and the node's before the pipeline's.
+        order: run.kind === 'step' ? 0 : run.kind === 'node' ? 1 : 2,
+        event: {
+          id: randomUUID(),
+          topic: this.workspaceId,
+          subject: `experiments/${experimentId}/runs/${runId}`,
+          eventType,
+          eventTime: new Date(t.at).toISOString(),
+          dataVersion: asExamples ? '' : '2',
+          metadataVersion: '1',
+          data: shaped,
+        },
+      };
+    };
     const events = [make(RUN_STATUS_CHANGED)];
     if (t.status === 'Completed') events.push(make(RUN_COMPLETED));
     return events;

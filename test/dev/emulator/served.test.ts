@@ -350,3 +350,48 @@ describe('emulator late metrics (metricsLatencySeconds)', () => {
     ]);
   });
 });
+
+describe('emulator run events shaped like the Event Grid examples (runEventsLikeExamples)', () => {
+  let h: Harness;
+  let hook: Webhook;
+  beforeAll(async () => {
+    h = await startHarness({
+      config: {
+        clock: { jobSeconds: 1, lroSeconds: 0.2 },
+        delivery: { retryBaseMs: 50, retryMaxMs: 400, maxAttempts: 5 },
+        runEventsLikeExamples: true,
+      },
+    });
+    hook = await startWebhook();
+    await admin(h.emulator, 'PUT', 'subscriptions/app', { endpointUrl: hook.url });
+    await h.ml.jobs.createOrUpdate(h.rg, h.ws, 'ft-examples', pipelineJob('ft-examples'));
+    await hook.waitFor((events) =>
+      events.some((e) => e.data.runId === 'ft-examples' && e.eventType.endsWith('RunCompleted')),
+    );
+  });
+  afterAll(async () => {
+    await h.close();
+    await hook.close();
+  });
+
+  // Azure/azure-rest-api-specs eventgrid .../examples/run_status_changed.json: runType null, "failed".
+  it('sends RunStatusChanged with runType null and the status in lower case', () => {
+    const changed = hook.events.filter(
+      (e) => e.data.runId === 'ft-examples' && e.eventType.endsWith('RunStatusChanged'),
+    );
+    expect(changed.map((e) => [e.data.runType, e.data.runStatus])).toEqual([
+      [null, 'queued'],
+      [null, 'running'],
+      [null, 'completed'],
+    ]);
+  });
+
+  // Azure/azure-rest-api-specs eventgrid .../examples/run_completed.json: no runStatus, dataVersion ''.
+  it('sends RunCompleted without runStatus and with an empty dataVersion', () => {
+    const completed = hook.events.find(
+      (e) => e.data.runId === 'ft-examples' && e.eventType.endsWith('RunCompleted'),
+    )!;
+    expect('runStatus' in completed.data).toBe(false);
+    expect((completed as unknown as { dataVersion: string }).dataVersion).toBe('');
+  });
+});
