@@ -65,9 +65,10 @@ const INPUT_MODES = [
 
 /**
  * Validates `properties` of a PUT jobs/{name} body. Returns the problems (each with a target path) or the
- * resolved pipeline. The checks follow what the service enforces at submission: known job type, a
- * registry component that exists, inputs the component declares, asset inputs with a uri that
- * resolves, literal values as strings, and computes that exist in the workspace.
+ * resolved pipeline. The checks follow what the service enforces at submission: known job type, a node
+ * that names a served registry component version under `componentId`, only inputs that version declares,
+ * values inside their enum and range, asset inputs with a uri that resolves, a model that is neither
+ * retired for fine-tuning nor archived, and steps whose computes exist and whose VM size is not retired.
  */
 export function validatePipelineJob(
   properties: unknown,
@@ -161,15 +162,14 @@ export function validatePipelineJob(
     );
     return { ok: false, problems };
   }
-  let component: ServedComponentVersion | undefined;
   if (typeof node.componentId !== 'string') {
     problem(`${base}.componentId`, `Node '${nodeName}' has no 'componentId'.`);
     return { ok: false, problems };
-  } else {
-    const found = resolveComponent(node.componentId, ctx);
-    if (typeof found === 'string') problem(`${base}.componentId`, found);
-    else component = found;
   }
+  let component: ServedComponentVersion | undefined;
+  const found = resolveComponent(node.componentId, ctx);
+  if (typeof found === 'string') problem(`${base}.componentId`, found);
+  else component = found;
   if (node.type !== undefined && node.type !== 'pipeline') {
     problem(
       `${base}.type`,
