@@ -9,6 +9,8 @@ export interface ComputeInfo {
   readonly computeType: string;
   readonly vmSize?: string;
   readonly maxNodes?: number;
+  /** AmlCompute `properties.properties.vmPriority`: `Dedicated` or `LowPriority` (quota is counted apart). */
+  readonly vmPriority?: string;
   /** What Azure ML says went wrong when provisioning failed (provisioningErrors[].error.message). */
   readonly provisioningErrors?: readonly string[];
 }
@@ -21,10 +23,21 @@ export interface VmSizeInfo {
   readonly family: string;
 }
 
-/** Cores in use and allowed for one VM family in the workspace's region. */
+/** Where a usage row's limit applies (read from its ARM id: `.../usages/...` under each). */
+export type UsageScope = 'subscription' | 'workspace' | 'compute';
+
+/**
+ * One row of `usages.list(location)`, in the service's naming: `name` like `Standard NC Family
+ * Cluster Dedicated vCPUs` (not the VM size's `family` string). Rows of other workspaces are not
+ * reported; `compute` names the cluster of a compute-scope row.
+ */
 export interface UsageInfo {
-  readonly family: string;
+  readonly name: string;
+  readonly scope: UsageScope;
+  readonly compute?: string;
+  /** Cores in use. */
   readonly currentValue: number;
+  /** Cores allowed; -1 = no limit. */
   readonly limit: number;
 }
 
