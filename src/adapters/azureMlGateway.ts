@@ -321,6 +321,16 @@ export class AzureMlArmGateway implements AzureMlGateway {
     }
   }
 
+  async beginDeleteEndpoint(name: string): Promise<void> {
+    try {
+      // The poller's first request is the DELETE itself; not polling leaves ARM to finish it.
+      await this.client.onlineEndpoints.beginDelete(this.rg, this.name, name, this.lro);
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw toServiceError('AZUREML', `DELETE endpoint ${name}`, error);
+    }
+  }
+
   getEndpointKey(name: string): Promise<string> {
     return this.call(`list keys of endpoint ${name}`, async () => {
       const keys = await this.client.onlineEndpoints.listKeys(this.rg, this.name, name);

@@ -40,13 +40,23 @@ export interface TeardownInput {
    */
   readonly activeRunIds: ReadonlySet<string>;
   readonly hourlyCost?: (endpoint: EndpointInfo) => number;
+  /** Why an endpoint's metrics (absent from `requests`) could not be read, for the decision log. */
+  readonly metricsUnavailable?: Readonly<Record<string, string>>;
 }
 
 const SETTLED_STATE = 'succeeded';
 /** RequestsPerMinute buckets are one minute wide (PT1M grain), stamped with their start. */
 const BUCKET_MS = 60_000;
 
-function keepReason(endpoint: EndpointInfo, input: TeardownInput): string | undefined {
+/** What deciding an endpoint without its metrics needs. */
+export type SettledCheckInput = Pick<TeardownInput, 'now' | 'idleGraceSeconds' | 'activeRunIds'>;
+
+/**
+ * Why an endpoint is kept whatever its traffic (not ours, keep-tagged, its run in progress, not
+ * settled, too young); undefined when only its metrics can decide. The sweep reads metrics only
+ * for those.
+ */
+export function keepWithoutMetrics(endpoint: EndpointInfo, input: SettledCheckInput): string | undefined {
   const now = input.now.getTime();
   if (endpoint.tags[Tag.owner] !== OWNER_TAG_VALUE) return `not owned by ${OWNER_TAG_VALUE}`;
   if (endpoint.tags[Tag.keep]?.toLowerCase() === 'true') return `tagged ${Tag.keep}=true`;
@@ -61,7 +71,14 @@ function keepReason(endpoint: EndpointInfo, input: TeardownInput): string | unde
   if (ageSeconds < input.idleGraceSeconds) {
     return `created ${ageSeconds} s ago, within the ${input.idleGraceSeconds} s grace period`;
   }
-  return trafficReason(input.requests[endpoint.name], input);
+  return undefined;
+}
+
+function keepReason(endpoint: EndpointInfo, input: TeardownInput): string | undefined {
+  return (
+    keepWithoutMetrics(endpoint, input) ??
+    trafficReason(input.requests[endpoint.name], input, input.metricsUnavailable?.[endpoint.name])
+  );
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -70,9 +87,14 @@ const iso = (ms: number) => new Date(ms).toISOString();
 function trafficReason(
   buckets: readonly RequestCountBucket[] | undefined,
   input: TeardownInput,
+  unavailable: string | undefined,
 ): string | undefined {
   const window = `the last ${input.idleWindowSeconds} s`;
-  if (buckets === undefined) return 'request metrics unavailable';
+  if (buckets === undefined) {
+    return unavailable === undefined
+      ? 'request metrics unavailable'
+      : `request metrics unavailable: ${unavailable}`;
+  }
   if (buckets.length === 0) {
     return `Azure Monitor returned no request data for ${window}: unknown traffic is not idleness`;
   }
@@ -124,7 +146,7 @@ export function decideTeardown(input: TeardownInput): TeardownDecision[] {
         a.name.localeCompare(b.name),
     );
   const toDelete = new Set(idle.slice(0, Math.max(0, input.maxDeletions)));
-  const idleReason = `no requests in the last ${input.idleWindowSeconds} s (every minute reported 0)`;
+  const idleReason = `no requests in the last ${input.idleWindowSeconds} s: every minute reported 0`;
 
   return input.endpoints.map((endpoint) => {
     const cost = costs.get(endpoint);

@@ -159,6 +159,11 @@ export interface AzureMlGateway {
   setTraffic(endpointName: string, traffic: Readonly<Record<string, number>>): Promise<EndpointInfo>;
   /** Deletes and waits; deleting an absent endpoint is a no-op. */
   deleteEndpoint(name: string): Promise<void>;
+  /**
+   * Starts the deletion and returns once ARM accepted it, without waiting (minutes per endpoint):
+   * the next listing shows it Deleting or gone. Deleting an absent endpoint is a no-op.
+   */
+  beginDeleteEndpoint(name: string): Promise<void>;
   getEndpointKey(name: string): Promise<string>;
   getDeploymentLogs(endpointName: string, deploymentName: string, tailLines?: number): Promise<string>;
 }

@@ -37,7 +37,7 @@ function minutes(from: string, to: string, total: number | null = 0): RequestCou
 }
 /** Every minute of the default 7200 s window before NOW reported as 0 requests. */
 const QUIET = minutes('2026-01-01T10:00:00.000Z', '2026-01-01T12:00:00.000Z');
-const IDLE = 'no requests in the last 7200 s (every minute reported 0)';
+const IDLE = 'no requests in the last 7200 s: every minute reported 0';
 
 const decide = (endpoints: EndpointInfo[], extra: Partial<TeardownInput> = {}) =>
   decideTeardown({
@@ -101,7 +101,7 @@ describe('decideTeardown', () => {
       {
         name: 'ep-recent',
         action: 'delete',
-        reason: 'no requests in the last 60 s (every minute reported 0)',
+        reason: 'no requests in the last 60 s: every minute reported 0',
       },
     ]);
   });
