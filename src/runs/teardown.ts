@@ -1,7 +1,8 @@
-// The idle-endpoint sweep: list the endpoints this app owns, read their RequestsPerMinute over
-// the idle window, let the domain's idle policy decide, delete (or, dry run, only say so), and log
-// every decision with its reason and what it saves per hour. A managed online endpoint cannot
-// scale to zero, so an idle one bills its instances every hour.
+// The idle-endpoint sweep: list the endpoints this app owns, read the RequestsPerMinute of those
+// only their traffic can decide (a few at a time, and no more once Monitor keeps failing), let the
+// domain's idle policy decide, start the deletions (or, dry run, only say so), and log every
+// decision with its reason and what it saves per hour. A managed online endpoint cannot scale to
+// zero, so an idle one bills its instances every hour.
 import type { InvocationContext } from '@azure/functions';
 import type { TeardownSettings } from '../config.js';
 import { decideTeardown, keepWithoutMetrics, type TeardownDecision } from '../domain/idle.js';
