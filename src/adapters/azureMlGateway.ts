@@ -7,6 +7,7 @@ import {
   type ModelVersion,
   type OnlineDeployment,
   type OnlineEndpoint,
+  type Usage,
 } from '@azure/arm-machinelearning';
 import type { TokenCredential } from '@azure/core-auth';
 import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
@@ -94,13 +95,13 @@ export class AzureMlArmGateway implements AzureMlGateway {
     });
   }
 
+  /** The region's usages as the service names them, without the rows of other workspaces. */
   listUsages(): Promise<UsageInfo[]> {
     return this.call(`GET usages in ${this.ws.location}`, async () => {
       const usages: UsageInfo[] = [];
       for await (const usage of this.client.usages.list(this.ws.location)) {
-        const family = usage.name?.value;
-        if (family === undefined) continue;
-        usages.push({ family, currentValue: usage.currentValue ?? 0, limit: usage.limit ?? 0 });
+        const info = toUsageInfo(usage, this.name);
+        if (info !== undefined) usages.push(info);
       }
       return usages;
     });
@@ -320,6 +321,16 @@ export class AzureMlArmGateway implements AzureMlGateway {
     }
   }
 
+  async beginDeleteEndpoint(name: string): Promise<void> {
+    try {
+      // The poller's first request is the DELETE itself; not polling leaves ARM to finish it.
+      await this.client.onlineEndpoints.beginDelete(this.rg, this.name, name, this.lro);
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw toServiceError('AZUREML', `DELETE endpoint ${name}`, error);
+    }
+  }
+
   getEndpointKey(name: string): Promise<string> {
     return this.call(`list keys of endpoint ${name}`, async () => {
       const keys = await this.client.onlineEndpoints.listKeys(this.rg, this.name, name);
@@ -415,16 +426,47 @@ function toJobInfo(job: JobBase, name: string): JobInfo {
   };
 }
 
+const COMPUTE_USAGE = /\/workspaces\/([^/]+)\/computes\/([^/]+)\/usages\//i;
+const WORKSPACE_USAGE = /\/workspaces\/([^/]+)\/usages\//i;
+
+/**
+ * A usage row in the domain's terms. The scope comes from the row's id: the official example
+ * (test/fixtures/azure/machinelearningservices/usages.list.json) spells the `type` of one scope
+ * two ways (`workspaces/usages` and `workspace/usages`), but the ids are regular. Rows of another
+ * workspace are dropped (undefined); a row without a name is named after its id's last segment.
+ */
+export function toUsageInfo(usage: Usage, workspace: string): UsageInfo | undefined {
+  const id = usage.id ?? '';
+  const name = usage.name?.value ?? (/\/usages\/([^/]+)$/.exec(id)?.[1] ?? '').replace(/_/g, ' ');
+  if (name === '') return undefined;
+  const counts = { currentValue: usage.currentValue ?? 0, limit: usage.limit ?? 0 };
+  const sameWorkspace = (ws: string | undefined) => ws?.toLowerCase() === workspace.toLowerCase();
+  const compute = COMPUTE_USAGE.exec(id);
+  if (compute !== null) {
+    return sameWorkspace(compute[1])
+      ? { name, scope: 'compute', compute: compute[2] ?? '', ...counts }
+      : undefined;
+  }
+  const ws = WORKSPACE_USAGE.exec(id);
+  if (ws !== null) return sameWorkspace(ws[1]) ? { name, scope: 'workspace', ...counts } : undefined;
+  return { name, scope: 'subscription', ...counts };
+}
+
 function toComputeInfo(compute: ComputeResource, name: string): ComputeInfo {
   const properties = compute.properties as
     | {
         computeType?: string;
         provisioningState?: string;
         provisioningErrors?: { error?: { message?: string } }[];
-        properties?: { vmSize?: string; scaleSettings?: { maxNodeCount?: number } };
+        properties?: {
+          vmSize?: string;
+          vmPriority?: string;
+          scaleSettings?: { maxNodeCount?: number };
+        };
       }
     | undefined;
   const vmSize = properties?.properties?.vmSize;
+  const vmPriority = properties?.properties?.vmPriority;
   const maxNodes = properties?.properties?.scaleSettings?.maxNodeCount;
   const provisioningErrors = (properties?.provisioningErrors ?? []).flatMap((e) =>
     e.error?.message === undefined || e.error.message === '' ? [] : [e.error.message],
@@ -435,6 +477,7 @@ function toComputeInfo(compute: ComputeResource, name: string): ComputeInfo {
     computeType: properties?.computeType ?? 'Unknown',
     ...(vmSize !== undefined && { vmSize }),
     ...(maxNodes !== undefined && { maxNodes }),
+    ...(typeof vmPriority === 'string' && { vmPriority }),
     ...(provisioningErrors.length > 0 && { provisioningErrors }),
   };
 }

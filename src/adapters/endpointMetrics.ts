@@ -7,6 +7,53 @@ import { toServiceError } from './errors.js';
 import { addTransportPolicies, armScope, type TransportOptions } from './http.js';
 
 export const REQUESTS_PER_MINUTE = 'RequestsPerMinute';
+/**
+ * RequestsPerMinute's default aggregation is Average (Microsoft Learn, supported metrics of
+ * Microsoft.MachineLearningServices/workspaces/onlineEndpoints); Total is asked for too, and
+ * whichever of the two a minute carries is its request count.
+ */
+export const REQUEST_AGGREGATIONS = 'Average,Total';
+
+interface MetricPoint {
+  readonly timeStamp: Date | string;
+  readonly total?: number | null;
+  readonly average?: number | null;
+}
+
+const valueOf = (point: MetricPoint): number | undefined =>
+  typeof point.total === 'number'
+    ? point.total
+    : typeof point.average === 'number'
+      ? point.average
+      : undefined;
+
+/**
+ * Minute buckets from Monitor's time series. A point without a value (Monitor leaves the
+ * aggregations out when it has no samples, see GetMetric.json in
+ * test/fixtures/azure/monitor/) stays undefined: it is unknown, not 0. Should the service split
+ * the metric into several series (e.g. per deployment), a minute is known only when every series
+ * has a value for it, and then the values are added up.
+ */
+export function toRequestBuckets(
+  timeseries: readonly { readonly data?: readonly MetricPoint[] }[],
+): RequestCountBucket[] {
+  const minutes = new Map<string, { sum: number; known: number }>();
+  for (const series of timeseries) {
+    for (const point of series.data ?? []) {
+      const minute = new Date(point.timeStamp).toISOString();
+      const value = valueOf(point);
+      const bucket = minutes.get(minute) ?? { sum: 0, known: 0 };
+      minutes.set(
+        minute,
+        value === undefined ? bucket : { sum: bucket.sum + value, known: bucket.known + 1 },
+      );
+    }
+  }
+  return [...minutes].map(([timeStamp, { sum, known }]) => ({
+    timeStamp,
+    total: known === timeseries.length ? sum : undefined,
+  }));
+}
 
 export interface MonitorEndpointMetricsOptions {
   readonly armEndpoint: string;
@@ -37,20 +84,9 @@ export class MonitorEndpointMetrics implements EndpointMetrics {
         metricnames: REQUESTS_PER_MINUTE,
         timespan: `${from.toISOString()}/${to.toISOString()}`,
         interval: 'PT1M',
-        aggregation: 'Total',
+        aggregation: REQUEST_AGGREGATIONS,
       });
-      // Without a dimension filter there is one series; should the service split it (e.g. per
-      // deployment), buckets of the same minute are added up.
-      const buckets = new Map<string, number | undefined>();
-      for (const series of response.value[0]?.timeseries ?? []) {
-        for (const point of series.data ?? []) {
-          const minute = new Date(point.timeStamp).toISOString();
-          const total = point.total ?? undefined;
-          const before = buckets.get(minute);
-          buckets.set(minute, total === undefined ? before : (before ?? 0) + total);
-        }
-      }
-      return [...buckets].map(([timeStamp, total]) => ({ timeStamp, total }));
+      return toRequestBuckets(response.value[0]?.timeseries ?? []);
     } catch (error) {
       throw toServiceError('MONITOR', `GET ${REQUESTS_PER_MINUTE} of ${endpointResourceId}`, error);
     }

@@ -52,7 +52,7 @@ function eTagOf(data: unknown): string | undefined {
 }
 
 export function datasetFromBlobEvent(event: BlobEventInput, trainingContainer: string): BlobEventMatch {
-  if (event.eventType !== BLOB_CREATED)
+  if (event.eventType.toLowerCase() !== BLOB_CREATED.toLowerCase())
     return { ignore: `event type '${event.eventType}' is not ${BLOB_CREATED}` };
   const subject = /^\/blobServices\/default\/containers\/([^/]+)\/blobs\/(.+)$/.exec(event.subject);
   if (subject?.[1] === undefined || subject[2] === undefined) {

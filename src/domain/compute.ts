@@ -1,7 +1,7 @@
 // The notebook's compute checks (section 3) before anything is submitted, plus a quota
 // pre-flight: a job whose cluster cannot get its cores waits in the queue instead of failing.
 import { fail, ok, type Result } from './errors.js';
-import type { ComputeInfo, UsageInfo, VmSizeInfo } from './ports.js';
+import type { ComputeInfo, UsageInfo, UsageScope, VmSizeInfo } from './ports.js';
 
 /** Old K80 sizes the fine-tune component does not support (used when the model has no allow list). */
 export const UNSUPPORTED_FINETUNE_VM_SIZES = [
@@ -21,6 +21,8 @@ export const ComputeCode = {
   noGpu: 'COMPUTE.NO_GPU',
   tooFewNodes: 'COMPUTE.TOO_FEW_NODES',
   quotaExceeded: 'COMPUTE.QUOTA_EXCEEDED',
+  /** A note, not a failure: no usage row matched, so the quota pre-flight did not happen. */
+  quotaNotChecked: 'COMPUTE.QUOTA_NOT_CHECKED',
 } as const;
 
 export interface ComputeCheckInput {
@@ -35,15 +37,38 @@ export interface ComputeCheckInput {
   readonly nodes: number;
 }
 
+/** Which quota a cluster's nodes count against (AmlCompute `vmPriority`). */
+export type VmPriority = 'Dedicated' | 'LowPriority';
+
+/** What the quota pre-flight found: a usage row it checked, or why it could not check. */
+export type QuotaCheck =
+  | {
+      readonly checked: true;
+      /** The usage row's name, e.g. `Standard NC Family Cluster Dedicated vCPUs`. */
+      readonly usage: string;
+      readonly scope: UsageScope;
+      readonly limit: number;
+      readonly currentValue: number;
+      /** Cores left at that scope; null when the row has no limit (-1). */
+      readonly coresLeft: number | null;
+    }
+  | { readonly checked: false; readonly reason: string };
+
+/** Something the run view should show although it did not stop the run. */
+export interface ComputeNote {
+  readonly code: string;
+  readonly message: string;
+}
+
 export interface ComputeCheck {
   readonly vmSize: string;
   readonly gpusPerNode: number;
   readonly family: string;
+  readonly vmPriority: VmPriority;
   readonly coresNeeded: number;
-  /** Cores left in the family's regional quota; undefined when the region reports no usage for it. */
-  readonly coresLeft: number | undefined;
-  /** Why a check was skipped, if one was. */
-  readonly note?: string;
+  readonly quota: QuotaCheck;
+  /** `COMPUTE.QUOTA_NOT_CHECKED` when the quota could not be checked (never a silent pass). */
+  readonly notes: readonly ComputeNote[];
 }
 
 const sameSize = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -112,28 +137,108 @@ export function checkCompute(input: ComputeCheckInput): Result<ComputeCheck> {
   }
 
   const coresNeeded = size.vCPUs * nodes;
-  const usage = input.usages.find((u) => u.family.toLowerCase() === size.family.toLowerCase());
-  const base = { vmSize: size.name, gpusPerNode: size.gpus, family: size.family, coresNeeded };
-  if (usage === undefined) {
+  const vmPriority = priorityOf(compute);
+  const quota = checkQuota({
+    family: size.family,
+    vmSize: size.name,
+    vmPriority,
+    computeName: name,
+    usages: input.usages,
+  });
+  const base = { vmSize: size.name, gpusPerNode: size.gpus, family: size.family, vmPriority, coresNeeded };
+  if (!quota.checked) {
     return ok({
       ...base,
-      coresLeft: undefined,
-      note: `no quota usage reported for ${size.family}; quota not checked`,
+      quota,
+      notes: [{ code: ComputeCode.quotaNotChecked, message: `quota not checked: ${quota.reason}` }],
     });
   }
-  const coresLeft = usage.limit - usage.currentValue;
-  if (coresLeft < coresNeeded) {
+  if (quota.coresLeft !== null && coresNeeded > quota.coresLeft) {
+    const where = quota.scope === 'compute' ? `cluster '${name}'` : `the ${quota.scope}`;
     return fail({
       code: ComputeCode.quotaExceeded,
-      message: `compute '${name}' needs ${coresNeeded} ${size.family} cores (${size.vCPUs} vCPUs x ${nodes} node(s)) but only ${coresLeft} of the ${usage.limit}-core quota are left in the region; request a quota increase or free cores`,
+      message: `compute '${name}' needs ${coresNeeded} ${size.family} cores (${size.vCPUs} vCPUs x ${nodes} node(s)) but only ${quota.coresLeft} of the ${quota.limit}-core quota '${quota.usage}' are left for ${where}; request a quota increase, free cores or lower num_nodes_finetune`,
       details: {
         family: size.family,
+        usage: quota.usage,
+        scope: quota.scope,
         coresNeeded,
-        coresLeft,
-        limit: usage.limit,
-        currentValue: usage.currentValue,
+        coresLeft: quota.coresLeft,
+        limit: quota.limit,
+        currentValue: quota.currentValue,
       },
     });
   }
-  return ok({ ...base, coresLeft });
+  return ok({ ...base, quota, notes: [] });
+}
+
+function priorityOf(compute: ComputeInfo): VmPriority {
+  return compute.vmPriority?.toLowerCase() === 'lowpriority' ? 'LowPriority' : 'Dedicated';
+}
+
+export interface QuotaInput {
+  /** The VM size's quota family, e.g. `standardNCADSA100v4Family`. */
+  readonly family: string;
+  readonly vmSize: string;
+  readonly vmPriority: VmPriority;
+  /** Our cluster: its compute-scope row is the closest limit. */
+  readonly computeName: string;
+  readonly usages: readonly UsageInfo[];
+}
+
+/**
+ * The service's name for a family's cluster cores (Usage/list.json examples in the Azure REST specs,
+ * recorded in test/fixtures/azure/machinelearningservices/usages.list.json):
+ * `standardNCADSA100v4Family` -> `Standard NCADSA100v4 Family Cluster Dedicated vCPUs`.
+ * Undefined when the family does not follow the `standard<Name>Family` pattern.
+ */
+export function familyUsageName(family: string, vmPriority: VmPriority): string | undefined {
+  const inner = /^standard(.+)family$/i.exec(family)?.[1];
+  return inner === undefined ? undefined : `Standard ${inner} Family Cluster ${vmPriority} vCPUs`;
+}
+
+/** Usage names compared as the service spells them in names (spaces) and ids (underscores). */
+const usageKey = (name: string) =>
+  name
+    .replace(/[\s_]+/g, ' ')
+    .trim()
+    .toLowerCase();
+
+const SCOPE_ORDER: readonly UsageScope[] = ['compute', 'workspace', 'subscription'];
+
+/**
+ * The family's usage row closest to our cluster (its compute-scope row, then the workspace's, then
+ * the subscription's regional one) and what is left there. Another cluster's row never counts.
+ */
+export function checkQuota(input: QuotaInput): QuotaCheck {
+  const expected = familyUsageName(input.family, input.vmPriority);
+  if (expected === undefined) {
+    return {
+      checked: false,
+      reason: `the VM family '${input.family}' of ${input.vmSize} does not follow the service's standard<Name>Family naming, so no usage row can be matched to it`,
+    };
+  }
+  const key = usageKey(expected);
+  const candidates = input.usages.filter(
+    (u) =>
+      usageKey(u.name) === key &&
+      (u.scope !== 'compute' || u.compute?.toLowerCase() === input.computeName.toLowerCase()),
+  );
+  const row = SCOPE_ORDER.map((scope) => candidates.find((u) => u.scope === scope)).find(
+    (u) => u !== undefined,
+  );
+  if (row === undefined) {
+    return {
+      checked: false,
+      reason: `Azure ML reported no usage '${expected}' (for ${input.vmSize}, family ${input.family}) at cluster '${input.computeName}', workspace or subscription scope among ${input.usages.length} usage row(s)`,
+    };
+  }
+  return {
+    checked: true,
+    usage: row.name,
+    scope: row.scope,
+    limit: row.limit,
+    currentValue: row.currentValue,
+    coresLeft: row.limit < 0 ? null : row.limit - row.currentValue,
+  };
 }

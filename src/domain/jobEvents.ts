@@ -41,9 +41,11 @@ export function matchJobEvent(
   if (event.topic.toLowerCase() !== options.workspaceId.toLowerCase()) {
     return { ignore: `topic '${event.topic}' is not the configured workspace` };
   }
-  if (event.eventType !== RUN_COMPLETED && event.eventType !== RUN_STATUS_CHANGED) {
-    return { ignore: `event type '${event.eventType}' is not a run event` };
-  }
+  // Event Grid matches event types case-insensitively (its filters do); so do we.
+  const eventType = [RUN_COMPLETED, RUN_STATUS_CHANGED].find(
+    (t) => t.toLowerCase() === event.eventType.toLowerCase(),
+  );
+  if (eventType === undefined) return { ignore: `event type '${event.eventType}' is not a run event` };
   const data = isRecord(event.data) ? event.data : {};
   const runId = text(field(data, 'runId')) ?? /\/runs\/([^/]+)$/.exec(event.subject)?.[1];
   if (runId === undefined) return { ignore: 'event names no run' };
@@ -68,7 +70,8 @@ export function matchJobEvent(
   const ourRunId = tagRunId ?? (runId.startsWith(RUN_ID_PREFIX) ? runId : undefined);
   if (ourRunId === undefined) return { ignore: `run ${runId} was not started by finetune-autopilot` };
 
-  if (event.eventType === RUN_COMPLETED) return { runId: ourRunId, status: 'Completed' };
+  if (eventType === RUN_COMPLETED) return { runId: ourRunId, status: 'Completed' };
+  // The official example sends `runStatus: "failed"` (lower case): normalizeJobStatus ignores case.
   const rawStatus = text(field(data, 'runStatus'));
   if (rawStatus === undefined) return { ignore: `run ${ourRunId}: status change without a status` };
   const status = normalizeJobStatus(rawStatus);

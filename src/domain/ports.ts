@@ -17,6 +17,8 @@ export interface ComputeInfo {
   readonly computeType: string;
   readonly vmSize?: string;
   readonly maxNodes?: number;
+  /** AmlCompute `properties.properties.vmPriority`: `Dedicated` or `LowPriority` (quota is counted apart). */
+  readonly vmPriority?: string;
   /** What Azure ML says went wrong when provisioning failed (provisioningErrors[].error.message). */
   readonly provisioningErrors?: readonly string[];
 }
@@ -29,10 +31,21 @@ export interface VmSizeInfo {
   readonly family: string;
 }
 
-/** Cores in use and allowed for one VM family in the workspace's region. */
+/** Where a usage row's limit applies (read from its ARM id: `.../usages/...` under each). */
+export type UsageScope = 'subscription' | 'workspace' | 'compute';
+
+/**
+ * One row of `usages.list(location)`, in the service's naming: `name` like `Standard NC Family
+ * Cluster Dedicated vCPUs` (not the VM size's `family` string). Rows of other workspaces are not
+ * reported; `compute` names the cluster of a compute-scope row.
+ */
 export interface UsageInfo {
-  readonly family: string;
+  readonly name: string;
+  readonly scope: UsageScope;
+  readonly compute?: string;
+  /** Cores in use. */
   readonly currentValue: number;
+  /** Cores allowed; -1 = no limit. */
   readonly limit: number;
 }
 
@@ -158,6 +171,11 @@ export interface AzureMlGateway {
   setTraffic(endpointName: string, traffic: Readonly<Record<string, number>>): Promise<EndpointInfo>;
   /** Deletes and waits; deleting an absent endpoint is a no-op. */
   deleteEndpoint(name: string): Promise<void>;
+  /**
+   * Starts the deletion and returns once ARM accepted it, without waiting (minutes per endpoint):
+   * the next listing shows it Deleting or gone. Deleting an absent endpoint is a no-op.
+   */
+  beginDeleteEndpoint(name: string): Promise<void>;
   getEndpointKey(name: string): Promise<string>;
   getDeploymentLogs(endpointName: string, deploymentName: string, tailLines?: number): Promise<string>;
 }

@@ -1,10 +1,11 @@
-// The idle-endpoint sweep: list the endpoints this app owns, read their RequestsPerMinute over
-// the idle window, let the domain's idle policy decide, delete (or, dry run, only say so), and log
-// every decision with its reason and what it saves per hour. A managed online endpoint cannot
-// scale to zero, so an idle one bills its instances every hour.
+// The idle-endpoint sweep: list the endpoints this app owns, read the RequestsPerMinute of those
+// only their traffic can decide (a few at a time, and no more once Monitor keeps failing), let the
+// domain's idle policy decide, start the deletions (or, dry run, only say so), and log every
+// decision with its reason and what it saves per hour. A managed online endpoint cannot scale to
+// zero, so an idle one bills its instances every hour.
 import type { InvocationContext } from '@azure/functions';
 import type { TeardownSettings } from '../config.js';
-import { decideTeardown, type TeardownDecision } from '../domain/idle.js';
+import { decideTeardown, keepWithoutMetrics, type TeardownDecision } from '../domain/idle.js';
 import type { AzureMlGateway, EndpointInfo, EndpointMetrics } from '../domain/ports.js';
 import { OWNER_TAG_VALUE, Tag } from '../names.js';
 
@@ -32,13 +33,46 @@ export interface TeardownDeps {
   readonly now: Date;
   /** Ids of the runs still in progress (read after the endpoints are listed, see the sweep). */
   readonly activeRunIds: () => Promise<ReadonlySet<string>>;
+  /** How late Azure Monitor's minutes may arrive (see decideTeardown); default 0. */
+  readonly metricsDelaySeconds?: number;
+  /** Metric (and price) reads in flight at once; default METRICS_CONCURRENCY. */
+  readonly concurrency?: number;
 }
+
+/** Bounded so 1,000 endpoints take seconds, not minutes, without flooding ARM's read quota. */
+export const METRICS_CONCURRENCY = 16;
+/**
+ * After this many Monitor failures in a row the sweep stops reading metrics and keeps every
+ * endpoint left (a circuit breaker): a failing Monitor would otherwise cost each endpoint its
+ * retries, and unknown traffic keeps the endpoint anyway.
+ */
+export const MONITOR_FAILURES_TO_STOP = 3;
 
 export interface SweepResult {
   readonly decisions: readonly TeardownDecision[];
-  /** Endpoints whose deletion was decided but failed (logged; the next sweep tries again). */
+  /** Endpoints whose deletion was decided but could not be started (logged; the next sweep tries again). */
   readonly failed: readonly string[];
 }
+
+/** Runs `work` over `items` with at most `limit` in flight; stops taking new items once `stop()` says so. */
+async function forEachBounded<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+  stop: () => boolean = () => false,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !stop()) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+const firstLine = (error: unknown) =>
+  error instanceof Error ? (error.message.split('\n')[0] ?? '') : 'error';
 
 /** Hourly cost of an endpoint's deployments that take traffic or exist, from the price table. */
 async function hourlyCostOf(gateway: AzureMlGateway, endpoint: EndpointInfo): Promise<number | undefined> {
@@ -79,26 +113,52 @@ export async function sweepIdleEndpoints(
   // After the listing: a listed endpoint's run was in progress when it made it, so it is either
   // still in this set or over. If this read fails the sweep fails and deletes nothing.
   const activeRunIds = await deps.activeRunIds();
-  const from = new Date(now.getTime() - settings.idleWindowSeconds * 1000);
+  const metricsDelaySeconds = deps.metricsDelaySeconds ?? 0;
+  const from = new Date(now.getTime() - (settings.idleWindowSeconds + metricsDelaySeconds) * 1000);
+  const policy = { now, idleGraceSeconds: settings.idleGraceSeconds, activeRunIds };
+  // Endpoints kept whatever their traffic are decided without a metrics read.
+  const candidates = endpoints.filter((e) => keepWithoutMetrics(e, policy) === undefined);
+
   const requests: Record<string, Awaited<ReturnType<EndpointMetrics['requestsPerMinute']>> | undefined> = {};
+  const metricsUnavailable: Record<string, string> = {};
   const costs = new Map<string, number | undefined>();
-  for (const endpoint of endpoints) {
-    try {
-      requests[endpoint.name] = await endpointMetrics.requestsPerMinute(endpoint.id, from, now);
-    } catch (error) {
-      // unknown traffic = keep (the policy says so); say why once
-      context.warn(
-        `idleEndpointTeardown: metrics of ${endpoint.name} unavailable: ${error instanceof Error ? error.message.split('\n')[0] : 'error'}`,
-      );
+  let failuresInARow = 0;
+  const circuitOpen = () => failuresInARow >= MONITOR_FAILURES_TO_STOP;
+  await forEachBounded(
+    candidates,
+    deps.concurrency ?? METRICS_CONCURRENCY,
+    async (endpoint) => {
+      try {
+        requests[endpoint.name] = await endpointMetrics.requestsPerMinute(endpoint.id, from, now);
+        failuresInARow = 0;
+      } catch (error) {
+        failuresInARow += 1;
+        // unknown traffic = keep (the policy says so); say why once
+        metricsUnavailable[endpoint.name] = firstLine(error);
+        context.warn(`idleEndpointTeardown: metrics of ${endpoint.name} unavailable: ${firstLine(error)}`);
+      }
+      costs.set(endpoint.name, await hourlyCostOf(gateway, endpoint).catch(() => undefined));
+    },
+    circuitOpen,
+  );
+  if (circuitOpen()) {
+    const skipped = candidates.filter((e) => !(e.name in requests) && !(e.name in metricsUnavailable));
+    for (const endpoint of skipped) {
+      metricsUnavailable[endpoint.name] =
+        `not read: Azure Monitor failed ${MONITOR_FAILURES_TO_STOP} times in a row, so this sweep keeps the rest`;
     }
-    costs.set(endpoint.name, await hourlyCostOf(gateway, endpoint).catch(() => undefined));
+    context.warn(
+      `idleEndpointTeardown: Azure Monitor failed ${MONITOR_FAILURES_TO_STOP} times in a row; ${skipped.length} endpoint(s) kept without reading their metrics`,
+    );
   }
   const decisions = decideTeardown({
     endpoints,
     requests,
+    metricsUnavailable,
     now,
     idleWindowSeconds: settings.idleWindowSeconds,
     idleGraceSeconds: settings.idleGraceSeconds,
+    metricsDelaySeconds,
     dryRun: settings.dryRun,
     maxDeletions: settings.maxDeletions,
     activeRunIds,
@@ -106,23 +166,25 @@ export async function sweepIdleEndpoints(
     hourlyCost: (endpoint) => costs.get(endpoint.name) ?? 0,
   }).map((d) => (costs.get(d.endpoint.name) === undefined ? withoutCost(d) : d));
 
+  // Deletions are started, not awaited (minutes each): the next sweep lists the endpoint as
+  // Deleting (kept: not settled) or no longer lists it.
   const failed: string[] = [];
-  for (const decision of decisions) {
-    if (decision.action === 'delete') {
-      try {
-        await gateway.deleteEndpoint(decision.endpoint.name);
-      } catch (error) {
-        failed.push(decision.endpoint.name);
-        context.error(
-          `idleEndpointTeardown: deleting ${decision.endpoint.name} failed (next sweep retries): ${error instanceof Error ? error.message.split('\n')[0] : 'error'}`,
-        );
-        continue;
-      }
+  const toDelete = decisions.filter((d) => d.action === 'delete');
+  await forEachBounded(toDelete, deps.concurrency ?? METRICS_CONCURRENCY, async (decision) => {
+    try {
+      await gateway.beginDeleteEndpoint(decision.endpoint.name);
+    } catch (error) {
+      failed.push(decision.endpoint.name);
+      context.error(
+        `idleEndpointTeardown: deleting ${decision.endpoint.name} failed (next sweep retries): ${firstLine(error)}`,
+      );
     }
-    context.log(describe(decision));
+  });
+  for (const decision of decisions) {
+    if (!failed.includes(decision.endpoint.name)) context.log(describe(decision));
   }
   context.log(
-    `idleEndpointTeardown: ${endpoints.length} owned endpoint(s): ${count(decisions, 'delete')} deleted, ${count(decisions, 'wouldDelete')} would delete (dry run), ${count(decisions, 'keep')} kept${failed.length > 0 ? `, ${failed.length} failed` : ''}`,
+    `idleEndpointTeardown: ${endpoints.length} owned endpoint(s): ${count(decisions, 'delete') - failed.length} deleted, ${count(decisions, 'wouldDelete')} would delete (dry run), ${count(decisions, 'keep')} kept${failed.length > 0 ? `, ${failed.length} failed` : ''}`,
   );
   return { decisions, failed };
 }

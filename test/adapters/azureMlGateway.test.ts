@@ -221,7 +221,12 @@ describe('AzureMlArmGateway', () => {
       body: {
         value: [
           {
-            name: { value: 'standardNCSv3Family', localizedValue: 'NCSv3' },
+            id: `/subscriptions/${SUB}/usages/Standard_NCSv3_Family_Cluster_Dedicated_vCPUs`,
+            type: 'Microsoft.MachineLearningServices/vmFamily/usages',
+            name: {
+              value: 'Standard NCSv3 Family Cluster Dedicated vCPUs',
+              localizedValue: 'Standard NCSv3 Family Cluster Dedicated vCPUs',
+            },
             currentValue: 24,
             limit: 48,
             unit: 'Count',
@@ -234,7 +239,12 @@ describe('AzureMlArmGateway', () => {
       { name: 'Standard_NC24rs_v3', gpus: 4, vCPUs: 24, family: 'standardNCSv3Family' },
     ]);
     expect(await gateway.listUsages()).toEqual([
-      { family: 'standardNCSv3Family', currentValue: 24, limit: 48 },
+      {
+        name: 'Standard NCSv3 Family Cluster Dedicated vCPUs',
+        scope: 'subscription',
+        currentValue: 24,
+        limit: 48,
+      },
     ]);
   });
 

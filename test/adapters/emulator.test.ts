@@ -139,7 +139,7 @@ describe.skipIf(!available)('adapters against the Azure ML emulator', () => {
       vCPUs: 24,
       family: 'standardNCSv3Family',
     });
-    expect((await ports.gateway.listUsages()).map((u) => u.family)).toContain('standardNCSv3Family');
+    expect((await ports.gateway.listUsages()).map((u) => u.name)).toContain('standardNCSv3Family');
     const model = await ports.catalog.getLatest(MODEL);
     expect(model).toMatchObject({ name: MODEL, source: 'registry' });
     expect(model.id).toBe(`azureml://registries/azureml/models/${MODEL}/versions/${model.version}`);

@@ -69,7 +69,7 @@ describe('MonitorEndpointMetrics', () => {
       metricnames: 'RequestsPerMinute',
       timespan: '2026-11-25T10:00:00.000Z/2026-11-25T10:03:00.000Z',
       interval: 'PT1M',
-      aggregation: 'Total',
+      aggregation: 'Average,Total',
       'api-version': '2018-01-01',
     });
     expect(request?.headers.authorization).toBe(`Bearer ${STATIC_TOKEN}`);
@@ -120,6 +120,80 @@ describe('MonitorEndpointMetrics', () => {
     });
 
     expect(await metrics.requestsPerMinute(ENDPOINT_ID, new Date(0), new Date(60_000))).toEqual([]);
+  });
+
+  it('takes the Average of a minute when it carries no Total (the default aggregation)', async () => {
+    server.on('GET', `${ENDPOINT_ID}/providers/Microsoft.Insights/metrics`, {
+      status: 200,
+      body: {
+        timespan: 'x',
+        value: [
+          {
+            id: 'm',
+            name: { value: 'RequestsPerMinute' },
+            unit: 'Count',
+            timeseries: [
+              {
+                data: [
+                  { timeStamp: '2026-11-25T10:00:00Z', average: 0 },
+                  { timeStamp: '2026-11-25T10:01:00Z', average: 2.5 },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    });
+
+    expect(await metrics.requestsPerMinute(ENDPOINT_ID, new Date(0), new Date(60_000))).toEqual([
+      { timeStamp: '2026-11-25T10:00:00.000Z', total: 0 },
+      { timeStamp: '2026-11-25T10:01:00.000Z', total: 2.5 },
+    ]);
+  });
+
+  it('reads null aggregations as no value, not 0', async () => {
+    server.on('GET', `${ENDPOINT_ID}/providers/Microsoft.Insights/metrics`, {
+      status: 200,
+      body: {
+        timespan: 'x',
+        value: [
+          {
+            id: 'm',
+            name: { value: 'RequestsPerMinute' },
+            unit: 'Count',
+            timeseries: [{ data: [{ timeStamp: '2026-11-25T10:00:00Z', total: null, average: null }] }],
+          },
+        ],
+      },
+    });
+
+    expect(await metrics.requestsPerMinute(ENDPOINT_ID, new Date(0), new Date(60_000))).toEqual([
+      { timeStamp: '2026-11-25T10:00:00.000Z', total: undefined },
+    ]);
+  });
+
+  it('leaves a minute unknown when one series of several has no value for it', async () => {
+    server.on('GET', `${ENDPOINT_ID}/providers/Microsoft.Insights/metrics`, {
+      status: 200,
+      body: {
+        timespan: 'x',
+        value: [
+          {
+            id: 'm',
+            name: { value: 'RequestsPerMinute' },
+            unit: 'Count',
+            timeseries: [
+              { data: [{ timeStamp: '2026-11-25T10:00:00Z', total: 0 }] },
+              { data: [{ timeStamp: '2026-11-25T10:00:00Z' }] },
+            ],
+          },
+        ],
+      },
+    });
+
+    expect(await metrics.requestsPerMinute(ENDPOINT_ID, new Date(0), new Date(60_000))).toEqual([
+      { timeStamp: '2026-11-25T10:00:00.000Z', total: undefined },
+    ]);
   });
 
   it('a 403 is MONITOR.FORBIDDEN with the service message', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideTeardown, type TeardownInput } from '../../src/domain/idle.js';
-import type { EndpointInfo } from '../../src/domain/ports.js';
+import type { EndpointInfo, RequestCountBucket } from '../../src/domain/ports.js';
 
 const NOW = new Date('2026-01-01T12:00:00.000Z');
 const OWNED = { 'autopilot-owner': 'finetune-autopilot', 'autopilot-run-id': 'ft-1' };
@@ -27,10 +27,22 @@ const base: TeardownInput = {
   maxDeletions: 5,
   activeRunIds: new Set(),
 };
+/** One bucket per minute from `from` (inclusive) to `to` (exclusive), each with `total` (null: no value). */
+function minutes(from: string, to: string, total: number | null = 0): RequestCountBucket[] {
+  const buckets: RequestCountBucket[] = [];
+  for (let t = Date.parse(from); t < Date.parse(to); t += 60_000) {
+    buckets.push({ timeStamp: new Date(t).toISOString(), total: total ?? undefined });
+  }
+  return buckets;
+}
+/** Every minute of the default 7200 s window before NOW reported as 0 requests. */
+const QUIET = minutes('2026-01-01T10:00:00.000Z', '2026-01-01T12:00:00.000Z');
+const IDLE = 'no requests in the last 7200 s: every minute reported 0';
+
 const decide = (endpoints: EndpointInfo[], extra: Partial<TeardownInput> = {}) =>
   decideTeardown({
     ...base,
-    requests: Object.fromEntries(endpoints.map((e) => [e.name, []])),
+    requests: Object.fromEntries(endpoints.map((e) => [e.name, QUIET])),
     ...extra,
     endpoints,
   }).map((d) => ({
@@ -42,25 +54,29 @@ const decide = (endpoints: EndpointInfo[], extra: Partial<TeardownInput> = {}) =
 
 describe('decideTeardown', () => {
   it('deletes an owned, settled endpoint past its grace period with no requests in the window', () => {
-    expect(decide([endpoint('ep-idle')])).toEqual([
-      { name: 'ep-idle', action: 'delete', reason: 'no requests in the last 7200 s' },
+    expect(decide([endpoint('ep-idle')])).toEqual([{ name: 'ep-idle', action: 'delete', reason: IDLE }]);
+  });
+
+  it('keeps an endpoint with a request in the window, and ignores traffic older than the window', () => {
+    const requests = {
+      'ep-used': QUIET.map((b) => (b.timeStamp === '2026-01-01T11:30:00.000Z' ? { ...b, total: 3 } : b)),
+      'ep-old-traffic': [{ timeStamp: '2026-01-01T09:00:00.000Z', total: 40 }, ...QUIET],
+    };
+    expect(decide([endpoint('ep-used'), endpoint('ep-old-traffic')], { requests })).toEqual([
+      { name: 'ep-used', action: 'keep', reason: '3 request(s) in the last 7200 s' },
+      { name: 'ep-old-traffic', action: 'delete', reason: IDLE },
     ]);
   });
 
-  it('keeps an endpoint with a request in the window and ignores older buckets and missing totals', () => {
+  it('keeps an endpoint with traffic even when other minutes have no value', () => {
     const requests = {
       'ep-used': [
         { timeStamp: '2026-01-01T11:59:00.000Z', total: undefined },
         { timeStamp: '2026-01-01T11:30:00.000Z', total: 3 },
       ],
-      'ep-old-traffic': [
-        { timeStamp: '2026-01-01T09:00:00.000Z', total: 40 },
-        { timeStamp: '2026-01-01T11:00:00.000Z', total: 0 },
-      ],
     };
-    expect(decide([endpoint('ep-used'), endpoint('ep-old-traffic')], { requests })).toEqual([
+    expect(decide([endpoint('ep-used')], { requests })).toEqual([
       { name: 'ep-used', action: 'keep', reason: '3 request(s) in the last 7200 s' },
-      { name: 'ep-old-traffic', action: 'delete', reason: 'no requests in the last 7200 s' },
     ]);
   });
 
@@ -71,10 +87,22 @@ describe('decideTeardown', () => {
     expect(decide([endpoint('ep-recent')], { requests, now, idleWindowSeconds: 60 })).toEqual([
       { name: 'ep-recent', action: 'keep', reason: '2 request(s) in the last 60 s' },
     ]);
-    // Once the whole bucket is older than the window, it no longer counts.
-    const later = new Date('2026-01-01T12:01:00.000Z');
-    expect(decide([endpoint('ep-recent')], { requests, now: later, idleWindowSeconds: 60 })).toEqual([
-      { name: 'ep-recent', action: 'delete', reason: 'no requests in the last 60 s' },
+  });
+
+  it('no longer counts a bucket once all of it is older than the window', () => {
+    const requests = {
+      'ep-recent': [
+        { timeStamp: '2026-01-01T11:59:00.000Z', total: 2 },
+        { timeStamp: '2026-01-01T12:00:00.000Z', total: 0 },
+      ],
+    };
+    const now = new Date('2026-01-01T12:01:00.000Z');
+    expect(decide([endpoint('ep-recent')], { requests, now, idleWindowSeconds: 60 })).toEqual([
+      {
+        name: 'ep-recent',
+        action: 'delete',
+        reason: 'no requests in the last 60 s: every minute reported 0',
+      },
     ]);
   });
 
@@ -87,7 +115,7 @@ describe('decideTeardown', () => {
     const done = endpoint('ep-done', { tags: { ...OWNED, 'autopilot-run-id': 'ft-done' } });
     expect(decide([deploying, done], { activeRunIds: new Set(['ft-busy']) })).toEqual([
       { name: 'ep-deploying', action: 'keep', reason: 'its run ft-busy is still in progress' },
-      { name: 'ep-done', action: 'delete', reason: 'no requests in the last 7200 s' },
+      { name: 'ep-done', action: 'delete', reason: IDLE },
     ]);
   });
 
@@ -130,7 +158,7 @@ describe('decideTeardown', () => {
 
   it('only reports what it would delete in a dry run', () => {
     expect(decide([endpoint('ep-idle')], { dryRun: true })).toEqual([
-      { name: 'ep-idle', action: 'wouldDelete', reason: 'no requests in the last 7200 s (dry run)' },
+      { name: 'ep-idle', action: 'wouldDelete', reason: `${IDLE} (dry run)` },
     ]);
   });
 
@@ -142,14 +170,102 @@ describe('decideTeardown', () => {
     ];
     const hourlyCost = (e: EndpointInfo) => (e.name === 'b-dear' ? 3.06 : 0.9);
     expect(decide(endpoints, { maxDeletions: 2, hourlyCost })).toEqual([
-      { name: 'a-cheap-old', action: 'delete', reason: 'no requests in the last 7200 s', cost: 0.9 },
-      { name: 'b-dear', action: 'delete', reason: 'no requests in the last 7200 s', cost: 3.06 },
+      { name: 'a-cheap-old', action: 'delete', reason: IDLE, cost: 0.9 },
+      { name: 'b-dear', action: 'delete', reason: IDLE, cost: 3.06 },
       {
         name: 'c-cheap-new',
         action: 'keep',
-        reason: 'no requests in the last 7200 s, but this sweep reached its limit of 2 deletion(s)',
+        reason: `${IDLE}, but this sweep reached its limit of 2 deletion(s)`,
         cost: 0.9,
       },
+    ]);
+  });
+});
+
+describe('decideTeardown: unknown traffic is not idleness', () => {
+  it('keeps an endpoint when Azure Monitor returned no data points at all', () => {
+    expect(decide([endpoint('ep-empty')], { requests: { 'ep-empty': [] } })).toEqual([
+      {
+        name: 'ep-empty',
+        action: 'keep',
+        reason: 'Azure Monitor returned no request data for the last 7200 s: unknown traffic is not idleness',
+      },
+    ]);
+  });
+
+  it('keeps an endpoint whose every minute came back without a value (null)', () => {
+    const requests = {
+      'ep-null': minutes('2026-01-01T10:00:00.000Z', '2026-01-01T12:00:00.000Z', null),
+    };
+    expect(decide([endpoint('ep-null')], { requests })).toEqual([
+      {
+        name: 'ep-null',
+        action: 'keep',
+        reason:
+          'Azure Monitor reported no value for any of the 120 minute(s) of the last 7200 s: unknown traffic is not idleness',
+      },
+    ]);
+  });
+
+  it('keeps an endpoint when some minutes inside the window have no value (partial)', () => {
+    const requests = {
+      'ep-partial': QUIET.map((b) =>
+        b.timeStamp >= '2026-01-01T10:30:00.000Z' && b.timeStamp < '2026-01-01T10:35:00.000Z'
+          ? { ...b, total: undefined }
+          : b,
+      ),
+    };
+    expect(decide([endpoint('ep-partial')], { requests })).toEqual([
+      {
+        name: 'ep-partial',
+        action: 'keep',
+        reason:
+          'no request data for 5 of the 120 minute(s) of the last 7200 s (first gap at 2026-01-01T10:30:00.000Z): unknown traffic is not idleness',
+      },
+    ]);
+  });
+
+  it('keeps an endpoint when minutes are missing from the list altogether', () => {
+    const requests = { 'ep-holes': QUIET.filter((b) => b.timeStamp !== '2026-01-01T11:00:00.000Z') };
+    expect(decide([endpoint('ep-holes')], { requests })).toEqual([
+      {
+        name: 'ep-holes',
+        action: 'keep',
+        reason:
+          'no request data for 1 of the 120 minute(s) of the last 7200 s (first gap at 2026-01-01T11:00:00.000Z): unknown traffic is not idleness',
+      },
+    ]);
+  });
+
+  it('keeps an endpoint whose most recent minutes have not been reported yet (late)', () => {
+    const requests = { 'ep-late': minutes('2026-01-01T10:00:00.000Z', '2026-01-01T11:57:00.000Z') };
+    expect(decide([endpoint('ep-late')], { requests })).toEqual([
+      {
+        name: 'ep-late',
+        action: 'keep',
+        reason:
+          'no request data for 3 of the 120 minute(s) of the last 7200 s (the most recent 3 minute(s) from 2026-01-01T11:57:00.000Z not reported yet (metrics may be late)): unknown traffic is not idleness',
+      },
+    ]);
+  });
+
+  it('with a metrics delay, deletes when the window before the delay is all 0 and the late minutes are absent', () => {
+    // Window 09:55-11:55 (7200 s ending 300 s before NOW) fully reported; 11:55-12:00 not in yet.
+    const requests = { 'ep-late': minutes('2026-01-01T09:55:00.000Z', '2026-01-01T11:55:00.000Z') };
+    expect(decide([endpoint('ep-late')], { requests, metricsDelaySeconds: 300 })).toEqual([
+      { name: 'ep-late', action: 'delete', reason: IDLE },
+    ]);
+  });
+
+  it('with a metrics delay, still keeps an endpoint whose late minutes show requests', () => {
+    const requests = {
+      'ep-woke': [
+        ...minutes('2026-01-01T09:55:00.000Z', '2026-01-01T11:55:00.000Z'),
+        { timeStamp: '2026-01-01T11:58:00.000Z', total: 4 },
+      ],
+    };
+    expect(decide([endpoint('ep-woke')], { requests, metricsDelaySeconds: 300 })).toEqual([
+      { name: 'ep-woke', action: 'keep', reason: '4 request(s) in the last 7200 s' },
     ]);
   });
 });

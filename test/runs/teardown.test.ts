@@ -113,7 +113,7 @@ describe('idleEndpointTeardown sweep', () => {
       ]),
     );
     expect(context.lines).toContain(
-      `information: idleEndpointTeardown: would delete ${IDLE} (run ft-idle): no requests in the last 600 s (dry run); saves ~$3.06/h (estimate)`,
+      `information: idleEndpointTeardown: would delete ${IDLE} (run ft-idle): no requests in the last 600 s: every minute reported 0 (dry run); saves ~$3.06/h (estimate)`,
     );
     expect(context.lines).toContain(
       `information: idleEndpointTeardown: kept ${BUSY} (run ft-busy): 1 request(s) in the last 600 s; costs ~$3.06/h (estimate)`,
@@ -166,8 +166,12 @@ describe('idleEndpointTeardown sweep', () => {
     );
     expect(result.failed).toEqual([]);
     expect(context.lines).toContain(
-      `information: idleEndpointTeardown: deleted ${IDLE} (run ft-idle): no requests in the last 600 s; saves ~$3.06/h (estimate)`,
+      `information: idleEndpointTeardown: deleted ${IDLE} (run ft-idle): no requests in the last 600 s: every minute reported 0; saves ~$3.06/h (estimate)`,
     );
+    // The sweep starts the deletion and does not wait for it; the emulator finishes it shortly.
+    for (let i = 0; i < 100 && (await ports.gateway.getEndpoint(IDLE)) !== undefined; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     expect(await ports.gateway.getEndpoint(IDLE)).toBeUndefined();
     expect(await ports.gateway.getEndpoint(BUSY)).toBeDefined();
     expect(context.lines.at(-1)).toBe(
