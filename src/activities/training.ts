@@ -53,6 +53,7 @@ export function createTrainingActivities(
           vmSize: checked.value.vmSize,
           gpusPerNode: checked.value.gpusPerNode,
           nodes,
+          notes: checked.value.notes,
         });
       }),
 

@@ -1,5 +1,6 @@
 // The notebook's compute checks (section 3) before anything is submitted, plus a quota
 // pre-flight: a job whose cluster cannot get its cores waits in the queue instead of failing.
+import type { ErrorCode } from './errorCodes.js';
 import { fail, ok, type Result } from './errors.js';
 import type { ComputeInfo, UsageInfo, UsageScope, VmSizeInfo } from './ports.js';
 
@@ -23,7 +24,7 @@ export const ComputeCode = {
   quotaExceeded: 'COMPUTE.QUOTA_EXCEEDED',
   /** A note, not a failure: no usage row matched, so the quota pre-flight did not happen. */
   quotaNotChecked: 'COMPUTE.QUOTA_NOT_CHECKED',
-} as const;
+} as const satisfies Record<string, ErrorCode>;
 
 export interface ComputeCheckInput {
   readonly compute: ComputeInfo | undefined;
@@ -56,7 +57,7 @@ export type QuotaCheck =
 
 /** Something the run view should show although it did not stop the run. */
 export interface ComputeNote {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
 }
 

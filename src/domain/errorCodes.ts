@@ -134,6 +134,7 @@ const FIXED_CODES = {
   'COMPUTE.VM_SIZE_RETIRED': operator(409),
   /** A note: a check that could not be made (no allow list, no matching quota row). */
   'COMPUTE.NOT_CHECKED': operator(500),
+  'COMPUTE.QUOTA_NOT_CHECKED': operator(500),
 
   // The Azure ML job.
   'JOB.NOT_FOUND': operator(500),

@@ -5,7 +5,7 @@
 // the componentId case fails until that is fixed.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { resolveFineTuneParameters } from '../../src/domain/finetune.js';
+import { resolveFineTuneParameters } from '../../src/domain/fineTuneParameters.js';
 import { buildPipelineJob, datastoreUri, registryModelId } from '../../src/domain/pipelineJob.js';
 import { checkAgainst, mapperFor } from '../support/armSchema.js';
 

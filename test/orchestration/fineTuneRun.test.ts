@@ -76,9 +76,16 @@ const results = {
       id: 'azureml://registries/azureml/models/Phi-3-mini-4k-instruct/versions/7',
       source: 'registry',
     },
+    component: {
+      id: 'azureml://registries/azureml/components/chat_completion_pipeline/versions/0.0.78',
+      name: 'chat_completion_pipeline',
+      version: '0.0.78',
+      inputs: { apply_lora: { type: 'string', enum: ['true', 'false'] } },
+    },
     finetuneAllowList: ['Standard_NC24rs_v3'],
     inferenceAllowList: ['Standard_NC6s_v3'],
     modelSpecificDefaults: { apply_lora: 'true' },
+    notes: [],
   }),
   checkCompute: ok({ computeName: 'gpu-cluster', vmSize: 'Standard_NC24rs_v3', gpusPerNode: 4, nodes: 1 }),
   submit: ok({ jobName: RUN_ID, displayName: 'Phi-3-mini-4k-instruct-ultrachat-bs4', created: true }),
@@ -181,7 +188,10 @@ describe('fineTuneOrchestrator', () => {
     ]);
     expect(view.status).toBe('Succeeded');
     expect(view.jobName).toBe(RUN_ID);
-    expect(view.model).toEqual(results.register.value);
+    expect(view.model).toEqual({
+      ...results.register.value,
+      base: { name: 'Phi-3-mini-4k-instruct', version: '7' },
+    });
     expect(view.endpoint).toEqual(results.setTraffic.value);
     expect(view.metrics).toEqual(results.metrics.value);
     expect(view.smokeTest).toEqual(results.smokeTest.value);
@@ -200,6 +210,41 @@ describe('fineTuneOrchestrator', () => {
       smokeTest: 'succeeded',
       cleanup: 'skipped',
     });
+  });
+
+  it('records the pinned component, the base model and the notes of resolveModel and checkCompute', async () => {
+    const sim = new DurableSim(handler, RUN_ID, input());
+    await sim.start();
+    await sim.complete(Activity.validate.name, results.validate).episode();
+    await sim.complete(Activity.prepare.name, results.prepare).episode();
+    const lifecycle = { finetuneDeprecationDate: '2026-01-01', finetuneRetirementDate: '2027-01-01' };
+    const note = {
+      code: 'MODEL.FINETUNE_DEPRECATED',
+      message: 'model m version 7 is deprecated for fine-tuning',
+    };
+    await sim
+      .complete(Activity.resolveModel.name, ok({ ...results.resolveModel.value, lifecycle, notes: [note] }))
+      .episode();
+    const quotaNote = { code: 'COMPUTE.QUOTA_NOT_CHECKED', message: 'no usage row matched' };
+    await sim
+      .complete(Activity.checkCompute.name, ok({ ...results.checkCompute.value, notes: [quotaNote] }))
+      .episode();
+    const view = sim.state?.customStatus as RunView;
+
+    expect(
+      sim.scheduled.find((s) => s.kind === 'activity' && s.name === Activity.resolveModel.name),
+    ).toMatchObject({
+      input: { overrides: { num_train_epochs: 1 } },
+    });
+    expect(view.component).toEqual({
+      id: 'azureml://registries/azureml/components/chat_completion_pipeline/versions/0.0.78',
+      version: '0.0.78',
+    });
+    expect(view.model).toEqual({ base: { name: 'Phi-3-mini-4k-instruct', version: '7', lifecycle } });
+    expect(view.notes).toEqual([
+      { step: 'resolveModel', ...note },
+      { step: 'checkCompute', ...quotaNote },
+    ]);
   });
 
   it('passes each activity what the earlier steps produced', async () => {
@@ -518,7 +563,10 @@ describe('fineTuneOrchestrator', () => {
       Activity.writeSummary.name,
     ]);
     expect(view.status).toBe('NotDeployed');
-    expect(view.model).toEqual(results.register.value);
+    expect(view.model).toEqual({
+      ...results.register.value,
+      base: { name: 'Phi-3-mini-4k-instruct', version: '7' },
+    });
     expect(view.endpoint).toBeUndefined();
     expect(stepStatuses(view)).toMatchObject({ gate: 'succeeded', deploy: 'skipped', smokeTest: 'skipped' });
   });
