@@ -207,6 +207,24 @@ export const defaultConfig: EmulatorConfig = {
   subscriptions: {},
 };
 
+/**
+ * The registry models as their current specs have them (after Azure/azureml-assets commit 041983980392,
+ * June 2026): tags keep only model_specific_defaults (and a vanity-registry tag); allow lists and
+ * lifecycle dates live in system metadata, which no public spec shows on the wire, so they are not
+ * served. For testing a client that must say "not checked" when it finds no allow list:
+ * `config.registry.models = currentSpecModels()`.
+ */
+export function currentSpecModels(): RegistryModelSeed[] {
+  return MODEL_FACTS.models.map((m) => ({
+    name: m.name,
+    version: m.version,
+    createdTime: new Date(Date.parse(m.createdTime)).toISOString(),
+    tags: { ...m.currentSpec.tags },
+    properties: {},
+    isArchived: m.isArchived,
+  }));
+}
+
 /** Defaults, overridden key by key (top level) by the given config object or JSON file. */
 export function resolveConfig(input?: Partial<EmulatorConfig> | string): EmulatorConfig {
   if (input === undefined) return structuredClone(defaultConfig);

@@ -56,6 +56,8 @@ export interface RegistryModelFacts {
   isArchived: boolean;
   tags: Record<string, string>;
   properties: Record<string, string>;
+  /** The spec after the 2026-06 migration: allow lists and lifecycle moved to system metadata. */
+  currentSpec: { commit: string; tags: Record<string, string> };
 }
 
 export const MODEL_FACTS = modelFacts as unknown as { models: RegistryModelFacts[] };

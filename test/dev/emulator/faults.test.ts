@@ -34,9 +34,13 @@ describe('emulator faults', () => {
   });
 
   /** Submits a job and fails it at once: exactly one event (RunStatusChanged: Failed) for its run id. */
+  /** A job that ends Failed before it is queued: exactly one event (on a slow machine a 1 s job could
+   * reach Queued before the outcome lands, and send two). */
   async function oneEvent(): Promise<string> {
     const name = `ft-event-${++jobs}`;
+    await admin(h.emulator, 'PUT', 'clock', { jobSeconds: 600 });
     await h.ml.jobs.createOrUpdate(h.rg, h.ws, name, pipelineJob(name));
+    await admin(h.emulator, 'PUT', 'clock', { jobSeconds: 1 });
     const outcome = await admin(h.emulator, 'POST', `jobs/${name}/outcome`, { status: 'Failed' });
     expect(outcome.status).toBe(200);
     return name;

@@ -2,6 +2,7 @@
 // (named per test): the component version resource with its declared inputs, the two models with their
 // tags, properties and archive state, the VM sizes, and usages in the service's naming.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { currentSpecModels, defaultConfig } from '../../../dev/emulator/config.js';
 import { https, startHarness, type Harness } from './harness.js';
 
 interface ComponentVersion {
@@ -269,5 +270,39 @@ describe('emulator registry, sizes and usages (recorded facts)', () => {
         96,
       ],
     ]);
+  });
+});
+
+describe('emulator registry models in their current-spec form (currentSpecModels)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({
+      config: {
+        clock: { jobSeconds: 1, lroSeconds: 0.2 },
+        delivery: { retryBaseMs: 50, retryMaxMs: 400, maxAttempts: 5 },
+        registry: { ...defaultConfig.registry, models: currentSpecModels() },
+      },
+    });
+  });
+  afterAll(() => h.close());
+
+  // Azure/azureml-assets assets/models/system/Phi-4/spec.yaml at 72891e189a: tags hold only the defaults.
+  it('serves Phi-4 8 with model_specific_defaults as its only tag and no allow list', async () => {
+    const d = (
+      await https<{
+        primaryRegionResourceProviderUri: string;
+        subscriptionId: string;
+        resourceGroup: string;
+      }>(h.emulator, 'GET', '/registrymanagement/v1.0/registries/azureml/discovery', undefined, auth)
+    ).body;
+    const reply = await https<ModelVersion>(
+      h.emulator,
+      'GET',
+      `${d.primaryRegionResourceProviderUri}mferp/managementfrontend/subscriptions/${d.subscriptionId}/resourceGroups/${d.resourceGroup}/providers/Microsoft.MachineLearningServices/registries/azureml/models/Phi-4/versions/8?api-version=2021-10-01-dataplanepreview`,
+      undefined,
+      auth,
+    );
+    expect(Object.keys(reply.body.properties.tags)).toEqual(['model_specific_defaults']);
+    expect(reply.body.properties.properties).toEqual({});
   });
 });
