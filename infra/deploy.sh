@@ -87,7 +87,7 @@ require() {
   command -v "$1" >/dev/null 2>&1 || die "'$1' is required but not installed ($2)" 2
 }
 require az 'https://learn.microsoft.com/cli/azure/install-azure-cli'
-require node 'Node.js 20'
+require node 'Node.js 22'
 
 az account show --only-show-errors -o none 2>/dev/null || die "not logged in to Azure: run 'az login'" 2
 subscription_id="$(az account show --query id -o tsv)"
@@ -203,7 +203,7 @@ stage_resources() {
 }
 
 stage_code() {
-  require npm 'Node.js 20'
+  require npm 'Node.js 22'
   require zip 'the zip tool'
   local app work
   app="$(output functionAppName)"

@@ -13,7 +13,15 @@ import type { ServedComponentVersion } from './pipeline.js';
 import { saveState, type JobRecord, type OperationKind, type OperationRecord, type State } from './state.js';
 
 export const ARM_API_VERSIONS = ['2022-10-01'] as const;
-export const MONITOR_API_VERSIONS = ['2018-01-01', '2019-07-01', '2021-05-01', '2023-10-01'] as const;
+// Microsoft.Insights metrics: 2024-02-01 is what @azure/arm-monitor 8.x sends (Azure/azure-rest-api-specs
+// specification/monitor/resource-manager/Microsoft.Insights/Insights/stable/2024-02-01/metrics_API.json).
+export const MONITOR_API_VERSIONS = [
+  '2018-01-01',
+  '2019-07-01',
+  '2021-05-01',
+  '2023-10-01',
+  '2024-02-01',
+] as const;
 export const REGISTRY_API_VERSIONS = ['2021-10-01-dataplanepreview'] as const;
 
 export const RUN_STATUS_CHANGED = 'Microsoft.MachineLearningServices.RunStatusChanged';

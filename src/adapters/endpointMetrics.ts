@@ -69,7 +69,8 @@ export class MonitorEndpointMetrics implements EndpointMetrics {
     const endpoint = options.armEndpoint.replace(/\/+$/, '');
     this.client = new MonitorClient(options.credential, options.subscriptionId, {
       endpoint,
-      credentialScopes: armScope(endpoint),
+      // 8.x is built on @azure-rest/core-client: scopes sit under `credentials`.
+      credentials: { scopes: [armScope(endpoint)] },
       retryOptions: options.transport.retryOptions,
       ...(options.transport.tlsOptions !== undefined && { tlsOptions: options.transport.tlsOptions }),
     });

@@ -70,7 +70,7 @@ describe('MonitorEndpointMetrics', () => {
       timespan: '2026-11-25T10:00:00.000Z/2026-11-25T10:03:00.000Z',
       interval: 'PT1M',
       aggregation: 'Average,Total',
-      'api-version': '2018-01-01',
+      'api-version': '2024-02-01',
     });
     expect(request?.headers.authorization).toBe(`Bearer ${STATIC_TOKEN}`);
   });

@@ -113,13 +113,13 @@ describe('main.json security posture', () => {
     for (const container of containers) expect(container.properties?.publicAccess).toBe('None');
   });
 
-  it('runs the app on Flex Consumption, Node 20, HTTPS only, without publishing passwords', () => {
+  it('runs the app on Flex Consumption, Node 22, HTTPS only, without publishing passwords', () => {
     expect(ofType('Microsoft.Web/serverfarms')[0]).toMatchObject({
       sku: { name: 'FC1', tier: 'FlexConsumption' },
     });
     expect(site?.properties).toMatchObject({
       httpsOnly: true,
-      functionAppConfig: { runtime: { name: 'node', version: '20' } },
+      functionAppConfig: { runtime: { name: 'node', version: '22' } },
     });
     const policies = ofType('Microsoft.Web/sites/basicPublishingCredentialsPolicies');
     expect(policies.map((p) => p.properties?.allow)).toEqual([false, false]);

@@ -1,5 +1,5 @@
 // A whole fine-tune run against the emulator, driven only through the real SDK clients
-// (@azure/arm-machinelearning 2.1.1, @azure/arm-monitor 7.0.0) and plain HTTPS for the registry,
+// (@azure/arm-machinelearning 2.1.1, @azure/arm-monitor 8.0.0) and plain HTTPS for the registry,
 // MLflow, scoring and the admin API.
 import type { AmlCompute } from '@azure/arm-machinelearning';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
