@@ -10,7 +10,6 @@ import type { DatasetRef, RunView } from '../domain/run/view.js';
 import { computeRunId, forcedRunId } from '../domain/runId.js';
 import { newRunView } from '../domain/runView.js';
 import type { FineTuneInput } from '../orchestration/types.js';
-import { ApiCode } from '../http/errors.js';
 import type { RunInstances } from './runInstances.js';
 import { viewOf } from './views.js';
 
@@ -41,7 +40,9 @@ export interface StartedRun {
   readonly view: RunView;
 }
 
+/** Codes declared by starting a run (others come from the domain); http/errors.ts maps them to a status. */
 export const StartCode = {
+  datasetNotFound: 'DATASET.NOT_FOUND',
   overridesUnreadable: 'FINETUNE.OVERRIDES_NOT_JSON',
   tooManyReruns: 'RUN.TOO_MANY_RERUNS',
 } as const;
@@ -123,7 +124,7 @@ export async function datasetAt(
   const info = await blobs.getInfo(path);
   if (info === undefined) {
     return fail({
-      code: ApiCode.datasetNotFound,
+      code: StartCode.datasetNotFound,
       message: `dataset '${path}' does not exist in container ${container}`,
     });
   }
