@@ -5,10 +5,11 @@
 // settings); each invocation's durable client is wrapped per call.
 import type { DurableClient } from 'durable-functions';
 import { createActivities, type Activities } from './activities.js';
+import { DurableRunInstances } from './adapters/durableRunInstances.js';
 import { createPorts, type Ports, type PortsOptions } from './adapters/index.js';
 import { getConfig, type AppConfig } from './config.js';
 import { workspaceResourceId, type JobEventDeps } from './runs/jobEvents.js';
-import { activeRunIds, DurableRunInstances } from './runs/runInstances.js';
+import { activeRunIds } from './runs/runInstances.js';
 import type { StartRunDeps } from './runs/startRun.js';
 import type { TeardownDeps } from './runs/teardown.js';
 
