@@ -6,6 +6,7 @@ import type { AppConfig } from '../config.js';
 import type {
   AzureMlGateway,
   BlobStore,
+  DatasetEngine,
   EndpointMetrics,
   ModelCatalog,
   RunMetricsSource,
@@ -14,6 +15,7 @@ import type {
 import { AzureMlArmGateway } from './azureMlGateway.js';
 import { AzureBlobStore, createContainerClient } from './blobStore.js';
 import { createCredential } from './credential.js';
+import { prepareDataset, validateDataset } from './dataset.js';
 import { MonitorEndpointMetrics } from './endpointMetrics.js';
 import { armScope, DEFAULT_RETRY, JsonHttpClient, transportOptions, type RetrySettings } from './http.js';
 import { MlflowRunMetrics } from './mlflow.js';
@@ -27,6 +29,7 @@ export interface Ports {
   readonly endpointMetrics: EndpointMetrics;
   readonly scoring: ScoringClient;
   readonly blobs: BlobStore;
+  readonly datasets: DatasetEngine;
 }
 
 /** Knobs tests (and only tests) turn: a credential of their own, faster retries and polling. */
@@ -78,6 +81,7 @@ export function createPorts(config: AppConfig, options: PortsOptions = {}): Port
     // Key auth, no bearer token policy: the scoring URI may be plain http in some setups.
     scoring: new EndpointScoringClient(new JsonHttpClient('SCORING', transport)),
     blobs: new AzureBlobStore(createContainerClient(config.storage)),
+    datasets: { validate: validateDataset, prepare: prepareDataset },
   };
 }
 

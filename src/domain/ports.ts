@@ -1,6 +1,13 @@
 // Ports: what the domain and the activities need from the outside world, in the domain's own
 // terms. src/adapters/ implements them over the real Azure SDKs; nothing here knows an SDK type.
-import type { DatasetInput, TextSink } from './dataset/types.js';
+import type {
+  DatasetInput,
+  PrepareOptions,
+  PrepareResult,
+  TextSink,
+  ValidateOptions,
+  ValidationReport,
+} from './dataset/types.js';
 
 export interface ComputeInfo {
   readonly name: string;
@@ -199,4 +206,18 @@ export interface BlobStore {
   /** Streams text into a block blob; nothing is visible under `path` until close(). */
   openWriter(path: string, contentType?: string): TextSink;
   list(prefix: string): Promise<BlobInfo[]>;
+}
+
+/**
+ * The dataset checks the activities run over a blob (src/adapters/dataset.ts): validate, and
+ * validate-sample-split, each in one streaming pass. A port so that the activities reach them
+ * through the composition root rather than by importing an adapter.
+ */
+export interface DatasetEngine {
+  validate(input: DatasetInput, options?: ValidateOptions): Promise<ValidationReport>;
+  prepare(
+    inputs: { train: DatasetInput; test?: DatasetInput },
+    options: PrepareOptions,
+    sinks: { train: TextSink; test: TextSink },
+  ): Promise<PrepareResult>;
 }
