@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { computeRunId, unquoteEtag } from '../src/domain/runId.js';
-import type { RunView, StepView } from '../src/domain/run/view.js';
+import type { RunView, StepView } from '../src/domain/runView.js';
 import { demoDataset } from './demoData.js';
 import { httpsRequest } from './httpsClient.js';
 import { startStack, type RunningStack } from './stack.js';

@@ -42,7 +42,7 @@ export interface StackOptions {
   log?: (line: string) => void;
 }
 
-/** DESIGN: the `start` ready line. */
+/** The `start` ready line (docs/contracts.md "Ready lines"). */
 export interface StackReadyLine {
   hostUrl: string;
   functionKey: string;

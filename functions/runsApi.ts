@@ -1,4 +1,4 @@
-// The HTTP API (DESIGN "HTTP API"): start, list, get and cancel runs. Key auth (authLevel function).
+// The HTTP API (docs/contracts.md "HTTP API"): start, list, get and cancel runs. Key auth (authLevel function).
 import * as df from 'durable-functions';
 import { startRunDeps } from '../src/composition.js';
 import { handleRunsRequest, RUNS_ROUTE } from '../src/http/runsApi.js';

@@ -32,10 +32,10 @@ Options:
   -l, --location REGION       region for a new resource group
   -p, --parameters FILE       ARM parameters file (default: infra/main.parameters.json)
       --stage STAGE           all (default), resources, code or events
-      --delete                tear down what this script deployed (see README)
+      --delete                tear down what this script deployed (see docs/deploy.md)
       --yes                   do not ask before deleting
       --no-region-reads       do not grant the app the subscription-level read of Azure ML VM sizes
-                              and quota (its pre-flight compute check then cannot run; see README)
+                              and quota (its pre-flight compute check then cannot run; see docs/deploy.md)
   -h, --help                  this help
 
 Needs: az (logged in: az login), node and npm (npm ci already run), zip.

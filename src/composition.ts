@@ -4,7 +4,7 @@
 // Assembled once per process, on first use (not at import: registering functions needs no
 // settings); each invocation's durable client is wrapped per call.
 import type { DurableClient } from 'durable-functions';
-import { createActivities, type Activities } from './activities.js';
+import { createActivities, type Activities } from './activities/index.js';
 import { DurableRunInstances } from './adapters/durableRunInstances.js';
 import { createPorts, type Ports, type PortsOptions } from './adapters/index.js';
 import { getConfig, type AppConfig } from './config.js';

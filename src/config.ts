@@ -1,6 +1,6 @@
 // The only reader of process.env in the app (src/ and functions/). Settings are parsed once,
 // validated together (every problem reported, each naming its key) and frozen.
-// The keys and their meaning are DESIGN's settings table; local values live in
+// The keys and their meaning are the settings table of docs/settings.md; local values live in
 // local.settings.sample.json, Azure values in the infra template.
 
 export class ConfigError extends Error {

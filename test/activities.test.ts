@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../dev/emulator/index.js';
-import { createActivities, smokeTestMessages, type Activities } from '../src/activities.js';
+import { createActivities, smokeTestMessages, type Activities } from '../src/activities/index.js';
 import { createPorts } from '../src/adapters/index.js';
 import { loadConfig, type AppConfig } from '../src/config.js';
-import type { DatasetRef } from '../src/domain/run/view.js';
-import type { CheckComputeOutput, PrepareOutput, ResolveModelOutput } from '../src/orchestration/types.js';
+import type { DatasetRef } from '../src/domain/runView.js';
+import type { CheckComputeOutput, PrepareOutput, ResolveModelOutput } from '../src/orchestration/contract.js';
 import { writeUltrachatParquet } from './adapters/parquetFixture.js';
 import { startAzuriteBlob, type AzuriteBlob } from './support/azurite.js';
 import { deployNow } from './support/deploy.js';
@@ -145,7 +145,7 @@ describe('activities over the real adapters', () => {
   });
 
   it('resolveModel reads the registry model and its allow lists', async () => {
-    const result = await activities.resolveModel();
+    const result = await activities.resolveModel({});
     if (!result.ok) throw new Error(result.error.message);
     model = result.value;
     expect(model.model.id).toMatch(

@@ -1,6 +1,7 @@
 // `start [--host-port N] [--emulator-port N] [--state-dir DIR]` (npm start): the local stack
 // (Azurite, the Azure ML emulator, the local Functions host running this app, the storage-events
-// publisher), wired together, until Ctrl-C. Prints the URLs and keys, and last the ready line.
+// publisher), wired together, until Ctrl-C. Prints the URLs and keys, and last the ready line
+// (docs/contracts.md "Ready lines").
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, integerOption, parseCommandLine } from '../../src/cli/args.js';

@@ -1,4 +1,4 @@
-// The admin API (DESIGN "Emulator control"), on the same HTTPS server under /_emulator/, no auth:
+// The admin API (docs/emulator.md "Admin API"), on the same HTTPS server under /_emulator/, no auth:
 // GET state; PUT/DELETE subscriptions/{name}; POST/GET/DELETE faults; POST jobs/{name}/outcome;
 // PUT clock.
 import type { Route, RouteContext } from './core.js';

@@ -1,6 +1,7 @@
 // What the emulator is seeded with: the workspace identity, its computes, the region's VM sizes and
 // usages, and the `azureml` registry's models and components. A config file (JSON) may override any
-// top-level key; everything not given keeps the defaults below (the local identity of WIRE.md).
+// top-level key; everything not given keeps the defaults below (the local workspace identity of
+// docs/emulator.md "What it emulates").
 import { readFileSync } from 'node:fs';
 
 export interface VmSizeSeed {

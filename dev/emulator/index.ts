@@ -27,7 +27,7 @@ export interface EmulatorOptions {
   log?: (line: string) => void;
 }
 
-/** The fields of the ready line (DESIGN: CLI ready lines). */
+/** The fields of the ready line (docs/contracts.md "Ready lines"). */
 export interface EmulatorReadyLine {
   baseUrl: string;
   caCertPath: string;
@@ -117,7 +117,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   };
 }
 
-/** The ready line: exactly the DESIGN fields, in order. */
+/** The ready line: exactly the fields of docs/contracts.md "Ready lines", in order. */
 export function readyLine(emulator: RunningEmulator): EmulatorReadyLine {
   const { baseUrl, caCertPath, subscriptionId, resourceGroup, workspace, location, adminUrl } = emulator;
   return { baseUrl, caCertPath, subscriptionId, resourceGroup, workspace, location, adminUrl };

@@ -3,7 +3,7 @@
 // provides (dev/host serves it; the end-to-end tests exercise this adapter through it).
 import type { DurableClient } from 'durable-functions';
 import { FunctionName } from '../names.js';
-import type { FineTuneInput } from '../orchestration/types.js';
+import type { FineTuneInput } from '../orchestration/contract.js';
 import type { RunInstance, RunInstances } from '../runs/runInstances.js';
 
 interface RawStatus {

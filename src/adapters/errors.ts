@@ -3,17 +3,23 @@
 // - a 5xx, a throttle or a network fault that outlived the pipeline's retries is a
 //   ServiceUnavailableError, which activities let durable retry again later.
 import { isRestError } from '@azure/core-rest-pipeline';
+import {
+  serviceErrorCode,
+  type ErrorCode,
+  type ServiceName,
+  type ServiceOutcome,
+} from '../domain/errorCodes.js';
 import { DomainError } from '../domain/errors.js';
 
 /** Which service answered, as the prefix of the error code (`AZUREML.NOT_FOUND`, `SCORING.UNAUTHORIZED`). */
-export type ServiceName = 'AZUREML' | 'REGISTRY' | 'MLFLOW' | 'MONITOR' | 'SCORING' | 'STORAGE';
+export type { ServiceName } from '../domain/errorCodes.js';
 
 /** A transient fault that survived the pipeline's own retries; worth retrying later. */
 export class ServiceUnavailableError extends Error {
   override name = 'ServiceUnavailableError';
   readonly retryable = true;
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
   ) {
@@ -21,7 +27,7 @@ export class ServiceUnavailableError extends Error {
   }
 }
 
-const STATUS_CODES: Readonly<Record<number, string>> = {
+const STATUS_CODES: Readonly<Record<number, ServiceOutcome>> = {
   400: 'BAD_REQUEST',
   401: 'UNAUTHORIZED',
   403: 'FORBIDDEN',
@@ -82,10 +88,14 @@ export function httpError(
   const details = { status, serviceCode, operation };
   if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
     const suffix = STATUS_CODES[status] ?? 'REQUEST_REJECTED';
-    return new DomainError(`${service}.${suffix}`, `${operation}: ${serviceCode}: ${said}`, details);
+    return new DomainError(
+      serviceErrorCode(service, suffix),
+      `${operation}: ${serviceCode}: ${said}`,
+      details,
+    );
   }
   return new ServiceUnavailableError(
-    status === 429 ? `${service}.THROTTLED` : `${service}.UNAVAILABLE`,
+    serviceErrorCode(service, status === 429 ? 'THROTTLED' : 'UNAVAILABLE'),
     `${operation}: HTTP ${status} ${serviceCode}: ${said} (gave up after retries)`,
     details,
   );
@@ -107,13 +117,13 @@ export function toServiceError(service: ServiceName, operation: string, error: u
     if (error.code !== undefined && TLS_TRUST_CODES.has(error.code)) {
       // A configuration problem, not a fault: retrying will not make the certificate trusted.
       return new DomainError(
-        `${service}.TLS_UNTRUSTED`,
+        serviceErrorCode(service, 'TLS_UNTRUSTED'),
         `${operation}: the server's certificate is not trusted (${error.code}); set ARM_CA_CERT_PATH to its CA`,
         { operation, cause: error.code },
       );
     }
     return new ServiceUnavailableError(
-      `${service}.UNREACHABLE`,
+      serviceErrorCode(service, 'UNREACHABLE'),
       `${operation}: ${error.code ?? 'network error'}: ${error.message}`,
       { operation, cause: error.code },
     );
@@ -122,19 +132,25 @@ export function toServiceError(service: ServiceName, operation: string, error: u
   if (failedOperation !== null) {
     // core-lro reports a long-running operation that ended Failed as a plain Error whose message
     // carries the operation's error code and message.
-    const serviceCode = failedOperation[1] ?? 'OperationFailed';
+    const operationCode = failedOperation[1] ?? 'OperationFailed';
     const said = failedOperation[2] ?? 'no message';
-    const details = { serviceCode, operation };
-    return TRANSIENT_OPERATION_CODES.test(serviceCode)
+    const details = { serviceCode: operationCode, operation };
+    return TRANSIENT_OPERATION_CODES.test(operationCode)
       ? new ServiceUnavailableError(
-          `${service}.UNAVAILABLE`,
-          `${operation}: ${serviceCode}: ${said}`,
+          serviceErrorCode(service, 'UNAVAILABLE'),
+          `${operation}: ${operationCode}: ${said}`,
           details,
         )
-      : new DomainError(`${service}.OPERATION_FAILED`, `${operation}: ${serviceCode}: ${said}`, details);
+      : new DomainError(
+          serviceErrorCode(service, 'OPERATION_FAILED'),
+          `${operation}: ${operationCode}: ${said}`,
+          details,
+        );
   }
   if (error instanceof Error && error.name === 'AbortError') {
-    return new ServiceUnavailableError(`${service}.TIMEOUT`, `${operation}: timed out`, { operation });
+    return new ServiceUnavailableError(serviceErrorCode(service, 'TIMEOUT'), `${operation}: timed out`, {
+      operation,
+    });
   }
   return error instanceof Error ? error : new Error(String(error));
 }

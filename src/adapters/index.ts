@@ -6,7 +6,7 @@ import type { AppConfig } from '../config.js';
 import type {
   AzureMlGateway,
   BlobStore,
-  DatasetEngine,
+  DatasetProcessor,
   EndpointMetrics,
   ModelCatalog,
   RunMetricsSource,
@@ -29,7 +29,7 @@ export interface Ports {
   readonly endpointMetrics: EndpointMetrics;
   readonly scoring: ScoringClient;
   readonly blobs: BlobStore;
-  readonly datasets: DatasetEngine;
+  readonly datasets: DatasetProcessor;
 }
 
 /** Knobs tests (and only tests) turn: a credential of their own, faster retries and polling. */

@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-/** Exit codes shared by every subcommand (DESIGN: CLI). */
+/** Exit codes shared by every subcommand (docs/contracts.md "CLI"). */
 export const ExitCode = { ok: 0, invalidInput: 1, usage: 2 } as const;
 
 /** A command line that cannot be run as written; exits 2 with the message. */

@@ -14,7 +14,7 @@ import {
   NODES_PARAMETER,
   resolveFineTuneParameters,
   type ParameterSource,
-} from '../domain/finetune.js';
+} from '../domain/fineTuneParameters.js';
 import { readModelTags } from '../domain/modelTags.js';
 import { buildPipelineJob, datastoreUri, registryModelId } from '../domain/pipelineJob.js';
 import { computeRunId } from '../domain/runId.js';

@@ -1,8 +1,8 @@
-// Which blob events start a run (DESIGN: "Blob layout"): a dataset's train file under incoming/,
+// Which blob events start a run (docs/contracts.md "Blob layout"): a dataset's train file under incoming/,
 // either `incoming/<name>/train.(jsonl|parquet)` or a single `incoming/<name>.(jsonl|parquet)`.
 // Its siblings (test.*, finetune.json) are read when the run starts, so their own events are ignored.
 import { fail, ok, type Result } from './errors.js';
-import type { DatasetRef } from './run/view.js';
+import type { DatasetRef } from './runView.js';
 import { unquoteEtag } from './runId.js';
 
 export const INCOMING_PREFIX = 'incoming/';

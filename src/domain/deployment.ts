@@ -7,6 +7,12 @@ import { ownershipTags, TRAINED_MODEL_OUTPUT } from './pipelineJob.js';
 
 /** The notebook's deployment name; it takes all of the endpoint's traffic. */
 export const DEPLOYMENT_NAME = 'demo';
+
+/** ARM provisioning state of a resource that is ready. */
+export const PROVISIONED = 'Succeeded';
+/** Provisioning states that ended without being ready (Deleting: someone removes it). */
+const NOT_PROVISIONING: readonly string[] = ['Failed', 'Canceled', 'Deleting'];
+export const provisioningEnded = (state: string): boolean => NOT_PROVISIONING.includes(state);
 export const FULL_TRAFFIC: Readonly<Record<string, number>> = Object.freeze({ [DEPLOYMENT_NAME]: 100 });
 
 /** Asset names allow letters, digits, '-', '_' and '.', starting with a letter or digit. */

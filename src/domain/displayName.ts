@@ -1,6 +1,6 @@
 // The pipeline job's display name, built as the notebook's get_pipeline_display_name does, so a
 // run reads the same in Azure ML studio whether it came from the notebook or from this app.
-import { GPUS_PARAMETER, NODES_PARAMETER, type FineTuneParameters } from './finetune.js';
+import { GPUS_PARAMETER, NODES_PARAMETER, type FineTuneParameters } from './fineTuneParameters.js';
 
 export interface DisplayNameInput {
   readonly model: string;

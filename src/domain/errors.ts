@@ -1,9 +1,12 @@
-// Expected failures are values with a stable code and a message a user can act on.
-// One place (the HTTP layer) maps codes to status codes; activities rethrow them as
-// non-retryable failures so durable retries are spent only on transient faults.
+// Expected failures are values with a stable code and a message a user can act on. Codes come
+// from the one table in ./errorCodes.ts (with their HTTP status); activities return these as
+// values so durable retries are spent only on transient faults.
+import type { ErrorCode } from './errorCodes.js';
+
+export type { ErrorCode } from './errorCodes.js';
 
 export interface DomainProblem {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
   readonly details?: unknown;
 }
@@ -18,7 +21,7 @@ export const fail = <E>(error: E): Result<never, E> => ({ ok: false, error });
 export class DomainError extends Error implements DomainProblem {
   override name = 'DomainError';
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
   ) {

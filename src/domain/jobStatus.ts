@@ -5,11 +5,6 @@ import type { JobStatus } from './ports.js';
 export const FINISHED_JOB_STATUSES = ['Completed', 'Failed', 'Canceled'] as const;
 export type FinishedJobStatus = (typeof FINISHED_JOB_STATUSES)[number];
 
-/** Payload of the durable external event JobFinished. */
-export interface JobFinishedEvent {
-  readonly status: FinishedJobStatus;
-}
-
 export function isTerminalJobStatus(status: string): status is FinishedJobStatus {
   return (FINISHED_JOB_STATUSES as readonly string[]).includes(status);
 }

@@ -1,8 +1,10 @@
 // The PipelineJob request body (ARM 2022-10-01) that runs the registry's chat_completion_pipeline
 // as the notebook's create_pipeline() does. Asset inputs go ONLY inside `jobs.<node>.inputs`
 // (free-form, snake_case, sent verbatim): @azure/arm-machinelearning 2.1.1 drops `uri` and
-// `mode` from top-level asset inputs (AZURE-FACTS).
-import type { FineTuneParameters } from './finetune.js';
+// `mode` from top-level asset inputs. A node that runs a registry component names it under
+// `componentId` (the Python SDK's pipeline node serializes it so; the service's `jobs` map is
+// free-form, so a wrong key is not caught by ARM validation). Sources: docs/azure-facts.md.
+import type { FineTuneParameters } from './fineTuneParameters.js';
 import type { PipelineJobRequest } from './ports.js';
 import { OWNER_TAG_VALUE, Tag } from '../names.js';
 
@@ -73,7 +75,7 @@ export function buildPipelineJob(input: PipelineJobInput): PipelineJobRequest {
       jobs: {
         [PIPELINE_NODE]: {
           type: 'pipeline',
-          component: input.componentId,
+          componentId: input.componentId,
           inputs,
           outputs: {
             mlflow_model_folder: { value: `\${{parent.outputs.${TRAINED_MODEL_OUTPUT}}}`, type: 'literal' },

@@ -208,16 +208,14 @@ export interface BlobStore {
   list(prefix: string): Promise<BlobInfo[]>;
 }
 
-/**
- * The dataset checks the activities run over a blob (src/adapters/dataset.ts): validate, and
- * validate-sample-split, each in one streaming pass. A port so that the activities reach them
- * through the composition root rather than by importing an adapter.
- */
-export interface DatasetEngine {
+/** The dataset gate over an opened input (src/adapters/dataset.ts: JSONL and Parquet). */
+export interface DatasetProcessor {
+  /** One streaming pass; a bad dataset is a report with valid=false, only I/O failures throw. */
   validate(input: DatasetInput, options?: ValidateOptions): Promise<ValidationReport>;
+  /** Validates, samples and splits into the sinks, closing them only when every input is valid. */
   prepare(
-    inputs: { train: DatasetInput; test?: DatasetInput },
+    inputs: { readonly train: DatasetInput; readonly test?: DatasetInput },
     options: PrepareOptions,
-    sinks: { train: TextSink; test: TextSink },
+    sinks: { readonly train: TextSink; readonly test: TextSink },
   ): Promise<PrepareResult>;
 }

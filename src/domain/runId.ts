@@ -1,4 +1,4 @@
-// Run identity (DESIGN: "Run id"): the same dataset version with the same requested overrides is
+// Run identity (docs/contracts.md "Run id"): the same dataset version with the same requested overrides is
 // the same run, so a duplicate event or request finds the run instead of starting a second one.
 import { createHash } from 'node:crypto';
 

@@ -1,14 +1,64 @@
-// The run view reducer (DESIGN: "Run view"). Every function returns a new view and never reads
-// the clock: the orchestrator passes `at` from context.df.currentUtcDateTime so replays agree.
+// The run view, types and reducer: customStatus while a run is in flight, output when it ends,
+// and what GET /api/runs/{id} shows (docs/contracts.md, "Run view"). Plain data: it survives JSON.
+// Every function returns a new view and never reads the clock: the orchestrator passes `at` from
+// context.df.currentUtcDateTime so replays agree.
 import type { DomainProblem } from './errors.js';
-import {
-  STEP_IDS,
-  type DatasetRef,
-  type RunStatus,
-  type RunView,
-  type StepId,
-  type StepView,
-} from './run/view.js';
+
+export const STEP_IDS = [
+  'validate',
+  'prepare',
+  'resolveModel',
+  'checkCompute',
+  'submit',
+  'train',
+  'metrics',
+  'gate',
+  'register',
+  'deploy',
+  'smokeTest',
+  'cleanup',
+] as const;
+export type StepId = (typeof STEP_IDS)[number];
+
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+export type RunStatus = 'Running' | 'Succeeded' | 'NotDeployed' | 'Failed' | 'Canceled';
+
+export interface DatasetRef {
+  readonly container: string;
+  /** Blob path of the dataset's train file (or single file), e.g. `incoming/chat/train.jsonl`. */
+  readonly path: string;
+  /** Unquoted ETag of the dataset version. */
+  readonly etag: string;
+}
+
+export interface StepView {
+  readonly id: StepId;
+  readonly status: StepStatus;
+  readonly startedAt?: string;
+  readonly endedAt?: string;
+  readonly detail?: string;
+}
+
+export interface RunErrorView {
+  readonly step: StepId;
+  readonly code: string;
+  readonly message: string;
+  readonly details?: unknown;
+}
+
+export interface RunView {
+  readonly runId: string;
+  readonly dataset: DatasetRef;
+  readonly status: RunStatus;
+  readonly step: StepId;
+  readonly steps: readonly StepView[];
+  readonly jobName?: string;
+  readonly model?: { readonly name: string; readonly version: string; readonly id: string };
+  readonly endpoint?: { readonly name: string; readonly scoringUri: string };
+  readonly metrics?: Readonly<Record<string, number>>;
+  readonly smokeTest?: { readonly input: unknown; readonly answer: string };
+  readonly error?: RunErrorView;
+}
 
 /** How a run can end other than by failing (a failure goes through runFailed, which records the error). */
 export type EndStatus = Exclude<RunStatus, 'Running' | 'Failed'>;

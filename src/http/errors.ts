@@ -1,47 +1,22 @@
-// The one place that maps error codes to HTTP status. Responses carry {error: {code, message,
-// details?}}; never a stack trace: an unexpected error becomes INTERNAL with a generic message
-// (the invocation log has the run id and the code, not the error's internals).
+// Error responses of the HTTP API: {error: {code, message, details?}}, the status from the one
+// table of codes (src/domain/errorCodes.ts), never a stack trace. A code whose status is 500 (a
+// service fault, a bug) is answered as INTERNAL with a generic message: the invocation log has
+// the run id and the code, the caller gets nothing of the internals.
 import type { HttpResponseInit } from '@azure/functions';
+import { ERROR_CODES, type ErrorCode } from '../domain/errorCodes.js';
 import type { DomainProblem } from '../domain/errors.js';
 
-export const ApiCode = {
-  invalidJson: 'REQUEST.INVALID_JSON',
-  invalidBody: 'REQUEST.INVALID_BODY',
-  invalidQuery: 'REQUEST.INVALID_QUERY',
-  notFound: 'REQUEST.NOT_FOUND',
-  methodNotAllowed: 'REQUEST.METHOD_NOT_ALLOWED',
-  runNotFound: 'RUN.NOT_FOUND',
-  runNotRunning: 'RUN.NOT_RUNNING',
-  datasetNotFound: 'DATASET.NOT_FOUND',
-  /** parseDatasetPath's code (domain/blobEvents). */
-  notADataset: 'DATASET.BAD_PATH',
-  internal: 'INTERNAL',
-} as const;
+const INTERNAL_MESSAGE = 'the request could not be completed; try again later';
 
-const STATUS_BY_CODE: Readonly<Record<string, number>> = {
-  [ApiCode.invalidJson]: 400,
-  [ApiCode.invalidBody]: 400,
-  [ApiCode.invalidQuery]: 400,
-  [ApiCode.notADataset]: 400,
-  [ApiCode.notFound]: 404,
-  [ApiCode.runNotFound]: 404,
-  [ApiCode.datasetNotFound]: 404,
-  [ApiCode.methodNotAllowed]: 405,
-  [ApiCode.runNotRunning]: 409,
-};
-
-/** Code families that are the caller's fault as a whole (bad overrides, a dataset rule). */
-const STATUS_BY_PREFIX: readonly (readonly [string, number])[] = [['FINETUNE.', 400]];
-
-export function httpStatusFor(code: string): number {
-  return STATUS_BY_CODE[code] ?? STATUS_BY_PREFIX.find(([prefix]) => code.startsWith(prefix))?.[1] ?? 500;
+export function httpStatusFor(code: ErrorCode): number {
+  return ERROR_CODES[code].status;
 }
 
 export function errorResponse(problem: DomainProblem): HttpResponseInit {
   const status = httpStatusFor(problem.code);
   const body =
-    status === 500 && problem.code !== ApiCode.internal
-      ? { code: ApiCode.internal, message: 'the request could not be completed; try again later' }
+    status === 500 && problem.code !== 'INTERNAL'
+      ? { code: 'INTERNAL', message: INTERNAL_MESSAGE }
       : {
           code: problem.code,
           message: problem.message,
@@ -51,4 +26,4 @@ export function errorResponse(problem: DomainProblem): HttpResponseInit {
 }
 
 export const internalError = (): HttpResponseInit =>
-  errorResponse({ code: ApiCode.internal, message: 'the request could not be completed; try again later' });
+  errorResponse({ code: 'INTERNAL', message: INTERNAL_MESSAGE });

@@ -1,4 +1,4 @@
-// DESIGN "HTTP API": POST /api/runs, GET /api/runs, GET /api/runs/{id}, POST /api/runs/{id}/cancel.
+// docs/contracts.md "HTTP API": POST /api/runs, GET /api/runs, GET /api/runs/{id}, POST /api/runs/{id}/cancel.
 // One function, routed here on `runs/{id?}/{action?}`. Never returns the durable management URLs
 // (they carry the system key): the run's own URL is the Location.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
@@ -6,8 +6,8 @@ import { fail, ok, type Result } from '../domain/errors.js';
 import { ExternalEvent } from '../names.js';
 import { ACTIVE_STATUSES, type RunInstance } from '../runs/runInstances.js';
 import { datasetAt, startRun, type StartRunDeps } from '../runs/startRun.js';
-import { viewOf } from '../runs/views.js';
-import { ApiCode, errorResponse, internalError } from './errors.js';
+import { viewOf } from '../runs/instanceView.js';
+import { errorResponse, internalError } from './errors.js';
 
 export const RUNS_ROUTE = 'runs/{id?}/{action?}';
 export const CANCEL_ACTION = 'cancel';
@@ -33,7 +33,7 @@ const START_FIELDS = ['dataset', 'overrides', 'force'];
 export function parseStartBody(body: unknown): Result<StartBody> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return fail({
-      code: ApiCode.invalidBody,
+      code: 'REQUEST.INVALID_BODY',
       message: 'the body must be a JSON object {dataset, overrides?, force?}',
       details: [{ field: '', message: 'expected a JSON object' }],
     });
@@ -61,7 +61,7 @@ export function parseStartBody(body: unknown): Result<StartBody> {
   }
   if (problems.length > 0) {
     return fail({
-      code: ApiCode.invalidBody,
+      code: 'REQUEST.INVALID_BODY',
       message: `invalid body: ${problems.map((p) => `${p.field || 'body'}: ${p.message}`).join('; ')}`,
       details: problems,
     });
@@ -118,7 +118,7 @@ function parsePaging(request: HttpRequest): Result<{ top: number; after?: Cursor
   }
   if (problems.length > 0) {
     return fail({
-      code: ApiCode.invalidQuery,
+      code: 'REQUEST.INVALID_QUERY',
       message: problems.map((p) => `${p.field}: ${p.message}`).join('; '),
       details: problems,
     });
@@ -138,7 +138,7 @@ async function readJson(request: HttpRequest): Promise<Result<unknown>> {
   try {
     return ok(JSON.parse(text) as unknown);
   } catch {
-    return fail({ code: ApiCode.invalidJson, message: 'the body is not valid JSON' });
+    return fail({ code: 'REQUEST.INVALID_JSON', message: 'the body is not valid JSON' });
   }
 }
 
@@ -181,7 +181,7 @@ async function listRuns(request: HttpRequest, deps: StartRunDeps): Promise<HttpR
 async function findRun(deps: StartRunDeps, runId: string): Promise<Result<RunInstance>> {
   const instance = await deps.runs.get(runId);
   return instance === undefined
-    ? fail({ code: ApiCode.runNotFound, message: `no run with id '${runId}'` })
+    ? fail({ code: 'RUN.NOT_FOUND', message: `no run with id '${runId}'` })
     : ok(instance);
 }
 
@@ -194,7 +194,7 @@ async function cancelRun(
   if (!found.ok) return errorResponse(found.error);
   if (!ACTIVE_STATUSES.includes(found.value.runtimeStatus)) {
     return errorResponse({
-      code: ApiCode.runNotRunning,
+      code: 'RUN.NOT_RUNNING',
       message: `run '${runId}' already ended (${viewOf(found.value).status}); nothing to cancel`,
     });
   }
@@ -205,7 +205,7 @@ async function cancelRun(
 
 const methodNotAllowed = (method: string, allowed: string): HttpResponseInit => ({
   ...errorResponse({
-    code: ApiCode.methodNotAllowed,
+    code: 'REQUEST.METHOD_NOT_ALLOWED',
     message: `${method} is not allowed here; use ${allowed}`,
   }),
   headers: { Allow: allowed },
@@ -235,7 +235,10 @@ export async function handleRunsRequest(
       if (method !== 'POST') return methodNotAllowed(method, 'POST');
       return await cancelRun(deps, id, context);
     }
-    return errorResponse({ code: ApiCode.notFound, message: `no such resource: /api/runs/${id}/${action}` });
+    return errorResponse({
+      code: 'REQUEST.NOT_FOUND',
+      message: `no such resource: /api/runs/${id}/${action}`,
+    });
   } catch (error) {
     // name only: messages of SDK errors can carry URLs with keys
     context.error(`runsApi: ${method} ${id ?? ''} failed: ${error instanceof Error ? error.name : 'error'}`);

@@ -5,7 +5,7 @@ import type { InvocationContext } from '@azure/functions';
 import type { AzureMlSettings } from '../config.js';
 import { matchJobEvent } from '../domain/jobEvents.js';
 import { ExternalEvent } from '../names.js';
-import type { JobFinishedEvent } from '../orchestration/types.js';
+import type { JobFinishedEvent } from '../orchestration/contract.js';
 import { ACTIVE_STATUSES, type RunInstances } from './runInstances.js';
 
 export interface JobEvent {

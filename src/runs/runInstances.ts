@@ -1,7 +1,7 @@
 // The four things the entry points need from Durable Functions, behind a small port. The adapter
 // over the real DurableClient is src/adapters/durableRunInstances.ts (built in src/composition.ts);
 // handler logic is tested with a recording in-memory implementation (test/runs/support.ts).
-import type { FineTuneInput } from '../orchestration/types.js';
+import type { FineTuneInput } from '../orchestration/contract.js';
 
 /** Durable runtime status as the extension reports it: Running, Completed, Failed, Terminated, Pending, ... */
 export type RuntimeStatus = string;

@@ -1,17 +1,17 @@
 // Starting a run, shared by the storage event and POST /api/runs: resolve the dataset version,
-// read the overrides, compute the run id (DESIGN "Run id"), and start the orchestration unless that
+// read the overrides, compute the run id (docs/contracts.md "Run id"), and start the orchestration unless that
 // run already exists (a duplicate event or request is a no-op that returns the existing run).
 import type { AppConfig } from '../config.js';
 import { parseDatasetPath, siblingPaths } from '../domain/blobEvents.js';
 import { fail, ok, type DomainProblem, type Result } from '../domain/errors.js';
-import { validateOverrides } from '../domain/finetune.js';
+import { validateOverrides } from '../domain/fineTuneParameters.js';
 import type { BlobStore } from '../domain/ports.js';
-import type { DatasetRef, RunView } from '../domain/run/view.js';
+import type { DatasetRef, RunView } from '../domain/runView.js';
 import { computeRunId, forcedRunId } from '../domain/runId.js';
 import { newRunView } from '../domain/runView.js';
-import type { FineTuneInput } from '../orchestration/types.js';
+import type { FineTuneInput } from '../orchestration/contract.js';
 import type { RunInstances } from './runInstances.js';
-import { viewOf } from './views.js';
+import { viewOf } from './instanceView.js';
 
 export interface StartRunDeps {
   readonly runs: RunInstances;
@@ -40,13 +40,6 @@ export interface StartedRun {
   readonly view: RunView;
 }
 
-/** Codes declared by starting a run (others come from the domain); http/errors.ts maps them to a status. */
-export const StartCode = {
-  datasetNotFound: 'DATASET.NOT_FOUND',
-  overridesUnreadable: 'FINETUNE.OVERRIDES_NOT_JSON',
-  tooManyReruns: 'RUN.TOO_MANY_RERUNS',
-} as const;
-
 /** Forced re-runs of one dataset version looked up before giving up (each is one status read). */
 const MAX_RERUNS = 100;
 
@@ -72,7 +65,7 @@ async function readOverrides(blobs: BlobStore, path: string): Promise<Result<Ove
     return ok({ path: overridesPath, overrides: JSON.parse(text) as unknown });
   } catch (error) {
     return fail({
-      code: StartCode.overridesUnreadable,
+      code: 'FINETUNE.OVERRIDES_NOT_JSON',
       message: `${overridesPath} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
     });
   }
@@ -124,7 +117,7 @@ export async function datasetAt(
   const info = await blobs.getInfo(path);
   if (info === undefined) {
     return fail({
-      code: StartCode.datasetNotFound,
+      code: 'DATASET.NOT_FOUND',
       message: `dataset '${path}' does not exist in container ${container}`,
     });
   }
@@ -153,7 +146,7 @@ export async function startRun(
     while ((await runs.get(forcedRunId(identity.runId, n))) !== undefined) {
       if (++n > MAX_RERUNS) {
         return fail({
-          code: StartCode.tooManyReruns,
+          code: 'RUN.TOO_MANY_RERUNS',
           message: `dataset ${dataset.path} already has ${MAX_RERUNS} forced re-runs`,
         });
       }

@@ -51,7 +51,7 @@ const JOB_REQUEST: PipelineJobRequest = {
     jobs: {
       finetune_pipeline: {
         type: 'pipeline',
-        component: 'azureml://registries/azureml/components/chat_completion_pipeline/labels/latest',
+        componentId: 'azureml://registries/azureml/components/chat_completion_pipeline/labels/latest',
         inputs: {
           mlflow_model_path: {
             job_input_type: 'mlflow_model',

@@ -6,7 +6,7 @@ import * as df from 'durable-functions';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { FineTuneInput } from '../../src/orchestration/types.js';
+import type { FineTuneInput } from '../../src/orchestration/contract.js';
 import { DurableRunInstances } from '../../src/adapters/durableRunInstances.js';
 
 interface Recorded {

@@ -64,8 +64,8 @@ describe('service errors', () => {
   });
 
   it('isRetryable is false only for DomainError', () => {
-    expect(isRetryable(new DomainError('X.Y', 'no'))).toBe(false);
-    expect(isRetryable(new ServiceUnavailableError('X.UNAVAILABLE', 'later'))).toBe(true);
+    expect(isRetryable(new DomainError('DATASET.INVALID', 'no'))).toBe(false);
+    expect(isRetryable(new ServiceUnavailableError('AZUREML.UNAVAILABLE', 'later'))).toBe(true);
     expect(isRetryable(new Error('unexpected'))).toBe(true);
   });
 });

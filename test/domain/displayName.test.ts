@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { displayName } from '../../src/domain/displayName.js';
-import { NOTEBOOK_DEFAULTS } from '../../src/domain/finetune.js';
+import { NOTEBOOK_DEFAULTS } from '../../src/domain/fineTuneParameters.js';
 
 describe('displayName', () => {
   it('names a notebook-default run on one 4-GPU node', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { displayName } from '../../src/domain/displayName.js';
-import { resolveFineTuneParameters } from '../../src/domain/finetune.js';
+import { resolveFineTuneParameters } from '../../src/domain/fineTuneParameters.js';
 import { buildPipelineJob, datastoreUri, registryModelId } from '../../src/domain/pipelineJob.js';
 
 const RUN_ID = 'ft-d6d611a5d854edeb1586';
@@ -35,7 +35,7 @@ describe('buildPipelineJob', () => {
         jobs: {
           chat_completion_pipeline: {
             type: 'pipeline',
-            component: 'azureml://registries/azureml/components/chat_completion_pipeline/labels/latest',
+            componentId: 'azureml://registries/azureml/components/chat_completion_pipeline/labels/latest',
             inputs: {
               mlflow_model_path: {
                 job_input_type: 'mlflow_model',

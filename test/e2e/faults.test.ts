@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { demoDataset } from '../../dev/demoData.js';
 import { computeRunId } from '../../src/domain/runId.js';
-import { ActivityName } from '../../src/orchestration/activityNames.js';
+import { Activity } from '../../src/orchestration/contract.js';
 import { FunctionName } from '../../src/names.js';
 import {
   dumpLogsOnFailure,
@@ -62,7 +62,7 @@ describe('when things go wrong', () => {
     // nothing reached jobEvents: the orchestration learned the outcome by polling the job
     expect(after.delivered).toBe(before.delivered);
     expect(after.dropped).toBeGreaterThan(before.dropped);
-    expect(e2e.logs.some((l) => l.includes(ActivityName.getJob) && l.includes(`instance ${runId}`))).toBe(
+    expect(e2e.logs.some((l) => l.includes(Activity.getJob.name) && l.includes(`instance ${runId}`))).toBe(
       true,
     );
     expect((await jobsOfRun(e2e, runId)).map((j) => j.status)).toEqual(['Completed']);

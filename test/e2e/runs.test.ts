@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { demoDataset } from '../../dev/demoData.js';
 import { computeRunId } from '../../src/domain/runId.js';
-import type { RunView } from '../../src/domain/run/view.js';
+import type { RunView } from '../../src/domain/runView.js';
 import { OWNER_TAG_VALUE, Tag } from '../../src/names.js';
 import {
   dumpLogsOnFailure,

@@ -11,7 +11,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { httpsRequest } from '../../dev/httpsClient.js';
 import { startStack, type RunningStack, type StackOptions } from '../../dev/stack.js';
 import { computeRunId, unquoteEtag } from '../../src/domain/runId.js';
-import type { RunView } from '../../src/domain/run/view.js';
+import type { RunView } from '../../src/domain/runView.js';
 
 export const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -46,7 +46,7 @@ export interface ScenarioStack {
   api(method: string, route: string, body?: unknown): Promise<Answer>;
   /** Uploads a blob; returns its unquoted etag. */
   upload(blobPath: string, content: string | Uint8Array): Promise<string>;
-  /** The run id DESIGN gives this dataset version with these requested overrides. */
+  /** The run id docs/contracts.md ("Run id") gives this dataset version with these requested overrides. */
   runIdOf(blobPath: string, etag: string, overrides?: Record<string, unknown>): string;
   /** Polls GET /api/runs/{id} until the run ended. */
   waitForEnd(runId: string, timeoutMs: number): Promise<RunView>;

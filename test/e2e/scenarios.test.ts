@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoDataset } from '../../dev/demoData.js';
 import { defaultConfig } from '../../dev/emulator/config.js';
-import type { RunView } from '../../src/domain/run/view.js';
+import type { RunView } from '../../src/domain/runView.js';
 import { writeUltrachatParquet, type UltrachatRow } from '../adapters/parquetFixture.js';
 import { startScenarioStack, type ScenarioStack } from './scenarioSupport.js';
 

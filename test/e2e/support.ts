@@ -14,7 +14,7 @@ import { afterEach } from 'vitest';
 import { httpsRequest } from '../../dev/httpsClient.js';
 import { startStack, type RunningStack, type StackOptions } from '../../dev/stack.js';
 import { computeRunId, unquoteEtag } from '../../src/domain/runId.js';
-import type { RunStatus, RunView } from '../../src/domain/run/view.js';
+import type { RunStatus, RunView } from '../../src/domain/runView.js';
 
 export const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -212,7 +212,7 @@ export async function startE2eStack(
 
 const STACK_TRACE = /\n\s+at .+:\d+:\d+/;
 
-/** DESIGN "HTTP API": never a stack trace, never a durable system-key URL, never a host secret. */
+/** docs/contracts.md "HTTP API": never a stack trace, never a durable system-key URL, never a host secret. */
 function assertNoLeak(request: string, body: string, headers: string, secrets: readonly string[]): void {
   for (const text of [body, headers]) {
     if (STACK_TRACE.test(text)) throw new Error(`${request}: the response carries a stack trace: ${text}`);

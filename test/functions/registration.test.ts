@@ -1,6 +1,7 @@
-// functions/*.ts register what DESIGN names, with the triggers the host needs (registration calls
-// are no-ops in @azure/functions test mode, so they are captured), and the registered handlers
-// reach src/ through the REAL durable client (pointed at a local server playing the durable API).
+// functions/*.ts register what docs/architecture.md ("The flow") names, with the triggers the host
+// needs (registration calls are no-ops in @azure/functions test mode, so they are captured), and
+// the registered handlers reach src/ through the REAL durable client (pointed at a local server
+// playing the durable API).
 import * as azf from '@azure/functions';
 import * as df from 'durable-functions';
 import { createServer, type Server } from 'node:http';
@@ -51,7 +52,7 @@ const hasDurableClient = (r: Registration | undefined) =>
   r?.options.extraInputs?.some((input) => input.type === 'durableClient') === true;
 
 describe('function registrations', () => {
-  it('registers each entry point under its DESIGN name', () => {
+  it('registers each entry point under its documented name', () => {
     expect([...registered.keys()].filter((n) => !n.startsWith('fineTune')).sort()).toEqual(
       [
         FunctionName.datasetUploaded,

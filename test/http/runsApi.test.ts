@@ -5,7 +5,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AzureBlobStore, createContainerClient } from '../../src/adapters/blobStore.js';
 import type { AppConfig } from '../../src/config.js';
-import type { RunView } from '../../src/domain/run/view.js';
+import type { RunView } from '../../src/domain/runView.js';
 import { computeRunId } from '../../src/domain/runId.js';
 import { newRunView, runEnded } from '../../src/domain/runView.js';
 import { encodeCursor, handleRunsRequest } from '../../src/http/runsApi.js';

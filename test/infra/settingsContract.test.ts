@@ -1,9 +1,10 @@
-// The settings contract: README's settings table is the single list of settings. The Function
-// App's app settings in infra/main.json are its "in Azure" column, local.settings.sample.json its
-// "local value" column, and src/config.ts reads exactly its keys (bar host and binding ones).
+// The settings contract: the settings table in docs/settings.md is the single list of settings.
+// The Function App's app settings in infra/main.json are its "in Azure" column,
+// local.settings.sample.json its "local value" column, src/config.ts reads exactly its keys (bar
+// host and binding ones), and no other page of docs/ (or the README) names a setting it lacks.
+// Every check reads files of this repository: a missing table fails the file, nothing is skipped.
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
 import { evaluateString } from './armExpression.js';
 
 const repo = new URL('../../', import.meta.url);
@@ -12,6 +13,9 @@ const read = (path: string): string => readFileSync(new URL(path, repo), 'utf8')
 const NOT_SET = /^(-|not set\b)/i;
 const MARKED = /\((host only|binding)\)/;
 const SETTING_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** What a setting looks like when a page names one in backticks: UPPER_SNAKE or AzureWebJobs*. */
+const NAMED_SETTING = /^(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|AzureWebJobs[A-Za-z]+(?:__[A-Za-z]+)?)$/;
+const SETTINGS_DOC = 'docs/settings.md';
 const HEADER = ['name', 'meaning', 'local value', 'in Azure'];
 
 interface Row {
@@ -45,7 +49,7 @@ function settingsTable(markdown: string): string[][] {
 
 function section(markdown: string, name: string): string {
   const match = new RegExp(`<!-- section:${name} -->([\\s\\S]*?)<!-- /section:${name} -->`).exec(markdown);
-  if (!match?.[1]) throw new Error(`README has no section '${name}'`);
+  if (!match?.[1]) throw new Error(`${SETTINGS_DOC} has no section '${name}'`);
   return match[1];
 }
 
@@ -53,15 +57,15 @@ const unquote = (cell: string): string => cell.replace(/^`(.*)`$/, '$1');
 /** The leading `literal` of a cell, if the cell starts with one. */
 const literal = (cell: string): string | undefined => /^`([^`]*)`/.exec(cell)?.[1];
 
-const readmeRows: Row[] = settingsTable(section(read('README.md'), 'settings')).map((c) => ({
+const tableRows: Row[] = settingsTable(section(read(SETTINGS_DOC), 'settings')).map((c) => ({
   name: unquote(c[0] ?? ''),
   meaning: c[1] ?? '',
   local: c[2] ?? '',
   azure: c[3] ?? '',
 }));
 const keys = (rows: readonly Row[]): string[] => rows.map((r) => r.name).sort();
-const azureRows = readmeRows.filter((r) => !NOT_SET.test(r.azure));
-const localRows = readmeRows.filter((r) => r.local !== '-');
+const azureRows = tableRows.filter((r) => !NOT_SET.test(r.azure));
+const localRows = tableRows.filter((r) => r.local !== '-');
 
 const sample = JSON.parse(read('local.settings.sample.json')) as {
   Values: Record<string, string>;
@@ -89,11 +93,11 @@ const configKeys: string[] = [
   ),
 ].sort();
 
-describe('README settings table', () => {
+describe('the settings table (docs/settings.md)', () => {
   it('has one row per setting key', () => {
-    expect(readmeRows.length).toBeGreaterThan(0);
-    expect(readmeRows.filter((r) => !SETTING_KEY.test(r.name)).map((r) => r.name)).toEqual([]);
-    expect(new Set(keys(readmeRows)).size).toBe(readmeRows.length);
+    expect(tableRows.length).toBeGreaterThan(0);
+    expect(tableRows.filter((r) => !SETTING_KEY.test(r.name)).map((r) => r.name)).toEqual([]);
+    expect(new Set(keys(tableRows)).size).toBe(tableRows.length);
   });
 
   it('lists exactly the Function App app settings of infra/main.json in its "in Azure" column', () => {
@@ -117,17 +121,17 @@ describe('README settings table', () => {
       parameterDefaults: true,
     };
     const mismatches: string[] = [];
-    for (const row of readmeRows) {
+    for (const row of tableRows) {
       const local = literal(row.local);
       if (local !== undefined && sample.Values[row.name] !== local) {
-        mismatches.push(`${row.name} local: README '${local}', sample '${sample.Values[row.name]}'`);
+        mismatches.push(`${row.name} local: table '${local}', sample '${sample.Values[row.name]}'`);
       }
       const azure = literal(row.azure);
       const setting = appSettings.find((s) => s.name === row.name);
       if (azure !== undefined && setting !== undefined) {
         const value = evaluateString(setting.value, scope);
         if (value !== azure)
-          mismatches.push(`${row.name} in Azure: README '${azure}', template '${JSON.stringify(value)}'`);
+          mismatches.push(`${row.name} in Azure: table '${azure}', template '${JSON.stringify(value)}'`);
       }
     }
     expect(mismatches).toEqual([]);
@@ -141,34 +145,47 @@ describe('src/config.ts and the settings table', () => {
   });
 
   it('documents every key config.ts reads', () => {
-    const documented = new Set(keys(readmeRows));
+    const documented = new Set(keys(tableRows));
     expect(configKeys.filter((k) => !documented.has(k))).toEqual([]);
   });
 
   it('sets no key that neither config.ts nor the host or a binding reads', () => {
-    const unused = readmeRows.filter((r) => !configKeys.includes(r.name) && !MARKED.test(r.meaning));
+    const unused = tableRows.filter((r) => !configKeys.includes(r.name) && !MARKED.test(r.meaning));
     expect(unused.map((r) => r.name)).toEqual([]);
   });
 });
 
-// DESIGN.md is the shared design next to the repo in CI (../shared/DESIGN.md); AUTOPILOT_DESIGN_MD
-// points at it elsewhere.
-const designCandidates = [
-  process.env.AUTOPILOT_DESIGN_MD,
-  fileURLToPath(new URL('../shared/DESIGN.md', repo)),
-];
-const designPath = designCandidates.find((p): p is string => p !== undefined && p !== '' && existsSync(p));
+/** The other pages that describe the app: the README and every docs/ page but the table's own. */
+const otherPages: string[] = [
+  'README.md',
+  ...readdirSync(new URL('docs/', repo))
+    .filter((f) => f.endsWith('.md') && `docs/${f}` !== SETTINGS_DOC)
+    .map((f) => `docs/${f}`),
+].sort();
 
-describe('DESIGN.md settings table', () => {
-  it.skipIf(designPath === undefined)(
-    `names only keys the README table has${designPath === undefined ? ' (SKIPPED: ../shared/DESIGN.md not found next to the repo; set AUTOPILOT_DESIGN_MD)' : ''}`,
-    () => {
-      const designKeys = settingsTable(readFileSync(designPath ?? '', 'utf8')).flatMap((c) =>
-        [...(c[0] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? '').filter((k) => SETTING_KEY.test(k)),
-      );
-      expect(designKeys.length).toBeGreaterThan(20);
-      const documented = new Set(keys(readmeRows));
-      expect(designKeys.filter((k) => !documented.has(k))).toEqual([]);
-    },
-  );
+/** Setting names a page mentions: `KEY` in backticks, alone. */
+function namedSettings(markdown: string): string[] {
+  return [...markdown.matchAll(/`([^`\n]+)`/g)].map((m) => m[1] ?? '').filter((k) => NAMED_SETTING.test(k));
+}
+
+describe('settings named elsewhere in the docs', () => {
+  it('the table is there: more than 20 settings', () => {
+    expect(tableRows.length).toBeGreaterThan(20);
+  });
+
+  it('finds the pages and the settings they name', () => {
+    expect(otherPages).toContain('README.md');
+    expect(otherPages).toContain('docs/architecture.md');
+    expect(new Set(otherPages.flatMap((p) => namedSettings(read(p)))).size).toBeGreaterThan(20);
+  });
+
+  it('names only keys the table has', () => {
+    const documented = new Set(keys(tableRows));
+    const unknown = otherPages.flatMap((page) =>
+      namedSettings(read(page))
+        .filter((k) => !documented.has(k))
+        .map((k) => `${page}: ${k}`),
+    );
+    expect([...new Set(unknown)]).toEqual([]);
+  });
 });

@@ -155,7 +155,7 @@ export class DurableSim {
       this.event(EventType.TaskFailed, {
         TaskScheduledId: task.id,
         Reason: message,
-        Details: `Error: ${message}\n    at secret (/home/site/wwwroot/dist/src/activities.js:1:1)`,
+        Details: `Error: ${message}\n    at secret (/home/site/wwwroot/dist/src/activities/index.js:1:1)`,
       }),
     );
     if (task.maxAttempts > 0) {

@@ -134,7 +134,7 @@ describe('datasetUploaded', () => {
       new LoggingContext('datasetUploaded'),
       deps,
     );
-    // The run is named by the overrides requested, bad or not (DESIGN "Run id").
+    // The run is named by the overrides requested, bad or not (docs/contracts.md "Run id").
     const { runId } = computeRunId({
       container: 'training-data',
       path: 'incoming/badov/train.jsonl',

@@ -4,7 +4,7 @@
 // its logs.
 import { InvocationContext } from '@azure/functions';
 import { loadConfig, type AppConfig } from '../../src/config.js';
-import type { FineTuneInput } from '../../src/orchestration/types.js';
+import type { FineTuneInput } from '../../src/orchestration/contract.js';
 import type { RunInstance, RunInstances } from '../../src/runs/runInstances.js';
 
 export class RecordingRunInstances implements RunInstances {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../dev/emulator/index.js';
-import { createActivities } from '../../src/activities.js';
+import { createActivities } from '../../src/activities/index.js';
 import { createPorts, type Ports } from '../../src/adapters/index.js';
 import { loadConfig, type AppConfig } from '../../src/config.js';
 import { sweepIdleEndpoints } from '../../src/runs/teardown.js';

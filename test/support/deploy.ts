@@ -1,8 +1,12 @@
 // Deploys through the activities in the order the orchestrator runs them (startEndpoint, poll
 // getDeploymentState, startDeployment, poll, setTraffic), polling every few ms instead of on
 // durable timers: for tests that need a serving endpoint on the Azure ML emulator.
-import type { Activities } from '../../src/activities.js';
-import type { ActivityResult, DeployOutput, DeploymentStateOutput } from '../../src/orchestration/types.js';
+import type { Activities } from '../../src/activities/index.js';
+import type {
+  ActivityResult,
+  DeployOutput,
+  DeploymentStateOutput,
+} from '../../src/orchestration/contract.js';
 
 export interface DeployInput {
   readonly runId: string;

@@ -1,26 +1,21 @@
-// What crosses the orchestrator/activity boundary (serialized as JSON into the durable history).
-// Plain data only: every shape here must survive JSON.stringify/parse unchanged.
+// The one contract between the fine-tune orchestrator and its activities. Each activity is
+// declared once, below, with its function name, input type and output type; from that one
+// declaration come the orchestrator's calls (`run.call(Activity.submit, input)`, typed), the
+// registrations in functions/fineTuneOrchestrator.ts (one loop over ACTIVITY_KEYS) and the type
+// that createActivities (src/activities/index.ts) must satisfy. A missing activity, a wrong input
+// or a wrong output is a compile error (test/orchestration/contract.test.ts proves it).
+//
+// Everything here crosses the durable history as JSON: plain data only.
 import type { DomainProblem, Result } from '../domain/errors.js';
+import type { FinishedJobStatus } from '../domain/jobStatus.js';
 import type { JobStatus } from '../domain/ports.js';
-import type { DatasetRef, RunView } from '../domain/run/view.js';
+import type { DatasetRef, RunView } from '../domain/runView.js';
 
 /** The settings the orchestrator needs; the starter copies them from config (the orchestrator reads no env). */
-/** Codes of the failures activities return (declared here so the orchestrator can name them too). */
-export const ActivityCode = {
-  datasetInvalid: 'DATASET.INVALID',
-  datasetChanged: 'DATASET.CHANGED',
-  testSetEmpty: 'DATASET.NO_TEST_CONVERSATION',
-  jobNotFound: 'JOB.NOT_FOUND',
-  deployFailed: 'DEPLOY.FAILED',
-  endpointNotOwned: 'DEPLOY.ENDPOINT_NOT_OWNED',
-  endpointNotReady: 'DEPLOY.ENDPOINT_NOT_READY',
-  noScoringUri: 'DEPLOY.NO_SCORING_URI',
-} as const;
-
 export interface OrchestrationSettings {
   readonly jobPollIntervalSeconds: number;
   readonly jobDeadlineSeconds: number;
-  /** Deploy polling; absent = derived from jobPollIntervalSeconds (see deployTiming in fineTune.ts). */
+  /** Deploy polling; absent = derived from jobPollIntervalSeconds (see deployTiming in fineTuneRun.ts). */
   readonly deployPollIntervalSeconds?: number;
   /** How long deploy may take before the run fails DEPLOY.TIMEOUT; absent = 90 min. */
   readonly deployDeadlineSeconds?: number;
@@ -42,10 +37,15 @@ export interface FineTuneInput {
   readonly settings: OrchestrationSettings;
 }
 
+/** Payload of the JobFinished external event raised by jobEvents. */
+export interface JobFinishedEvent {
+  readonly status: FinishedJobStatus;
+}
+
 /**
  * Every activity returns a Result: expected failures (bad dataset, compute rule, a 4xx from Azure)
- * are values the orchestrator records without retrying; activities THROW only for transient faults,
- * which callActivityWithRetry retries.
+ * are values the orchestrator records without retrying; activities THROW only for transient
+ * faults, which callActivityWithRetry retries.
  */
 export type ActivityResult<T> = Result<T>;
 
@@ -121,6 +121,11 @@ export interface JobInput {
 export interface GetJobOutput {
   readonly status: JobStatus;
 }
+export interface CancelJobOutput {
+  readonly canceled: boolean;
+}
+
+export type MetricsOutput = Readonly<Record<string, number>>;
 
 export interface RegisterInput {
   readonly runId: string;
@@ -157,22 +162,18 @@ export interface StartDeploymentOutput {
   readonly created: boolean;
 }
 
-/** deploy, polled on durable timers: provisioning states; Failed comes back as DEPLOY.FAILED. */
-export interface DeploymentStateInput {
+/** An endpoint of this run, named: the input of the deploy polls, traffic and cleanup. */
+export interface RunEndpointInput {
   readonly runId: string;
   readonly endpointName: string;
 }
+/** deploy, polled on durable timers: provisioning states; Failed comes back as DEPLOY.FAILED. */
 export interface DeploymentStateOutput {
   readonly endpoint: string;
   /** Absent until the deployment exists. */
   readonly deployment?: string;
 }
-
-/** deploy, last step: traffic 100% to the deployment. */
-export interface SetTrafficInput {
-  readonly runId: string;
-  readonly endpointName: string;
-}
+/** deploy, last step (traffic 100% to the deployment): where the endpoint serves. */
 export interface DeployOutput {
   readonly name: string;
   readonly scoringUri: string;
@@ -189,10 +190,6 @@ export interface SmokeTestOutput {
   readonly answer: string;
 }
 
-export interface CleanupInput {
-  readonly runId: string;
-  readonly endpointName: string;
-}
 export interface CleanupOutput {
   readonly deleted: boolean;
 }
@@ -200,8 +197,70 @@ export interface CleanupOutput {
 export interface WriteSummaryInput {
   readonly view: RunView;
 }
+export interface WriteSummaryOutput {
+  readonly path: string;
+}
 
-/** Payload of the JobFinished external event raised by jobEvents. */
-export interface JobFinishedEvent {
-  readonly status: JobStatus;
+/** One activity: its registered function name, and (as phantom types) what it takes and returns. */
+export interface ActivityDeclaration<I, O> {
+  readonly name: string;
+  /** Never set: carries the types only. */
+  readonly types?: { readonly input: I; readonly output: O };
+}
+
+const declare = <I, O>(name: string): ActivityDeclaration<I, O> => ({ name });
+
+/**
+ * Every activity of the fine-tune run. The function names are part of the durable history of
+ * runs in flight: renaming one needs a new task hub or drained runs.
+ */
+export const Activity = {
+  validate: declare<ValidateInput, ValidateOutput>('fineTuneValidate'),
+  prepare: declare<PrepareInput, PrepareOutput>('fineTunePrepare'),
+  resolveModel: declare<Record<string, never>, ResolveModelOutput>('fineTuneResolveModel'),
+  checkCompute: declare<CheckComputeInput, CheckComputeOutput>('fineTuneCheckCompute'),
+  submit: declare<SubmitInput, SubmitOutput>('fineTuneSubmit'),
+  getJob: declare<JobInput, GetJobOutput>('fineTuneGetJob'),
+  cancelJob: declare<JobInput, CancelJobOutput>('fineTuneCancelJob'),
+  metrics: declare<JobInput, MetricsOutput>('fineTuneMetrics'),
+  register: declare<RegisterInput, RegisterOutput>('fineTuneRegister'),
+  startEndpoint: declare<StartEndpointInput, StartEndpointOutput>('fineTuneStartEndpoint'),
+  startDeployment: declare<StartDeploymentInput, StartDeploymentOutput>('fineTuneStartDeployment'),
+  getDeploymentState: declare<RunEndpointInput, DeploymentStateOutput>('fineTuneGetDeploymentState'),
+  setTraffic: declare<RunEndpointInput, DeployOutput>('fineTuneSetTraffic'),
+  smokeTest: declare<SmokeTestInput, SmokeTestOutput>('fineTuneSmokeTest'),
+  cleanup: declare<RunEndpointInput, CleanupOutput>('fineTuneCleanup'),
+  writeSummary: declare<WriteSummaryInput, WriteSummaryOutput>('fineTuneWriteSummary'),
+} as const;
+
+export type ActivityKey = keyof typeof Activity;
+export type ActivityInput<K extends ActivityKey> =
+  (typeof Activity)[K] extends ActivityDeclaration<infer I, unknown> ? I : never;
+export type ActivityOutput<K extends ActivityKey> =
+  (typeof Activity)[K] extends ActivityDeclaration<unknown, infer O> ? O : never;
+/** The input/output types of a declaration, for code that holds a declaration rather than a key. */
+export type InputOf<D> = D extends ActivityDeclaration<infer I, unknown> ? I : never;
+export type OutputOf<D> = D extends ActivityDeclaration<unknown, infer O> ? O : never;
+
+/** What createActivities must build: one function per declared activity, with its exact types. */
+export type ActivityImplementations = {
+  readonly [K in ActivityKey]: (input: ActivityInput<K>) => Promise<ActivityResult<ActivityOutput<K>>>;
+};
+
+export const ACTIVITY_KEYS = Object.keys(Activity) as readonly ActivityKey[];
+
+/**
+ * Runs the implementation of activity `key` on an input that arrived through the durable
+ * history. The history is JSON the orchestrator wrote from a typed call, so the input is of the
+ * declared type; this is the one place that says so.
+ */
+export function invokeActivity<K extends ActivityKey>(
+  implementations: ActivityImplementations,
+  key: K,
+  input: unknown,
+): Promise<ActivityResult<ActivityOutput<K>>> {
+  const implementation = implementations[key] as (
+    input: unknown,
+  ) => Promise<ActivityResult<ActivityOutput<K>>>;
+  return implementation(input);
 }

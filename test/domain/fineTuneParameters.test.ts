@@ -4,7 +4,7 @@ import {
   fineTuneNodes,
   resolveFineTuneParameters,
   validateOverrides,
-} from '../../src/domain/finetune.js';
+} from '../../src/domain/fineTuneParameters.js';
 
 describe('NOTEBOOK_DEFAULTS', () => {
   it("are the notebook's training and optimization parameters as wire strings, on one node", () => {

@@ -4,11 +4,11 @@
 // gets scheduled and the run view the orchestration publishes and returns.
 import * as azf from '@azure/functions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { RunView } from '../../src/domain/run/view.js';
+import type { RunView } from '../../src/domain/runView.js';
 import { ExternalEvent, FunctionName } from '../../src/names.js';
-import { ActivityName } from '../../src/orchestration/activityNames.js';
-import { deployTiming } from '../../src/orchestration/fineTune.js';
-import type { FineTuneInput } from '../../src/orchestration/types.js';
+import { Activity } from '../../src/orchestration/contract.js';
+import { deployTiming } from '../../src/orchestration/fineTuneRun.js';
+import type { FineTuneInput } from '../../src/orchestration/contract.js';
 import { DurableSim, type OrchestratorState } from './durableSim.js';
 
 type Handler = ConstructorParameters<typeof DurableSim>[0];
@@ -31,7 +31,7 @@ let registeredNames: string[] = [];
 
 it('registers the orchestration and every activity it schedules', () => {
   expect(registeredNames.sort()).toEqual(
-    [FunctionName.fineTuneOrchestrator, ...Object.values(ActivityName)].sort(),
+    [FunctionName.fineTuneOrchestrator, ...Object.values(Activity).map((a) => a.name)].sort(),
   );
 });
 
@@ -95,11 +95,11 @@ const results = {
 };
 
 const PRE_TRAIN = [
-  ActivityName.validate,
-  ActivityName.prepare,
-  ActivityName.resolveModel,
-  ActivityName.checkCompute,
-  ActivityName.submit,
+  Activity.validate.name,
+  Activity.prepare.name,
+  Activity.resolveModel.name,
+  Activity.checkCompute.name,
+  Activity.submit.name,
 ] as const;
 
 /** Starts a run and answers every step up to and including submit. */
@@ -109,43 +109,52 @@ async function untilTraining(
 ): Promise<DurableSim> {
   const sim = new DurableSim(handler, RUN_ID, input(settings));
   await sim.start();
-  await sim.complete(ActivityName.validate, results.validate).episode();
-  await sim.complete(ActivityName.prepare, results.prepare).episode();
-  await sim.complete(ActivityName.resolveModel, results.resolveModel).episode();
-  await sim.complete(ActivityName.checkCompute, results.checkCompute).episode();
-  await sim.complete(ActivityName.submit, answers.submit ?? results.submit).episode();
+  await sim.complete(Activity.validate.name, results.validate).episode();
+  await sim.complete(Activity.prepare.name, results.prepare).episode();
+  await sim.complete(Activity.resolveModel.name, results.resolveModel).episode();
+  await sim.complete(Activity.checkCompute.name, results.checkCompute).episode();
+  await sim.complete(Activity.submit.name, answers.submit ?? results.submit).episode();
   return sim;
+}
+
+/**
+ * The job ends: JobFinished arrives, and the one job read it triggers confirms the status (an
+ * event alone never decides: it could be a child step run's).
+ */
+async function jobEnds(sim: DurableSim, status: 'Completed' | 'Failed' | 'Canceled'): Promise<void> {
+  await sim.raise(ExternalEvent.jobFinished, { status }).episode();
+  await sim.complete(Activity.getJob.name, ok({ status })).episode();
 }
 
 /** deploy when everything is already provisioned (e.g. a replayed run): no waiting. */
 const DEPLOY_AT_ONCE = [
-  ActivityName.startEndpoint,
-  ActivityName.startDeployment,
-  ActivityName.setTraffic,
+  Activity.startEndpoint.name,
+  Activity.startDeployment.name,
+  Activity.setTraffic.name,
 ] as const;
 
 async function deployAtOnce(sim: DurableSim): Promise<void> {
-  await sim.complete(ActivityName.startEndpoint, results.startEndpoint).episode();
-  await sim.complete(ActivityName.startDeployment, results.startDeployment).episode();
-  await sim.complete(ActivityName.setTraffic, results.setTraffic).episode();
+  await sim.complete(Activity.startEndpoint.name, results.startEndpoint).episode();
+  await sim.complete(Activity.startDeployment.name, results.startDeployment).episode();
+  await sim.complete(Activity.setTraffic.name, results.setTraffic).episode();
 }
 
 /** Answers metrics .. smokeTest with the happy results (gate none). */
 async function afterTraining(sim: DurableSim): Promise<void> {
-  await sim.complete(ActivityName.metrics, results.metrics).episode();
-  await sim.complete(ActivityName.register, results.register).episode();
+  await sim.complete(Activity.metrics.name, results.metrics).episode();
+  await sim.complete(Activity.register.name, results.register).episode();
   await deployAtOnce(sim);
-  await sim.complete(ActivityName.smokeTest, results.smokeTest).episode();
+  await sim.complete(Activity.smokeTest.name, results.smokeTest).episode();
 }
 
 /** The endpoint name the run chose (from the startEndpoint it scheduled). */
 function endpointNameOf(sim: DurableSim): string {
-  const start = sim.scheduled.find((s) => s.kind === 'activity' && s.name === ActivityName.startEndpoint);
+  const start = sim.scheduled.find((s) => s.kind === 'activity' && s.name === Activity.startEndpoint.name);
   return (start as { input: { endpointName: string } } | undefined)?.input.endpointName ?? '';
 }
 
 async function summarize(sim: DurableSim): Promise<OrchestratorState> {
-  const state = await sim.complete(ActivityName.writeSummary, ok(null)).episode();
+  const state = await sim.complete(Activity.writeSummary.name, ok(null)).episode();
   expect(state.isDone).toBe(true);
   return state;
 }
@@ -157,17 +166,18 @@ const stepStatuses = (view: RunView): Record<string, string> =>
 describe('fineTuneOrchestrator', () => {
   it('runs every step in order on the happy path and returns the Succeeded view', async () => {
     const sim = await untilTraining();
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await jobEnds(sim, 'Completed');
     await afterTraining(sim);
     const view = viewOf(await summarize(sim));
 
     expect(sim.activityNames()).toEqual([
       ...PRE_TRAIN,
-      ActivityName.metrics,
-      ActivityName.register,
+      Activity.getJob.name,
+      Activity.metrics.name,
+      Activity.register.name,
       ...DEPLOY_AT_ONCE,
-      ActivityName.smokeTest,
-      ActivityName.writeSummary,
+      Activity.smokeTest.name,
+      Activity.writeSummary.name,
     ]);
     expect(view.status).toBe('Succeeded');
     expect(view.jobName).toBe(RUN_ID);
@@ -194,19 +204,19 @@ describe('fineTuneOrchestrator', () => {
 
   it('passes each activity what the earlier steps produced', async () => {
     const sim = await untilTraining();
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await jobEnds(sim, 'Completed');
     await afterTraining(sim);
     const inputs = Object.fromEntries(
       sim.scheduled.flatMap((s) => (s.kind === 'activity' ? [[s.name, s.input]] : [])),
     ) as Record<string, Record<string, unknown>>;
 
-    expect(inputs[ActivityName.validate]).toEqual({ runId: RUN_ID, dataset });
-    expect(inputs[ActivityName.checkCompute]).toEqual({
+    expect(inputs[Activity.validate.name]).toEqual({ runId: RUN_ID, dataset });
+    expect(inputs[Activity.checkCompute.name]).toEqual({
       overrides: { num_train_epochs: 1 },
       modelSpecificDefaults: { apply_lora: 'true' },
       finetuneAllowList: ['Standard_NC24rs_v3'],
     });
-    expect(inputs[ActivityName.submit]).toEqual({
+    expect(inputs[Activity.submit.name]).toEqual({
       runId: RUN_ID,
       overrides: { num_train_epochs: 1 },
       model: results.resolveModel.value,
@@ -214,22 +224,22 @@ describe('fineTuneOrchestrator', () => {
       trainPath: `runs/${RUN_ID}/train.jsonl`,
       testPath: `runs/${RUN_ID}/test.jsonl`,
     });
-    expect(inputs[ActivityName.register]).toEqual({ runId: RUN_ID, jobName: RUN_ID });
+    expect(inputs[Activity.register.name]).toEqual({ runId: RUN_ID, jobName: RUN_ID });
     const endpointName = endpointNameOf(sim);
     // ft- + 12 hex of the run hash + 4 hex from a replay-safe guid
     expect(endpointName).toMatch(/^ft-0123456789ab-[0-9a-f]{4}$/);
-    expect(inputs[ActivityName.startEndpoint]).toEqual({
+    expect(inputs[Activity.startEndpoint.name]).toEqual({
       runId: RUN_ID,
       endpointName,
       inferenceAllowList: ['Standard_NC6s_v3'],
     });
-    expect(inputs[ActivityName.startDeployment]).toEqual({
+    expect(inputs[Activity.startDeployment.name]).toEqual({
       runId: RUN_ID,
       endpointName,
       modelId: results.register.value.id,
     });
-    expect(inputs[ActivityName.setTraffic]).toEqual({ runId: RUN_ID, endpointName });
-    expect(inputs[ActivityName.smokeTest]).toEqual({
+    expect(inputs[Activity.setTraffic.name]).toEqual({ runId: RUN_ID, endpointName });
+    expect(inputs[Activity.smokeTest.name]).toEqual({
       runId: RUN_ID,
       endpointName: results.setTraffic.value.name,
       scoringUri: results.setTraffic.value.scoringUri,
@@ -242,7 +252,7 @@ describe('fineTuneOrchestrator', () => {
     const first = await sim.start();
     expect((first.customStatus as RunView).step).toBe('validate');
     expect(stepStatuses(first.customStatus as RunView).validate).toBe('running');
-    const second = await sim.complete(ActivityName.validate, results.validate).episode();
+    const second = await sim.complete(Activity.validate.name, results.validate).episode();
     const view = second.customStatus as RunView;
     expect(view.status).toBe('Running');
     expect(view.step).toBe('prepare');
@@ -259,7 +269,7 @@ describe('fineTuneOrchestrator', () => {
     const sim = new DurableSim(handler, RUN_ID, input());
     await sim.start();
     expect(sim.logs).toEqual([`run ${RUN_ID}: validate started`]);
-    await sim.complete(ActivityName.validate, results.validate).episode();
+    await sim.complete(Activity.validate.name, results.validate).episode();
     expect(sim.logs).toEqual([
       `run ${RUN_ID}: validate succeeded: 100 of 100 rows valid (jsonl); 0 warnings`,
       `run ${RUN_ID}: prepare started`,
@@ -272,7 +282,7 @@ describe('fineTuneOrchestrator', () => {
     const [action] = state.actions[0] ?? [];
     expect(action?.compoundActions?.[0]).toMatchObject({
       actionType: 1, // CallActivityWithRetry
-      functionName: ActivityName.validate,
+      functionName: Activity.validate.name,
       retryOptions: { firstRetryIntervalInMilliseconds: 5000, maxNumberOfAttempts: 5, backoffCoefficient: 2 },
     });
   });
@@ -282,11 +292,11 @@ describe('fineTuneOrchestrator', () => {
     await sim.start();
     const details = [{ line: 3, code: 'DATASET.INVALID_ROLE', message: "line 3: message 1 has role 'bot'" }];
     await sim
-      .complete(ActivityName.validate, fail('DATASET.INVALID', 'dataset has 1 invalid row', details))
+      .complete(Activity.validate.name, fail('DATASET.INVALID', 'dataset has 1 invalid row', details))
       .episode();
     const view = viewOf(await summarize(sim));
 
-    expect(sim.activityNames()).toEqual([ActivityName.validate, ActivityName.writeSummary]);
+    expect(sim.activityNames()).toEqual([Activity.validate.name, Activity.writeSummary.name]);
     expect(view.status).toBe('Failed');
     expect(view.error).toEqual({
       step: 'validate',
@@ -314,7 +324,7 @@ describe('fineTuneOrchestrator', () => {
     await sim.start();
     const view = viewOf(await summarize(sim));
 
-    expect(sim.activityNames()).toEqual([ActivityName.writeSummary]);
+    expect(sim.activityNames()).toEqual([Activity.writeSummary.name]);
     expect(view.status).toBe('Failed');
     expect(view.error).toEqual({ step: 'validate', ...rejectedOverrides });
     expect(stepStatuses(view)).toMatchObject({ validate: 'failed', prepare: 'skipped', submit: 'skipped' });
@@ -327,13 +337,13 @@ describe('fineTuneOrchestrator', () => {
     it(`ends Failed at checkCompute and submits nothing when the ${name}`, async () => {
       const sim = new DurableSim(handler, RUN_ID, input());
       await sim.start();
-      await sim.complete(ActivityName.validate, results.validate).episode();
-      await sim.complete(ActivityName.prepare, results.prepare).episode();
-      await sim.complete(ActivityName.resolveModel, results.resolveModel).episode();
-      await sim.complete(ActivityName.checkCompute, fail(code, `compute rule ${code}`)).episode();
+      await sim.complete(Activity.validate.name, results.validate).episode();
+      await sim.complete(Activity.prepare.name, results.prepare).episode();
+      await sim.complete(Activity.resolveModel.name, results.resolveModel).episode();
+      await sim.complete(Activity.checkCompute.name, fail(code, `compute rule ${code}`)).episode();
       const view = viewOf(await summarize(sim));
 
-      expect(sim.activityNames()).toEqual([...PRE_TRAIN.slice(0, 4), ActivityName.writeSummary]);
+      expect(sim.activityNames()).toEqual([...PRE_TRAIN.slice(0, 4), Activity.writeSummary.name]);
       expect(view.status).toBe('Failed');
       expect(view.error).toEqual({ step: 'checkCompute', code, message: `compute rule ${code}` });
     });
@@ -342,15 +352,15 @@ describe('fineTuneOrchestrator', () => {
   it('when submit fails, still asks to cancel the job named after the run (a half-done submit may have made it)', async () => {
     const sim = new DurableSim(handler, RUN_ID, input());
     await sim.start();
-    await sim.complete(ActivityName.validate, results.validate).episode();
-    await sim.complete(ActivityName.prepare, results.prepare).episode();
-    await sim.complete(ActivityName.resolveModel, results.resolveModel).episode();
-    await sim.complete(ActivityName.checkCompute, results.checkCompute).episode();
-    await sim.complete(ActivityName.submit, fail('FINETUNE.INVALID_OVERRIDES', 'bad overrides')).episode();
+    await sim.complete(Activity.validate.name, results.validate).episode();
+    await sim.complete(Activity.prepare.name, results.prepare).episode();
+    await sim.complete(Activity.resolveModel.name, results.resolveModel).episode();
+    await sim.complete(Activity.checkCompute.name, results.checkCompute).episode();
+    await sim.complete(Activity.submit.name, fail('FINETUNE.INVALID_OVERRIDES', 'bad overrides')).episode();
     expect(sim.pendingActivities().map((p) => [p.name, p.input])).toEqual([
-      [ActivityName.cancelJob, { jobName: RUN_ID }],
+      [Activity.cancelJob.name, { jobName: RUN_ID }],
     ]);
-    await sim.complete(ActivityName.cancelJob, ok({ canceled: false })).episode();
+    await sim.complete(Activity.cancelJob.name, ok({ canceled: false })).episode();
     const view = viewOf(await summarize(sim));
     expect(view.error).toEqual({
       step: 'submit',
@@ -375,10 +385,10 @@ describe('fineTuneOrchestrator', () => {
   for (const status of ['Failed', 'Canceled'] as const) {
     it(`ends Failed at train when the job ends ${status}, without deploying`, async () => {
       const sim = await untilTraining();
-      await sim.raise(ExternalEvent.jobFinished, { status }).episode();
+      await jobEnds(sim, status);
       const view = viewOf(await summarize(sim));
 
-      expect(sim.activityNames()).toEqual([...PRE_TRAIN, ActivityName.writeSummary]);
+      expect(sim.activityNames()).toEqual([...PRE_TRAIN, Activity.getJob.name, Activity.writeSummary.name]);
       expect(view.status).toBe('Failed');
       expect(view.error).toEqual({
         step: 'train',
@@ -392,7 +402,7 @@ describe('fineTuneOrchestrator', () => {
   it("names the job's studio page, where its logs are, when the job fails", async () => {
     const studioUrl = `https://ml.azure.com/runs/${RUN_ID}?wsid=/subscriptions/s`;
     const sim = await untilTraining({}, { submit: ok({ ...results.submit.value, studioUrl }) });
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Failed' }).episode();
+    await jobEnds(sim, 'Failed');
     const view = viewOf(await summarize(sim));
     expect(view.error).toEqual({
       step: 'train',
@@ -404,30 +414,30 @@ describe('fineTuneOrchestrator', () => {
   it('polls the job when the backstop timer fires and finishes when the poll finds Completed (event lost)', async () => {
     const sim = await untilTraining({ jobPollIntervalSeconds: 600 });
     await sim.fireTimer().episode();
-    expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.getJob]);
-    await sim.complete(ActivityName.getJob, ok({ status: 'Running' })).episode();
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.getJob.name]);
+    await sim.complete(Activity.getJob.name, ok({ status: 'Running' })).episode();
     // still running: a new round of the race
     expect(sim.pendingTimers().filter((t) => t.timerAction?.isCanceled !== true)).toHaveLength(1);
     await sim.fireTimer().episode();
-    await sim.complete(ActivityName.getJob, ok({ status: 'Completed' })).episode();
+    await sim.complete(Activity.getJob.name, ok({ status: 'Completed' })).episode();
     await afterTraining(sim);
     const view = viewOf(await summarize(sim));
 
-    expect(sim.activityNames().filter((n) => n === ActivityName.getJob)).toHaveLength(2);
+    expect(sim.activityNames().filter((n) => n === Activity.getJob.name)).toHaveLength(2);
     expect(view.status).toBe('Succeeded');
   });
 
   it('cancels the job and fails the run when the deadline passes first', async () => {
     const sim = await untilTraining({ jobPollIntervalSeconds: 600, jobDeadlineSeconds: 900 });
     await sim.fireTimer().episode(); // +600 s: poll
-    await sim.complete(ActivityName.getJob, ok({ status: 'Running' })).episode();
+    await sim.complete(Activity.getJob.name, ok({ status: 'Running' })).episode();
     const timers = sim.scheduled.filter((s) => s.kind === 'timer');
     // the second round's timer is capped at the deadline (train started at 00:00:06)
     expect(timers.at(-1)).toMatchObject({ fireAt: '2026-01-01T00:15:06.000Z' });
     await sim.fireTimer().episode(); // the deadline
-    expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.cancelJob]);
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.cancelJob.name]);
     expect(sim.pendingActivities()[0]?.input).toEqual({ jobName: RUN_ID });
-    await sim.complete(ActivityName.cancelJob, ok(null)).episode();
+    await sim.complete(Activity.cancelJob.name, ok(null)).episode();
     const view = viewOf(await summarize(sim));
 
     expect(view.status).toBe('Failed');
@@ -436,20 +446,20 @@ describe('fineTuneOrchestrator', () => {
       code: 'JOB.DEADLINE_EXCEEDED',
       message: `job ${RUN_ID} did not finish within 900 s; it was cancelled`,
     });
-    expect(sim.activityNames()).not.toContain(ActivityName.metrics);
+    expect(sim.activityNames()).not.toContain(Activity.metrics.name);
   });
 
   it('cancels the job and ends Canceled when CancelRequested arrives during train', async () => {
     const sim = await untilTraining();
     await sim.raise(ExternalEvent.cancelRequested).episode();
-    expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.cancelJob]);
-    await sim.complete(ActivityName.cancelJob, ok(null)).episode();
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.cancelJob.name]);
+    await sim.complete(Activity.cancelJob.name, ok(null)).episode();
     const view = viewOf(await summarize(sim));
 
     expect(view.status).toBe('Canceled');
     expect(view.error).toBeUndefined();
     expect(view.steps.find((s) => s.id === 'train')).toMatchObject({ status: 'skipped', detail: 'canceled' });
-    expect(sim.activityNames()).toEqual([...PRE_TRAIN, ActivityName.cancelJob, ActivityName.writeSummary]);
+    expect(sim.activityNames()).toEqual([...PRE_TRAIN, Activity.cancelJob.name, Activity.writeSummary.name]);
     // the backstop timer lost the race and was cancelled so the instance can complete
     expect(
       sim.scheduled.filter((s) => s.kind === 'timer').every((t) => t.kind === 'timer' && t.canceled),
@@ -460,33 +470,33 @@ describe('fineTuneOrchestrator', () => {
     const sim = new DurableSim(handler, RUN_ID, input());
     await sim.start();
     await sim.raise(ExternalEvent.cancelRequested).episode();
-    expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.validate]);
-    await sim.complete(ActivityName.validate, results.validate).episode();
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.validate.name]);
+    await sim.complete(Activity.validate.name, results.validate).episode();
     const view = viewOf(await summarize(sim));
 
-    expect(sim.activityNames()).toEqual([ActivityName.validate, ActivityName.writeSummary]);
+    expect(sim.activityNames()).toEqual([Activity.validate.name, Activity.writeSummary.name]);
     expect(view.status).toBe('Canceled');
   });
 
   it('cancelled while deploy starts the endpoint: lets that activity finish, deletes the endpoint, ends Canceled', async () => {
     const sim = await untilTraining();
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
-    await sim.complete(ActivityName.metrics, results.metrics).episode();
-    await sim.complete(ActivityName.register, results.register).episode();
+    await jobEnds(sim, 'Completed');
+    await sim.complete(Activity.metrics.name, results.metrics).episode();
+    await sim.complete(Activity.register.name, results.register).episode();
     await sim.raise(ExternalEvent.cancelRequested).episode();
     await sim
-      .complete(ActivityName.startEndpoint, ok({ provisioningState: 'Creating', created: true }))
+      .complete(Activity.startEndpoint.name, ok({ provisioningState: 'Creating', created: true }))
       .episode();
     const endpointName = endpointNameOf(sim);
     expect(sim.pendingActivities().map((p) => [p.name, p.input])).toEqual([
-      [ActivityName.cleanup, { runId: RUN_ID, endpointName }],
+      [Activity.cleanup.name, { runId: RUN_ID, endpointName }],
     ]);
-    await sim.complete(ActivityName.cleanup, ok({ deleted: true })).episode();
+    await sim.complete(Activity.cleanup.name, ok({ deleted: true })).episode();
     const view = viewOf(await summarize(sim));
 
     expect(view.status).toBe('Canceled');
-    expect(sim.activityNames()).not.toContain(ActivityName.smokeTest);
-    expect(sim.activityNames()).not.toContain(ActivityName.startDeployment);
+    expect(sim.activityNames()).not.toContain(Activity.smokeTest.name);
+    expect(sim.activityNames()).not.toContain(Activity.startDeployment.name);
     expect(view.steps.find((s) => s.id === 'cleanup')).toMatchObject({
       status: 'succeeded',
       detail: `deleted endpoint ${endpointName}`,
@@ -495,16 +505,17 @@ describe('fineTuneOrchestrator', () => {
 
   it('ends NotDeployed when the gate fails: registers the model, deploys nothing', async () => {
     const sim = await untilTraining({ gate: { metric: 'eval_loss', max: 0.3 } });
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
-    await sim.complete(ActivityName.metrics, results.metrics).episode();
-    await sim.complete(ActivityName.register, results.register).episode();
+    await jobEnds(sim, 'Completed');
+    await sim.complete(Activity.metrics.name, results.metrics).episode();
+    await sim.complete(Activity.register.name, results.register).episode();
     const view = viewOf(await summarize(sim));
 
     expect(sim.activityNames()).toEqual([
       ...PRE_TRAIN,
-      ActivityName.metrics,
-      ActivityName.register,
-      ActivityName.writeSummary,
+      Activity.getJob.name,
+      Activity.metrics.name,
+      Activity.register.name,
+      Activity.writeSummary.name,
     ]);
     expect(view.status).toBe('NotDeployed');
     expect(view.model).toEqual(results.register.value);
@@ -514,7 +525,7 @@ describe('fineTuneOrchestrator', () => {
 
   it('deploys when the gate passes', async () => {
     const sim = await untilTraining({ gate: { metric: 'eval_loss', max: 0.5 } });
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    await jobEnds(sim, 'Completed');
     await afterTraining(sim);
     const view = viewOf(await summarize(sim));
     expect(view.status).toBe('Succeeded');
@@ -523,15 +534,15 @@ describe('fineTuneOrchestrator', () => {
 
   it('deletes the endpoint when deploy fails and names the step, code and message', async () => {
     const sim = await untilTraining();
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
-    await sim.complete(ActivityName.metrics, results.metrics).episode();
-    await sim.complete(ActivityName.register, results.register).episode();
-    await sim.complete(ActivityName.startEndpoint, results.startEndpoint).episode();
+    await jobEnds(sim, 'Completed');
+    await sim.complete(Activity.metrics.name, results.metrics).episode();
+    await sim.complete(Activity.register.name, results.register).episode();
+    await sim.complete(Activity.startEndpoint.name, results.startEndpoint).episode();
     await sim
-      .complete(ActivityName.startDeployment, fail('DEPLOY.FAILED', 'deployment demo failed: OOM'))
+      .complete(Activity.startDeployment.name, fail('DEPLOY.FAILED', 'deployment demo failed: OOM'))
       .episode();
-    expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.cleanup]);
-    await sim.complete(ActivityName.cleanup, ok({ deleted: true })).episode();
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.cleanup.name]);
+    await sim.complete(Activity.cleanup.name, ok({ deleted: true })).episode();
     const view = viewOf(await summarize(sim));
 
     expect(view.status).toBe('Failed');
@@ -545,17 +556,17 @@ describe('fineTuneOrchestrator', () => {
       smokeTest: 'skipped',
       cleanup: 'succeeded',
     });
-    expect(sim.activityNames()).not.toContain(ActivityName.cancelJob);
+    expect(sim.activityNames()).not.toContain(Activity.cancelJob.name);
   });
 
   it('deletes the endpoint when the smoke test fails', async () => {
     const sim = await untilTraining();
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
-    await sim.complete(ActivityName.metrics, results.metrics).episode();
-    await sim.complete(ActivityName.register, results.register).episode();
+    await jobEnds(sim, 'Completed');
+    await sim.complete(Activity.metrics.name, results.metrics).episode();
+    await sim.complete(Activity.register.name, results.register).episode();
     await deployAtOnce(sim);
-    await sim.complete(ActivityName.smokeTest, fail('SCORING.FAILED', 'endpoint answered 500')).episode();
-    await sim.complete(ActivityName.cleanup, ok({ deleted: true })).episode();
+    await sim.complete(Activity.smokeTest.name, fail('SCORING.FAILED', 'endpoint answered 500')).episode();
+    await sim.complete(Activity.cleanup.name, ok({ deleted: true })).episode();
     const view = viewOf(await summarize(sim));
     expect(view.error).toEqual({
       step: 'smokeTest',
@@ -566,10 +577,10 @@ describe('fineTuneOrchestrator', () => {
 
   it('reports a transient fault that outlasts the retries without its stack trace', async () => {
     const sim = await untilTraining();
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
-    await sim.complete(ActivityName.metrics, results.metrics).episode();
+    await jobEnds(sim, 'Completed');
+    await sim.complete(Activity.metrics.name, results.metrics).episode();
     for (let attempt = 1; attempt <= 5; attempt++) {
-      await sim.fail(ActivityName.register, 'ARM answered 503').episode();
+      await sim.fail(Activity.register.name, 'ARM answered 503').episode();
       await sim.fireTimer().episode();
     }
     const view = viewOf(await summarize(sim));
@@ -584,34 +595,51 @@ describe('fineTuneOrchestrator', () => {
   it('succeeds after a transient fault that a retry cures', async () => {
     const sim = new DurableSim(handler, RUN_ID, input());
     await sim.start();
-    await sim.fail(ActivityName.validate, 'socket hang up').episode();
+    await sim.fail(Activity.validate.name, 'socket hang up').episode();
     await sim.fireTimer().episode();
-    await sim.complete(ActivityName.validate, results.validate).episode();
-    expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.prepare]);
+    await sim.complete(Activity.validate.name, results.validate).episode();
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.prepare.name]);
   });
 
-  it('ignores duplicate JobFinished events', async () => {
+  it('ignores duplicate JobFinished events: one job read, one metrics step', async () => {
     const sim = await untilTraining();
     await sim
       .raise(ExternalEvent.jobFinished, { status: 'Completed' })
       .raise(ExternalEvent.jobFinished, { status: 'Completed' })
       .episode();
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.getJob.name]);
+    await sim.complete(Activity.getJob.name, ok({ status: 'Completed' })).episode();
     await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.metrics.name]);
     await afterTraining(sim);
     const view = viewOf(await summarize(sim));
 
     expect(view.status).toBe('Succeeded');
-    expect(sim.activityNames().filter((n) => n === ActivityName.metrics)).toHaveLength(1);
-    expect(sim.activityNames()).not.toContain(ActivityName.getJob);
+    expect(sim.activityNames().filter((n) => n === Activity.metrics.name)).toHaveLength(1);
+    expect(sim.activityNames().filter((n) => n === Activity.getJob.name)).toHaveLength(1);
   });
 
-  it('keeps waiting on a JobFinished with a non-terminal status', async () => {
+  it('keeps waiting when the job read after a JobFinished says it still runs (a stray or child step event)', async () => {
     const sim = await untilTraining();
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Running' }).episode();
+    // the event claims Completed, but the job itself is still running: training goes on
+    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.getJob.name]);
+    await sim.complete(Activity.getJob.name, ok({ status: 'Running' })).episode();
     expect(sim.pendingActivities()).toEqual([]);
     expect(sim.scheduled.filter((s) => s.kind === 'timer')).toHaveLength(2);
-    await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
-    expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.metrics]);
+    expect((sim.state?.customStatus as RunView).step).toBe('train');
+    await jobEnds(sim, 'Completed');
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.metrics.name]);
+  });
+
+  it('keeps waiting on a JobFinished with a non-terminal status once the job read agrees', async () => {
+    const sim = await untilTraining();
+    await sim.raise(ExternalEvent.jobFinished, { status: 'Running' }).episode();
+    await sim.complete(Activity.getJob.name, ok({ status: 'Running' })).episode();
+    expect(sim.pendingActivities()).toEqual([]);
+    expect(sim.scheduled.filter((s) => s.kind === 'timer')).toHaveLength(2);
+    await jobEnds(sim, 'Completed');
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.metrics.name]);
   });
 
   describe('deploy waits for provisioning on durable timers', () => {
@@ -631,9 +659,9 @@ describe('fineTuneOrchestrator', () => {
     /** Runs a trained run up to deploy (register answered). */
     async function untilDeploy(settings: Partial<FineTuneInput['settings']> = {}): Promise<DurableSim> {
       const sim = await untilTraining(settings);
-      await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
-      await sim.complete(ActivityName.metrics, results.metrics).episode();
-      await sim.complete(ActivityName.register, results.register).episode();
+      await jobEnds(sim, 'Completed');
+      await sim.complete(Activity.metrics.name, results.metrics).episode();
+      await sim.complete(Activity.register.name, results.register).episode();
       return sim;
     }
     const creating = ok({ provisioningState: 'Creating', created: true });
@@ -644,7 +672,7 @@ describe('fineTuneOrchestrator', () => {
       sim.pendingTimers().filter((t) => t.timerAction?.isCanceled !== true);
     const deploySchedule = (sim: DurableSim): string[] => {
       const from = sim.scheduled.findIndex(
-        (s) => s.kind === 'activity' && s.name === ActivityName.startEndpoint,
+        (s) => s.kind === 'activity' && s.name === Activity.startEndpoint.name,
       );
       return sim.scheduled
         .slice(from)
@@ -654,41 +682,41 @@ describe('fineTuneOrchestrator', () => {
     it('polls the endpoint, then the deployment, every interval until both Succeeded, then sets traffic', async () => {
       const sim = await untilDeploy({ jobPollIntervalSeconds: 600 }); // deploy polls every 30 s
       const deployStartedAt = Date.parse(sim.now);
-      await sim.complete(ActivityName.startEndpoint, creating).episode();
+      await sim.complete(Activity.startEndpoint.name, creating).episode();
       await sim.fireTimer().episode();
-      await sim.complete(ActivityName.getDeploymentState, state('Creating')).episode();
+      await sim.complete(Activity.getDeploymentState.name, state('Creating')).episode();
       await sim.fireTimer().episode();
-      await sim.complete(ActivityName.getDeploymentState, state('Succeeded')).episode();
+      await sim.complete(Activity.getDeploymentState.name, state('Succeeded')).episode();
       await sim
-        .complete(ActivityName.startDeployment, {
+        .complete(Activity.startDeployment.name, {
           ok: true,
           value: { deploymentName: 'demo', provisioningState: 'Creating', created: true },
         })
         .episode();
       await sim.fireTimer().episode();
-      await sim.complete(ActivityName.getDeploymentState, state('Succeeded', 'Creating')).episode();
+      await sim.complete(Activity.getDeploymentState.name, state('Succeeded', 'Creating')).episode();
       await sim.fireTimer().episode();
-      await sim.complete(ActivityName.getDeploymentState, state('Succeeded', 'Succeeded')).episode();
-      await sim.complete(ActivityName.setTraffic, results.setTraffic).episode();
-      await sim.complete(ActivityName.smokeTest, results.smokeTest).episode();
+      await sim.complete(Activity.getDeploymentState.name, state('Succeeded', 'Succeeded')).episode();
+      await sim.complete(Activity.setTraffic.name, results.setTraffic).episode();
+      await sim.complete(Activity.smokeTest.name, results.smokeTest).episode();
       const view = viewOf(await summarize(sim));
 
       // each timer is 30 s after the episode that set it (every episode advances the clock 1 s)
       const at = (seconds: number) => `timer ${new Date(deployStartedAt + seconds * 1000).toISOString()}`;
       expect(deploySchedule(sim)).toEqual([
-        ActivityName.startEndpoint,
+        Activity.startEndpoint.name,
         at(31),
-        ActivityName.getDeploymentState,
+        Activity.getDeploymentState.name,
         at(63),
-        ActivityName.getDeploymentState,
-        ActivityName.startDeployment,
+        Activity.getDeploymentState.name,
+        Activity.startDeployment.name,
         at(96),
-        ActivityName.getDeploymentState,
+        Activity.getDeploymentState.name,
         at(128),
-        ActivityName.getDeploymentState,
-        ActivityName.setTraffic,
-        ActivityName.smokeTest,
-        ActivityName.writeSummary,
+        Activity.getDeploymentState.name,
+        Activity.setTraffic.name,
+        Activity.smokeTest.name,
+        Activity.writeSummary.name,
       ]);
       expect(liveTimers(sim)).toEqual([]);
       expect(view.status).toBe('Succeeded');
@@ -702,7 +730,7 @@ describe('fineTuneOrchestrator', () => {
 
     it('shows deploy running while it waits', async () => {
       const sim = await untilDeploy();
-      const waiting = await sim.complete(ActivityName.startEndpoint, creating).episode();
+      const waiting = await sim.complete(Activity.startEndpoint.name, creating).episode();
       const view = waiting.customStatus as RunView;
       expect(view.step).toBe('deploy');
       expect(stepStatuses(view).deploy).toBe('running');
@@ -712,9 +740,9 @@ describe('fineTuneOrchestrator', () => {
 
     it('a deployment that ends Failed fails the run with its logs and deletes the endpoint', async () => {
       const sim = await untilDeploy();
-      await sim.complete(ActivityName.startEndpoint, results.startEndpoint).episode();
+      await sim.complete(Activity.startEndpoint.name, results.startEndpoint).episode();
       await sim
-        .complete(ActivityName.startDeployment, {
+        .complete(Activity.startDeployment.name, {
           ok: true,
           value: { deploymentName: 'demo', provisioningState: 'Creating', created: true },
         })
@@ -723,7 +751,7 @@ describe('fineTuneOrchestrator', () => {
       const details = { provisioningState: 'Failed', logs: 'CUDA out of memory' };
       await sim
         .complete(
-          ActivityName.getDeploymentState,
+          Activity.getDeploymentState.name,
           fail(
             'DEPLOY.FAILED',
             'deployment ep/demo ended Failed: see the container logs in details',
@@ -733,9 +761,9 @@ describe('fineTuneOrchestrator', () => {
         .episode();
       const endpointName = endpointNameOf(sim);
       expect(sim.pendingActivities().map((p) => [p.name, p.input])).toEqual([
-        [ActivityName.cleanup, { runId: RUN_ID, endpointName }],
+        [Activity.cleanup.name, { runId: RUN_ID, endpointName }],
       ]);
-      await sim.complete(ActivityName.cleanup, ok({ deleted: true })).episode();
+      await sim.complete(Activity.cleanup.name, ok({ deleted: true })).episode();
       const view = viewOf(await summarize(sim));
 
       expect(view.status).toBe('Failed');
@@ -750,21 +778,21 @@ describe('fineTuneOrchestrator', () => {
         smokeTest: 'skipped',
         cleanup: 'succeeded',
       });
-      expect(sim.activityNames()).not.toContain(ActivityName.setTraffic);
+      expect(sim.activityNames()).not.toContain(Activity.setTraffic.name);
     });
 
     it('a deployment that disappears while polled fails the run and cleans up', async () => {
       const sim = await untilDeploy();
-      await sim.complete(ActivityName.startEndpoint, results.startEndpoint).episode();
+      await sim.complete(Activity.startEndpoint.name, results.startEndpoint).episode();
       await sim
-        .complete(ActivityName.startDeployment, {
+        .complete(Activity.startDeployment.name, {
           ok: true,
           value: { deploymentName: 'demo', provisioningState: 'Creating', created: true },
         })
         .episode();
       await sim.fireTimer().episode();
-      await sim.complete(ActivityName.getDeploymentState, state('Succeeded')).episode();
-      await sim.complete(ActivityName.cleanup, ok({ deleted: true })).episode();
+      await sim.complete(Activity.getDeploymentState.name, state('Succeeded')).episode();
+      await sim.complete(Activity.cleanup.name, ok({ deleted: true })).episode();
       const view = viewOf(await summarize(sim));
       expect(view.error).toMatchObject({ step: 'deploy', code: 'DEPLOY.FAILED' });
       expect(view.error?.message).toContain('no longer exists');
@@ -773,22 +801,22 @@ describe('fineTuneOrchestrator', () => {
     it('fails DEPLOY.TIMEOUT at the deadline, polls no more and deletes the endpoint', async () => {
       const sim = await untilDeploy({ deployPollIntervalSeconds: 60, deployDeadlineSeconds: 90 });
       const deployStartedAt = Date.parse(sim.now);
-      await sim.complete(ActivityName.startEndpoint, creating).episode();
+      await sim.complete(Activity.startEndpoint.name, creating).episode();
       await sim.fireTimer().episode();
-      await sim.complete(ActivityName.getDeploymentState, state('Creating')).episode();
+      await sim.complete(Activity.getDeploymentState.name, state('Creating')).episode();
       await sim.fireTimer().episode(); // capped at the deadline
-      expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.cleanup]);
-      await sim.complete(ActivityName.cleanup, ok({ deleted: true })).episode();
+      expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.cleanup.name]);
+      await sim.complete(Activity.cleanup.name, ok({ deleted: true })).episode();
       const view = viewOf(await summarize(sim));
 
       const at = (seconds: number) => `timer ${new Date(deployStartedAt + seconds * 1000).toISOString()}`;
       expect(deploySchedule(sim)).toEqual([
-        ActivityName.startEndpoint,
+        Activity.startEndpoint.name,
         at(61),
-        ActivityName.getDeploymentState,
+        Activity.getDeploymentState.name,
         at(90), // min(poll, deadline)
-        ActivityName.cleanup,
-        ActivityName.writeSummary,
+        Activity.cleanup.name,
+        Activity.writeSummary.name,
       ]);
       expect(view.status).toBe('Failed');
       expect(view.error).toEqual({
@@ -801,9 +829,9 @@ describe('fineTuneOrchestrator', () => {
 
     it('CancelRequested during the wait cancels the timer, deletes the endpoint and ends Canceled', async () => {
       const sim = await untilDeploy();
-      await sim.complete(ActivityName.startEndpoint, results.startEndpoint).episode();
+      await sim.complete(Activity.startEndpoint.name, results.startEndpoint).episode();
       await sim
-        .complete(ActivityName.startDeployment, {
+        .complete(Activity.startDeployment.name, {
           ok: true,
           value: { deploymentName: 'demo', provisioningState: 'Creating', created: true },
         })
@@ -812,15 +840,15 @@ describe('fineTuneOrchestrator', () => {
       await sim.raise(ExternalEvent.cancelRequested).episode();
       const endpointName = endpointNameOf(sim);
       expect(sim.pendingActivities().map((p) => [p.name, p.input])).toEqual([
-        [ActivityName.cleanup, { runId: RUN_ID, endpointName }],
+        [Activity.cleanup.name, { runId: RUN_ID, endpointName }],
       ]);
-      await sim.complete(ActivityName.cleanup, ok({ deleted: true })).episode();
+      await sim.complete(Activity.cleanup.name, ok({ deleted: true })).episode();
       const view = viewOf(await summarize(sim));
 
       expect(view.status).toBe('Canceled');
       expect(view.error).toBeUndefined();
-      expect(sim.activityNames()).not.toContain(ActivityName.getDeploymentState);
-      expect(sim.activityNames()).not.toContain(ActivityName.cancelJob); // the job had finished
+      expect(sim.activityNames()).not.toContain(Activity.getDeploymentState.name);
+      expect(sim.activityNames()).not.toContain(Activity.cancelJob.name); // the job had finished
       // the poll timer lost the race and was cancelled so the instance can complete
       const deployTimers = sim.scheduled.filter((s) => s.kind === 'timer').slice(-1);
       expect(deployTimers).toEqual([expect.objectContaining({ canceled: true })]);
@@ -830,38 +858,42 @@ describe('fineTuneOrchestrator', () => {
   });
 
   describe('the event-vs-timer race (durable-js #577)', () => {
-    it('event first, timer in the same batch: the event wins, no poll, timer cancelled', async () => {
+    it('event first, timer in the same batch: the event wins: one job read, then on', async () => {
       const sim = await untilTraining({ jobPollIntervalSeconds: 600 });
       sim.advance(600);
       await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).fireTimer().episode();
-      expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.metrics]);
+      expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.getJob.name]);
+      await sim.complete(Activity.getJob.name, ok({ status: 'Completed' })).episode();
+      expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.metrics.name]);
       await afterTraining(sim);
       const view = viewOf(await summarize(sim));
       expect(view.status).toBe('Succeeded');
-      expect(sim.activityNames()).not.toContain(ActivityName.getJob);
+      expect(sim.activityNames().filter((n) => n === Activity.getJob.name)).toHaveLength(1);
     });
 
     it('timer first, event in the same batch: the poll runs and its answer decides', async () => {
       const sim = await untilTraining({ jobPollIntervalSeconds: 600 });
       await sim.fireTimer().raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
-      expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.getJob]);
-      await sim.complete(ActivityName.getJob, ok({ status: 'Completed' })).episode();
+      expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.getJob.name]);
+      await sim.complete(Activity.getJob.name, ok({ status: 'Completed' })).episode();
       await afterTraining(sim);
       const view = viewOf(await summarize(sim));
       expect(view.status).toBe('Succeeded');
-      expect(sim.activityNames().filter((n) => n === ActivityName.metrics)).toHaveLength(1);
+      expect(sim.activityNames().filter((n) => n === Activity.metrics.name)).toHaveLength(1);
     });
 
     it('event in a later episode than a fired timer: replays deterministically to the same actions', async () => {
       const sim = await untilTraining({ jobPollIntervalSeconds: 600 });
       await sim.fireTimer().episode();
-      await sim.complete(ActivityName.getJob, ok({ status: 'Running' })).episode();
+      await sim.complete(Activity.getJob.name, ok({ status: 'Running' })).episode();
       await sim.raise(ExternalEvent.jobFinished, { status: 'Completed' }).episode();
       const before = structuredClone(sim.state?.actions);
       // replaying the same history again yields the same actions (no new work appears)
       await sim.episode();
       expect(sim.state?.actions).toEqual(before);
-      expect(sim.pendingActivities().map((p) => p.name)).toEqual([ActivityName.metrics]);
+      expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.getJob.name]);
+      await sim.complete(Activity.getJob.name, ok({ status: 'Completed' })).episode();
+      expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.metrics.name]);
     });
   });
 });

@@ -1,7 +1,7 @@
 // viewOf: what GET /api/runs shows for a durable instance.
 import { describe, expect, test } from 'vitest';
 import { newRunView, runEnded, runFailed, stepStarted } from '../../src/domain/runView.js';
-import { OrchestrationCode, viewOf } from '../../src/runs/views.js';
+import { viewOf } from '../../src/runs/instanceView.js';
 
 const dataset = { container: 'training-data', path: 'incoming/chat/train.jsonl', etag: '0x1' };
 const at = '2026-01-01T00:00:10.000Z';
@@ -45,12 +45,12 @@ describe('viewOf', () => {
   test('a crashed or terminated orchestration shows Failed with a reason', () => {
     const running = stepStarted(newRunView('ft-1', dataset), 'train', at);
     expect(viewOf(instance({ runtimeStatus: 'Failed', customStatus: running })).error?.code).toBe(
-      OrchestrationCode.failed,
+      'RUN.ORCHESTRATION_FAILED',
     );
     const terminated = viewOf(instance({ runtimeStatus: 'Terminated', customStatus: running }));
     expect(terminated).toMatchObject({
       status: 'Failed',
-      error: { step: 'train', code: OrchestrationCode.terminated },
+      error: { step: 'train', code: 'RUN.TERMINATED' },
     });
   });
 

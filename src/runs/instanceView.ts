@@ -3,15 +3,10 @@
 // that crashed or was terminated (never our cancel path) shows as Failed with that reason. A run is
 // over only when its orchestration is: the orchestrator records a failure (or the outcome) first and
 // then still cleans up and writes the summary, so until it completes the view says Running.
-import type { RunView } from '../domain/run/view.js';
+import type { RunView } from '../domain/runView.js';
 import { newRunView, runFailed } from '../domain/runView.js';
-import type { FineTuneInput } from '../orchestration/types.js';
+import type { FineTuneInput } from '../orchestration/contract.js';
 import { ACTIVE_STATUSES, type RunInstance } from './runInstances.js';
-
-export const OrchestrationCode = {
-  failed: 'RUN.ORCHESTRATION_FAILED',
-  terminated: 'RUN.TERMINATED',
-} as const;
 
 const isView = (value: unknown): value is RunView =>
   typeof value === 'object' && value !== null && 'runId' in value && 'steps' in value;
@@ -23,8 +18,7 @@ export function viewOf(instance: RunInstance): RunView {
     ? instance.customStatus
     : newRunView(instance.instanceId, input?.dataset ?? { container: '', path: '', etag: '' });
   if (instance.runtimeStatus === 'Failed' || instance.runtimeStatus === 'Terminated') {
-    const code =
-      instance.runtimeStatus === 'Failed' ? OrchestrationCode.failed : OrchestrationCode.terminated;
+    const code = instance.runtimeStatus === 'Failed' ? 'RUN.ORCHESTRATION_FAILED' : 'RUN.TERMINATED';
     const message =
       instance.runtimeStatus === 'Failed'
         ? 'the orchestration stopped unexpectedly; see the function logs for this run id'

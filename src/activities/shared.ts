@@ -1,0 +1,87 @@
+// What every activity shares: its dependencies, the failure policy, and the endpoint ownership
+// check.
+//
+// Failure policy: callActivityWithRetry retries EVERY thrown error, so an activity throws only
+// for transient faults (5xx, 429, resets, timeouts: worth the retries). Expected failures (a bad
+// dataset, a compute rule, a 4xx the adapters turn into DomainError) come back as Result values
+// that the orchestrator records on the run view without spending retries.
+//
+// Idempotent: an activity may run again (retry after a crash, replay); submit, register and the
+// deploy steps look before they create, cleanup and cancel treat "already gone" as done.
+import type { AppConfig } from '../config.js';
+import { DomainError, fail, ok } from '../domain/errors.js';
+import type {
+  AzureMlGateway,
+  BlobStore,
+  DatasetProcessor,
+  EndpointInfo,
+  ModelCatalog,
+  RunMetricsSource,
+  ScoringClient,
+} from '../domain/ports.js';
+import { Tag } from '../names.js';
+import type { ActivityResult } from '../orchestration/contract.js';
+
+/** What the activities need from the outside world: ports only, built by the composition root. */
+export interface ActivityPorts {
+  readonly gateway: AzureMlGateway;
+  readonly catalog: ModelCatalog;
+  readonly runMetrics: RunMetricsSource;
+  readonly scoring: ScoringClient;
+  readonly blobs: BlobStore;
+  readonly datasets: DatasetProcessor;
+}
+
+export interface ActivityDeps {
+  readonly ports: ActivityPorts;
+  readonly config: AppConfig;
+}
+
+export const runBlobPath = (runId: string, file: string): string => `runs/${runId}/${file}`;
+
+/** Turns a DomainError thrown by an adapter into a Result; anything else is transient and rethrown. */
+export async function expected<T>(
+  work: () => Promise<ActivityResult<NoInfer<T>>>,
+): Promise<ActivityResult<T>> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof DomainError) {
+      return fail({
+        code: error.code,
+        message: error.message,
+        ...(error.details === undefined ? {} : { details: error.details }),
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * The run's endpoint, when it exists and this run created it (its run-id tag). Gone and not owned
+ * are failures with one message each; nothing is ever done to an endpoint someone else owns.
+ */
+export async function requireOwnedEndpoint(
+  gateway: AzureMlGateway,
+  endpointName: string,
+  runId: string,
+): Promise<ActivityResult<EndpointInfo>> {
+  const endpoint = await gateway.getEndpoint(endpointName);
+  if (endpoint === undefined) {
+    return fail({
+      code: 'DEPLOY.FAILED',
+      message: `endpoint ${endpointName} no longer exists (deleted while the run was deploying)`,
+    });
+  }
+  return isOwnedBy(endpoint, runId) ? ok(endpoint) : notOwned(endpointName, runId);
+}
+
+export const isOwnedBy = (endpoint: EndpointInfo, runId: string): boolean =>
+  endpoint.tags[Tag.runId] === runId;
+
+export function notOwned(endpointName: string, runId: string): ActivityResult<never> {
+  return fail({
+    code: 'DEPLOY.ENDPOINT_NOT_OWNED',
+    message: `endpoint ${endpointName} exists but was not created by run ${runId}; it is left untouched`,
+  });
+}
