@@ -2,6 +2,8 @@
 // validated together (every problem reported, each naming its key) and frozen.
 // The keys and their meaning are the settings table of docs/settings.md; local values live in
 // local.settings.sample.json, Azure values in the infra template.
+import { parseComponentId } from './domain/componentSpec.js';
+import { PINNED_COMPONENT } from './domain/pinnedComponent.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -210,6 +212,26 @@ function readAzureMl(r: Reader): AzureMlSettings {
   });
 }
 
+/**
+ * The defaults: a chat model whose fine-tuning is live in the azureml registry (Phi-4; the
+ * notebook's Phi-3-mini-4k-instruct was retired for fine-tuning on 2025-08-30), an inference
+ * size in its allow list that is not retired, and the pinned component version. Sources:
+ * docs/azure-facts.md.
+ */
+export const DEFAULT_BASE_MODEL = 'Phi-4';
+export const DEFAULT_INFERENCE_INSTANCE_TYPE = 'Standard_NC24ads_A100_v4';
+
+/** PIPELINE_COMPONENT must name a version: a label (labels/latest) lets the job's inputs change under a running system. */
+function pinnedComponent(r: Reader): string {
+  const raw = r.string('PIPELINE_COMPONENT', PINNED_COMPONENT.id);
+  if (parseComponentId(raw) === undefined) {
+    r.problems.push(
+      `PIPELINE_COMPONENT must pin a component version (azureml://registries/<registry>/components/<name>/versions/<version>, e.g. ${PINNED_COMPONENT.id}), got '${raw}'`,
+    );
+  }
+  return raw;
+}
+
 function readFineTune(r: Reader): FineTuneSettings {
   const gateMetric = r.optional('GATE_METRIC');
   const gateMax = r.number('GATE_MAX');
@@ -218,16 +240,13 @@ function readFineTune(r: Reader): FineTuneSettings {
   }
   return freeze({
     computeCluster: r.string('COMPUTE_CLUSTER', 'gpu-cluster'),
-    baseModelName: r.string('BASE_MODEL_NAME', 'Phi-3-mini-4k-instruct'),
+    baseModelName: r.string('BASE_MODEL_NAME', DEFAULT_BASE_MODEL),
     baseModelRegistry: r.string('BASE_MODEL_REGISTRY', 'azureml'),
-    pipelineComponent: r.string(
-      'PIPELINE_COMPONENT',
-      'azureml://registries/azureml/components/chat_completion_pipeline/labels/latest',
-    ),
+    pipelineComponent: pinnedComponent(r),
     baseModelFallbackId: r.optional('BASE_MODEL_FALLBACK_ID'),
     baseModelFallbackTags: r.stringMap('BASE_MODEL_FALLBACK_TAGS'),
-    experimentName: r.string('EXPERIMENT_NAME', 'chat_completion_Phi-3-mini-4k-instruct'),
-    inferenceInstanceType: r.string('INFERENCE_INSTANCE_TYPE', 'Standard_NC6s_v3'),
+    experimentName: r.string('EXPERIMENT_NAME', `chat_completion_${DEFAULT_BASE_MODEL}`),
+    inferenceInstanceType: r.string('INFERENCE_INSTANCE_TYPE', DEFAULT_INFERENCE_INSTANCE_TYPE),
     inferenceInstanceCount: r.integer('INFERENCE_INSTANCE_COUNT', 1, 1, 20),
     jobPollIntervalSeconds: r.integer('JOB_POLL_INTERVAL_SECONDS', 600, 1, 86_400),
     jobDeadlineSeconds: r.integer('JOB_DEADLINE_SECONDS', 172_800, 1, 30 * 86_400),

@@ -145,7 +145,7 @@ describe('activities over the real adapters', () => {
   });
 
   it('resolveModel reads the registry model and its allow lists', async () => {
-    const result = await activities.resolveModel({});
+    const result = await activities.resolveModel({ overrides: {} });
     if (!result.ok) throw new Error(result.error.message);
     model = result.value;
     expect(model.model.id).toMatch(

@@ -9,6 +9,7 @@ import type { Route, RouteContext } from './core.js';
 import { ARM_API_VERSIONS } from './core.js';
 import { ArmError, isRecord, type Reply } from './http.js';
 import { jobStatus, TERMINAL } from './jobs.js';
+import { USAGE_FACTS, usageFamilyPart, vmSizeRetirement } from './facts.js';
 import { COMPONENT_NAME, validatePipelineJob } from './pipeline.js';
 import {
   deploymentKey,
@@ -197,62 +198,99 @@ const infraRoutes: Route[] = [
       }),
     'location',
   ),
-  arm(
-    'GET',
-    `${LOC}/usages`,
-    'Usages_List',
-    ({ core }) => {
-      const c = core.config;
-      const base = `/subscriptions/${c.subscriptionId}/providers/Microsoft.MachineLearningServices/locations/${c.location}/usages`;
-      const total = c.usages.reduce(
-        (sum, u) => ({ current: sum.current + u.currentValue, limit: sum.limit + u.limit }),
-        { current: 0, limit: 0 },
-      );
-      return ok({
-        value: [
-          {
-            id: `${base}/totalCores`,
-            amlWorkspaceLocation: c.location,
-            type: 'Microsoft.MachineLearningServices/totalCores/usages',
-            unit: 'Count',
-            currentValue: total.current,
-            limit: total.limit,
-            name: {
-              value: 'Total Cluster Dedicated Regional vCPUs',
-              localizedValue: 'Total Cluster Dedicated Regional vCPUs',
-            },
-          },
-          ...c.usages.map((u) => ({
-            id: `${base}/${u.family}`,
-            amlWorkspaceLocation: c.location,
-            type: 'Microsoft.MachineLearningServices/vmFamily/usages',
-            unit: 'Count',
-            currentValue: u.currentValue,
-            limit: u.limit,
-            name: { value: u.family, localizedValue: `${u.family} Cluster Dedicated vCPUs` },
-          })),
-        ],
-      });
-    },
-    'location',
-  ),
+  arm('GET', `${LOC}/usages`, 'Usages_List', ({ core }) => ok({ value: usageRows(core) }), 'location'),
   arm(
     'GET',
     `${LOC}/quotas`,
     'Quotas_List',
-    ({ core }) =>
-      ok({
-        value: core.config.usages.map((u) => ({
-          id: `${core.workspaceId}/quotas/${u.family}`,
-          type: 'Microsoft.MachineLearningServices/workspaces/quotas',
-          limit: u.limit,
-          unit: 'Count',
-          name: { value: u.family, localizedValue: `${u.family} Cluster Dedicated vCPUs` },
-        })),
-      }),
+    ({ core }) => {
+      // Quota rows use the usage rows' names (facts/usages.json, from the REST example Quota/list.json).
+      const c = core.config;
+      const sub = `/subscriptions/${c.subscriptionId}`;
+      const scopes = USAGE_FACTS.quotas.scopes;
+      return ok({
+        value: c.usages.flatMap((u) => {
+          const name = `Standard ${usageFamilyPart(u.family)} Family Cluster Dedicated vCPUs`;
+          const tail = `/quotas/${name.replace(/ /g, '_')}`;
+          const row = (id: string, type: string) => ({
+            id,
+            type,
+            limit: u.limit,
+            unit: 'Count',
+            name: { value: name, localizedValue: name },
+          });
+          return [
+            row(`${sub}${tail}`, scopes.subscription.type),
+            row(`${core.workspaceId}${tail}`, scopes.workspace.type),
+          ];
+        }),
+      });
+    },
     'location',
   ),
 ];
+
+/**
+ * Usage rows in the service's naming (facts/usages.json, from the REST example Usage/list.json): totals,
+ * then per VM family a Dedicated and a LowPriority row at subscription, workspace and cluster scope.
+ */
+function usageRows(core: RouteContext['core']): unknown[] {
+  const c = core.config;
+  const sub = `/subscriptions/${c.subscriptionId}`;
+  const ws = `${sub}/resourceGroups/${c.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${c.workspace}`;
+  const row = (id: string, type: string, name: string, currentValue: number, limit: number) => ({
+    id,
+    type,
+    unit: 'Count',
+    currentValue,
+    limit,
+    name: { value: name, localizedValue: name },
+  });
+  const sum = (pick: (u: (typeof c.usages)[number]) => number) => c.usages.reduce((s, u) => s + pick(u), 0);
+  const [clusters, dedicated, lowPriority] = USAGE_FACTS.totals as [
+    { name: string; type: string },
+    { name: string; type: string },
+    { name: string; type: string },
+  ];
+  const rows: unknown[] = [
+    // The cluster count limit is a seed value (the REST example shows 100).
+    row(`${sub}/usages`, clusters.type, clusters.name, c.computes.length, 100),
+    row(
+      `${sub}/usages`,
+      dedicated.type,
+      dedicated.name,
+      sum((u) => u.currentValue),
+      sum((u) => Math.max(0, u.limit)),
+    ),
+    row(
+      `${sub}/usages`,
+      lowPriority.type,
+      lowPriority.name,
+      sum((u) => u.lowPriorityCurrentValue ?? 0),
+      -1,
+    ),
+  ];
+  const scopes = USAGE_FACTS.scopes;
+  for (const u of c.usages) {
+    const part = usageFamilyPart(u.family);
+    for (const [tier, current, limit] of [
+      ['Dedicated', u.currentValue, u.limit],
+      ['LowPriority', u.lowPriorityCurrentValue ?? 0, u.lowPriorityLimit ?? -1],
+    ] as const) {
+      const name = `Standard ${part} Family Cluster ${tier} vCPUs`;
+      const tail = `/usages/${name.replace(/ /g, '_')}`;
+      rows.push(row(`${sub}${tail}`, scopes.subscription.type, name, current, limit));
+      rows.push(row(`${ws}${tail}`, scopes.workspace.type, name, current, limit));
+      for (const compute of c.computes) {
+        const size = c.vmSizes.find((s) => s.name.toLowerCase() === compute.vmSize.toLowerCase());
+        if (size?.family !== u.family) continue;
+        // No node of an idle cluster is allocated: its own usage is 0 of the family's limit.
+        rows.push(row(`${ws}/computes/${compute.name}${tail}`, scopes.cluster.type, name, 0, limit));
+      }
+    }
+  }
+  return rows;
+}
 
 // ---- jobs ----------------------------------------------------------------------------------
 
@@ -314,29 +352,36 @@ function findJob(ctx: RouteContext): JobRecord {
  */
 function runtimeFailure(ctx: RouteContext, job: JobRecord): { step: string; message: string } | undefined {
   const config = ctx.core.config;
-  for (const [step, computeName] of Object.entries(job.resolved.computes)) {
-    const compute = config.computes.find((c) => c.name === computeName);
+  for (const step of job.resolved.steps) {
+    const compute = config.computes.find((c) => c.name === step.compute);
     if (compute?.provisioningState === 'Failed') {
-      return { step, message: `Compute '${compute.name}' is in state Failed and cannot run step '${step}'.` };
+      return {
+        step: step.name,
+        message: `Compute '${compute.name}' is in state Failed and cannot run step '${step.name}'.`,
+      };
     }
   }
-  const finetune = config.computes.find((c) => c.name === job.resolved.computes.finetune);
-  if (finetune) {
-    const size = config.vmSizes.find((s) => s.name === finetune.vmSize);
+  const finetuneStep = job.resolved.steps.find((s) => s.name.endsWith('_finetune'));
+  const finetune = config.computes.find((c) => c.name === finetuneStep?.compute);
+  const vmSize = finetune?.vmSize ?? finetuneStep?.instanceType;
+  if (finetuneStep && vmSize !== undefined) {
+    const size = config.vmSizes.find((s) => s.name.toLowerCase() === vmSize.toLowerCase());
     const model = /models\/([^/]+)\/versions\/([^/]+)$/.exec(job.resolved.modelUri);
     const seed = model && config.registry.models.find((m) => m.name === model[1] && m.version === model[2]);
     const allow = seed?.tags.finetune_compute_allow_list;
-    if (allow !== undefined && !allow.toLowerCase().includes(`'${finetune.vmSize.toLowerCase()}'`)) {
+    const importStep =
+      job.resolved.steps.find((s) => s.name.endsWith('_model_import'))?.name ?? finetuneStep.name;
+    if (allow !== undefined && !allow.toLowerCase().includes(`'${vmSize.toLowerCase()}'`)) {
       return {
-        step: 'model_import',
-        message: `VM size ${finetune.vmSize} is not in the finetune_compute_allow_list of the model.`,
+        step: importStep,
+        message: `VM size ${vmSize} is not in the finetune_compute_allow_list of the model.`,
       };
     }
     const gpus = Number(job.resolved.literals.number_of_gpu_to_use_finetuning ?? '1');
     if (size && gpus > size.gpus) {
       return {
-        step: 'finetune',
-        message: `number_of_gpu_to_use_finetuning is ${gpus} but ${finetune.vmSize} has ${size.gpus} GPUs per node.`,
+        step: finetuneStep.name,
+        message: `number_of_gpu_to_use_finetuning is ${gpus} but ${vmSize} has ${size.gpus} GPUs per node.`,
       };
     }
   }
@@ -372,10 +417,11 @@ function putJob(ctx: RouteContext): Reply {
   const config = core.config;
   const validation = validatePipelineJob(properties, {
     registryName: config.registry.name,
-    components: Object.fromEntries(config.registry.components.map((c) => [c.name, c.versions])),
+    components: core.servedComponents(),
     registryModels: config.registry.models,
     datastores: config.datastores,
-    computes: config.computes.map((c) => c.name),
+    computes: config.computes,
+    lifecycleNow: core.lifecycleNow(),
   });
   if (!validation.ok) {
     const first = validation.problems[0]!;
@@ -413,7 +459,7 @@ function putJob(ctx: RouteContext): Reply {
   }
   core.state.jobs[name] = job;
   core.persist();
-  core.log(`job ${name} submitted (${COMPONENT_NAME})`);
+  core.log(`job ${name} submitted (${COMPONENT_NAME} ${validation.resolved.componentVersion})`);
   return ok(jobBody(ctx, job), 201);
 }
 
@@ -796,6 +842,13 @@ function putDeployment(ctx: RouteContext): Reply {
   if (!core.config.vmSizes.some((s) => s.name.toLowerCase() === instanceType.toLowerCase())) {
     throw userError(
       `Instance type '${instanceType}' is not available in ${core.config.location}.`,
+      'properties.instanceType',
+    );
+  }
+  const retired = vmSizeRetirement(instanceType);
+  if (retired !== undefined && Date.parse(retired.retiredOn) <= core.lifecycleNow()) {
+    throw userError(
+      `Instance type '${instanceType}' was retired on ${retired.retiredOn}; choose a VM size that is not retired (e.g. Standard_NC24ads_A100_v4).`,
       'properties.instanceType',
     );
   }

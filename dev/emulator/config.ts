@@ -1,8 +1,10 @@
 // What the emulator is seeded with: the workspace identity, its computes, the region's VM sizes and
-// usages, and the `azureml` registry's models and components. A config file (JSON) may override any
-// top-level key; everything not given keeps the defaults below (the local workspace identity of
-// docs/emulator.md "What it emulates").
+// usages, and the `azureml` registry's models and components. The VM sizes, models and component
+// versions are the recorded facts (facts/*.json, each naming its public source). A config file (JSON)
+// may override any top-level key; everything not given keeps the defaults below (the local workspace
+// identity of docs/emulator.md "What it emulates").
 import { readFileSync } from 'node:fs';
+import { COMPONENT_FACTS, MODEL_FACTS, VM_SIZE_FACTS } from './facts.js';
 
 export interface VmSizeSeed {
   name: string;
@@ -22,11 +24,17 @@ export interface ComputeSeed {
   failureMessage?: string;
 }
 
-/** A usage row for one VM family (cores), as `usages.list(location)` returns it. */
+/**
+ * The vCPU quota of one VM family (the VM size list's family string, e.g. standardNCADSA100v4Family).
+ * `usages.list` names its rows in the service's naming (`Standard NCADSA100v4 Family Cluster Dedicated
+ * vCPUs`, facts/usages.json) at subscription, workspace and cluster scope. limit -1 = no limit.
+ */
 export interface UsageSeed {
   family: string;
   currentValue: number;
   limit: number;
+  lowPriorityCurrentValue?: number;
+  lowPriorityLimit?: number;
 }
 
 export interface RegistryModelSeed {
@@ -37,8 +45,10 @@ export interface RegistryModelSeed {
   /** Tags as the real registry has them: Python-literal strings for lists and dicts. */
   tags: Record<string, string>;
   properties?: Record<string, string>;
+  isArchived?: boolean;
 }
 
+/** A registry component and which of its recorded versions (facts/chat_completion_pipeline.json) it serves. */
 export interface RegistryComponentSeed {
   name: string;
   versions: string[];
@@ -91,26 +101,27 @@ export interface EmulatorConfig {
   delivery: DeliverySettings;
   faults: FaultSpec[];
   subscriptions: Record<string, SubscriptionSeed>;
-}
-
-const FINETUNE_ALLOW_LIST =
-  "['Standard_NC6s_v3', 'Standard_NC12s_v3', 'Standard_NC24s_v3', 'Standard_NC24rs_v3', 'Standard_NC24ads_A100_v4', 'Standard_NC48ads_A100_v4', 'Standard_NC96ads_A100_v4', 'Standard_ND40rs_v2', 'Standard_ND96asr_v4', 'Standard_ND96amsr_A100_v4']";
-const INFERENCE_ALLOW_LIST =
-  "['Standard_NC6s_v3', 'Standard_NC12s_v3', 'Standard_NC24s_v3', 'Standard_NC24ads_A100_v4', 'Standard_NC48ads_A100_v4', 'Standard_NC96ads_A100_v4', 'Standard_ND96asr_v4', 'Standard_ND96amsr_A100_v4']";
-
-function phi3Tags(): Record<string, string> {
-  return {
-    author: 'Microsoft',
-    license: 'mit',
-    task: 'chat-completion',
-    finetune_compute_allow_list: FINETUNE_ALLOW_LIST,
-    inference_compute_allow_list: INFERENCE_ALLOW_LIST,
-    evaluation_compute_allow_list: FINETUNE_ALLOW_LIST,
-    model_specific_defaults:
-      "{'apply_deepspeed': 'true', 'deepspeed_stage': '2', 'apply_lora': 'true', 'precision': '16', 'ignore_mismatched_sizes': 'false', 'max_seq_length': '2048'}",
-    finetuning_tasks: 'chat-completion',
-    hiddenlayerscanned: '',
-  };
+  /**
+   * The date lifecycle checks compare with (model FinetuneRetirementDate, VM size retirement), as an
+   * ISO date; default: the real clock.
+   */
+  lifecycleDate?: string;
+  /**
+   * Give child (node and step) run events the job's tags too. Off by default (the emulator's reading);
+   * on, it shows whether a consumer tells a step's event from its job's by more than the tags.
+   */
+  childEventsCarryJobTags?: boolean;
+  /**
+   * How long after a minute ends its RequestsPerMinute data is reported; until then the minute comes
+   * back without a value, like a minute without requests. Default 0 (the current minute is reported).
+   */
+  metricsLatencySeconds?: number;
+  /**
+   * Shape run events like the Event Grid schema's examples (facts/events.json): runType null,
+   * RunStatusChanged's runStatus in lower case, RunCompleted without runStatus, dataVersion ''.
+   * Off by default (the emulator then sends the PascalCase statuses the jobs API uses).
+   */
+  runEventsLikeExamples?: boolean;
 }
 
 export const defaultConfig: EmulatorConfig = {
@@ -122,7 +133,7 @@ export const defaultConfig: EmulatorConfig = {
   computes: [
     {
       name: 'gpu-cluster',
-      vmSize: 'Standard_NC24rs_v3',
+      vmSize: 'Standard_NC24ads_A100_v4',
       provisioningState: 'Succeeded',
       minNodeCount: 0,
       maxNodeCount: 2,
@@ -136,69 +147,59 @@ export const defaultConfig: EmulatorConfig = {
     },
     {
       name: 'failed-cluster',
-      vmSize: 'Standard_NC24rs_v3',
+      vmSize: 'Standard_NC24ads_A100_v4',
       provisioningState: 'Failed',
       minNodeCount: 0,
       maxNodeCount: 1,
       failureMessage:
-        'Operation could not be completed as it results in exceeding approved standardNCSv3Family Cores quota.',
-    },
-  ],
-  vmSizes: [
-    { name: 'Standard_DS3_v2', family: 'standardDSv2Family', vCPUs: 4, gpus: 0, memoryGB: 14 },
-    { name: 'Standard_NC6', family: 'standardNCFamily', vCPUs: 6, gpus: 1, memoryGB: 56 },
-    { name: 'Standard_NC6s_v3', family: 'standardNCSv3Family', vCPUs: 6, gpus: 1, memoryGB: 112 },
-    { name: 'Standard_NC12s_v3', family: 'standardNCSv3Family', vCPUs: 12, gpus: 2, memoryGB: 224 },
-    { name: 'Standard_NC24s_v3', family: 'standardNCSv3Family', vCPUs: 24, gpus: 4, memoryGB: 448 },
-    { name: 'Standard_NC24rs_v3', family: 'standardNCSv3Family', vCPUs: 24, gpus: 4, memoryGB: 448 },
-    {
-      name: 'Standard_NC24ads_A100_v4',
-      family: 'standardNCADSA100v4Family',
-      vCPUs: 24,
-      gpus: 1,
-      memoryGB: 220,
+        'Operation could not be completed as it results in exceeding approved standardNCADSA100v4Family Cores quota.',
     },
     {
-      name: 'Standard_NC96ads_A100_v4',
-      family: 'standardNCADSA100v4Family',
-      vCPUs: 96,
-      gpus: 4,
-      memoryGB: 880,
+      // A cluster created before its VM size was retired: the resource still exists, it cannot run.
+      name: 'v100-cluster',
+      vmSize: 'Standard_NC24rs_v3',
+      provisioningState: 'Succeeded',
+      minNodeCount: 0,
+      maxNodeCount: 1,
     },
   ],
+  vmSizes: VM_SIZE_FACTS.sizes.map((s) => ({ ...s })),
   usages: [
-    { family: 'standardNCSv3Family', currentValue: 0, limit: 48 },
-    { family: 'standardDSv2Family', currentValue: 4, limit: 100 },
-    { family: 'standardNCADSA100v4Family', currentValue: 0, limit: 0 },
-    { family: 'standardNCFamily', currentValue: 0, limit: 24 },
+    {
+      family: 'standardNCADSA100v4Family',
+      currentValue: 0,
+      limit: 96,
+      lowPriorityCurrentValue: 0,
+      lowPriorityLimit: -1,
+    },
+    {
+      family: 'standardDSv2Family',
+      currentValue: 4,
+      limit: 100,
+      lowPriorityCurrentValue: 0,
+      lowPriorityLimit: -1,
+    },
+    {
+      family: 'standardNCSv3Family',
+      currentValue: 0,
+      limit: 0,
+      lowPriorityCurrentValue: 0,
+      lowPriorityLimit: -1,
+    },
   ],
   registry: {
     name: 'azureml',
     subscriptionId: '6c6683e9-e5fe-4038-8519-ce6ebec2ba15',
     resourceGroup: 'registry-builtin-prod-eastus-01',
-    models: [
-      {
-        name: 'Phi-3-mini-4k-instruct',
-        version: '13',
-        createdTime: '2024-09-10T18:01:00.000Z',
-        tags: phi3Tags(),
-      },
-      {
-        name: 'Phi-3-mini-4k-instruct',
-        version: '14',
-        createdTime: '2024-11-05T21:30:00.000Z',
-        tags: phi3Tags(),
-      },
-      {
-        name: 'Phi-3-mini-4k-instruct',
-        version: '15',
-        createdTime: '2025-01-21T09:12:00.000Z',
-        description: 'Phi-3 Mini-4K-Instruct: a 3.8B parameters, lightweight, state-of-the-art open model.',
-        tags: phi3Tags(),
-        properties: { SharedComputeCapacityEnabled: 'true', languages: 'en' },
-      },
-    ],
-    components: [{ name: 'chat_completion_pipeline', versions: ['0.0.63', '0.0.64', '0.0.65'] }],
+    models: MODEL_FACTS.models.map((m) => ({
+      name: m.name,
+      version: m.version,
+      createdTime: new Date(Date.parse(m.createdTime)).toISOString(),
+      tags: { ...m.tags },
+      properties: { ...m.properties },
+      isArchived: m.isArchived,
+    })),
+    components: [{ name: COMPONENT_FACTS.name, versions: Object.keys(COMPONENT_FACTS.versions) }],
   },
   clock: { jobSeconds: 60, lroSeconds: 5 },
   delivery: { retryBaseMs: 250, retryMaxMs: 30_000, maxAttempts: 30 },

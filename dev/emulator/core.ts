@@ -4,10 +4,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EmulatorConfig } from './config.js';
 import type { EventGridEvent } from './events.js';
+import { COMPONENT_FACTS } from './facts.js';
 import { EventDelivery } from './events.js';
 import { Faults, type OperationName } from './faults.js';
 import { ArmError, type Reply } from './http.js';
-import { jobTimelines, stableGuid, type Transition } from './jobs.js';
+import { jobTimelines, stableGuid, type RunTimeline, type Transition } from './jobs.js';
+import type { ServedComponentVersion } from './pipeline.js';
 import { saveState, type JobRecord, type OperationKind, type OperationRecord, type State } from './state.js';
 
 export const ARM_API_VERSIONS = ['2022-10-01'] as const;
@@ -66,6 +68,30 @@ export class Core {
 
   now(): number {
     return Date.now();
+  }
+
+  /** The time lifecycle dates are compared with: the configured lifecycleDate, else the real clock. */
+  lifecycleNow(): number {
+    const date = this.config.lifecycleDate;
+    return date === undefined ? this.now() : Date.parse(date);
+  }
+
+  /** The registry component versions this emulator serves (recorded facts), and what `latest` is. */
+  servedComponents(): Record<string, { versions: Record<string, ServedComponentVersion>; latest: string }> {
+    const served: Record<string, { versions: Record<string, ServedComponentVersion>; latest: string }> = {};
+    for (const seed of this.config.registry.components) {
+      if (seed.name !== COMPONENT_FACTS.name) continue;
+      const versions: Record<string, ServedComponentVersion> = {};
+      for (const version of seed.versions) {
+        const facts = COMPONENT_FACTS.versions[version];
+        if (facts) versions[version] = { ...facts, name: seed.name, version };
+      }
+      const latest = Object.values(versions).sort(
+        (a, b) => Date.parse(b.committedAt) - Date.parse(a.committedAt),
+      )[0];
+      if (latest) served[seed.name] = { versions, latest: latest.version };
+    }
+    return served;
   }
 
   get workspaceId(): string {
@@ -175,8 +201,7 @@ export class Core {
         const done = job.emitted[run.runId] ?? 0;
         const due = run.transitions.filter((t) => t.at <= now);
         if (due.length <= done) continue;
-        for (const t of due.slice(done))
-          events.push(...this.runEvents(job, run.runId, run.step !== undefined, t));
+        for (const t of due.slice(done)) events.push(...this.runEvents(job, run, t));
         job.emitted[run.runId] = due.length;
         changed = true;
       }
@@ -232,37 +257,50 @@ export class Core {
 
   private runEvents(
     job: JobRecord,
-    runId: string,
-    isChild: boolean,
+    run: RunTimeline,
     t: Transition,
   ): { at: number; order: number; event: EventGridEvent }[] {
+    const runId = run.runId;
+    const isChild = run.kind !== 'pipeline';
     const experimentId = this.experimentId(job.experimentName);
     const tags = (job.properties.tags ?? {}) as Record<string, string>;
     const data = {
       experimentId,
       experimentName: job.experimentName,
       runId,
-      runType: isChild ? 'azureml.StepRun' : 'azureml.PipelineRun',
-      runTags: isChild ? {} : tags,
+      runType: run.kind === 'step' ? 'azureml.StepRun' : 'azureml.PipelineRun',
+      runTags: isChild && this.config.childEventsCarryJobTags !== true ? {} : tags,
       runProperties: isChild
         ? { 'azureml.pipelinerunid': job.name }
         : { 'azureml.runsource': 'azureml.PipelineRun', 'azureml.pipelineComponent': 'pipelinerun' },
       runStatus: t.status,
     };
-    const make = (eventType: string): { at: number; order: number; event: EventGridEvent } => ({
-      at: t.at,
-      order: isChild ? 0 : 1,
-      event: {
-        id: randomUUID(),
-        topic: this.workspaceId,
-        subject: `experiments/${experimentId}/runs/${runId}`,
-        eventType,
-        eventTime: new Date(t.at).toISOString(),
-        dataVersion: '2',
-        metadataVersion: '1',
-        data,
-      },
-    });
+    const asExamples = this.config.runEventsLikeExamples === true;
+    const make = (eventType: string): { at: number; order: number; event: EventGridEvent } => {
+      let shaped: Record<string, unknown> = data;
+      if (asExamples) {
+        const { runStatus, ...rest } = data;
+        shaped =
+          eventType === RUN_COMPLETED
+            ? { ...rest, runType: null }
+            : { ...rest, runType: null, runStatus: runStatus.toLowerCase() };
+      }
+      return {
+        at: t.at,
+        // At equal times a step's event goes before its node's, and the node's before the pipeline's.
+        order: run.kind === 'step' ? 0 : run.kind === 'node' ? 1 : 2,
+        event: {
+          id: randomUUID(),
+          topic: this.workspaceId,
+          subject: `experiments/${experimentId}/runs/${runId}`,
+          eventType,
+          eventTime: new Date(t.at).toISOString(),
+          dataVersion: asExamples ? '' : '2',
+          metadataVersion: '1',
+          data: shaped,
+        },
+      };
+    };
     const events = [make(RUN_STATUS_CHANGED)];
     if (t.status === 'Completed') events.push(make(RUN_COMPLETED));
     return events;

@@ -5,7 +5,9 @@ import { createHash } from 'node:crypto';
 import type { Route, RouteContext } from './core.js';
 import { MONITOR_API_VERSIONS, REGISTRY_API_VERSIONS } from './core.js';
 import { ArmError, isRecord, type Reply } from './http.js';
+import { METRIC_FACTS, SCORING_FACTS } from './facts.js';
 import {
+  FINETUNE_STEP,
   jobTimelines,
   statusAt,
   visibleMetrics,
@@ -57,19 +59,19 @@ function mlflowRun(ctx: RouteContext, job: JobRecord, run: RunTimeline): unknown
   const tags: Record<string, string> = {
     'mlflow.runName': runName,
     'mlflow.user': 'emulator',
-    ...(run.step === undefined
+    ...(run.kind === 'pipeline'
       ? {
           ...((job.properties.tags ?? {}) as Record<string, string>),
           'azureml.runsource': 'azureml.PipelineRun',
         }
       : {
-          'mlflow.parentRunId': job.name,
-          'azureml.nodeid': run.step,
-          'azureml.runsource': 'azureml.StepRun',
+          'mlflow.parentRunId': run.parentRunId!,
+          'azureml.nodeid': run.step!,
+          'azureml.runsource': run.kind === 'node' ? 'azureml.PipelineRun' : 'azureml.StepRun',
         }),
   };
   const params =
-    run.step === 'finetune'
+    run.step === FINETUNE_STEP
       ? Object.entries(job.resolved.literals).map(([key, value]) => ({ key, value }))
       : [];
   return {
@@ -98,7 +100,7 @@ function allRuns(ctx: RouteContext): { job: JobRecord; run: RunTimeline }[] {
   const now = ctx.core.now();
   return Object.values(ctx.core.state.jobs).flatMap((job) =>
     jobTimelines(job)
-      .filter((run) => run.step === undefined || (run.startedAt ?? Infinity) <= now)
+      .filter((run) => run.kind === 'pipeline' || (run.startedAt ?? Infinity) <= now)
       .map((run) => ({ job, run })),
   );
 }
@@ -127,7 +129,7 @@ function runFilter(filter: string): (job: JobRecord, run: RunTimeline) => boolea
       );
     const [, field, value] = match as unknown as [string, string, string];
     return field.toLowerCase().includes('parentrunid')
-      ? (job: JobRecord, run: RunTimeline) => run.step !== undefined && job.name === value
+      ? (_job: JobRecord, run: RunTimeline) => run.parentRunId === value
       : (job: JobRecord, run: RunTimeline) => (run.step ?? job.name) === value;
   });
   return (job, run) => clauses.every((c) => c(job, run));
@@ -252,7 +254,7 @@ const registryRoutes: Route[] = [
           description: m.description ?? null,
           tags: m.tags,
           properties: m.properties ?? {},
-          isArchived: false,
+          isArchived: m.isArchived ?? false,
           isAnonymous: false,
           modelType: 'mlflow_model',
           modelUri: `azureml://registries/${name}/models/${m.name}/versions/${m.version}`,
@@ -278,12 +280,88 @@ const registryRoutes: Route[] = [
       return { status: 200, body: { value: page.map(toBody), nextLink: null } };
     },
   },
+  {
+    // A registry component version carries its spec (properties.componentSpec, with the declared inputs),
+    // so a client can read what a pinned version accepts before it submits.
+    method: 'GET',
+    pattern: re(
+      String.raw`/mferp/managementfrontend/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.MachineLearningServices/registries/([^/]+)/components/([^/]+)/versions(?:/([^/]+))?`,
+    ),
+    operation: 'RegistryComponentVersions_List',
+    auth: 'arm',
+    apiVersions: REGISTRY_API_VERSIONS,
+    scope: 'none',
+    handle: (ctx) => {
+      const registry = ctx.core.config.registry;
+      const [sub, rg, name, component, version] = ctx.params;
+      if (
+        sub !== registry.subscriptionId ||
+        rg?.toLowerCase() !== registry.resourceGroup.toLowerCase() ||
+        name !== registry.name
+      ) {
+        throw new ArmError(
+          404,
+          'RegistryNotFound',
+          `Registry '${name}' was not found in subscription '${sub}', resource group '${rg}'.`,
+        );
+      }
+      const served = ctx.core.servedComponents()[component!];
+      if (served === undefined)
+        throw new ArmError(404, 'NotFound', `Component '${component}' was not found in registry '${name}'.`);
+      const base = `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.MachineLearningServices/registries/${name}/components/${component}/versions`;
+      const toBody = (v: (typeof served.versions)[string]) => ({
+        id: `${base}/${v.version}`,
+        name: v.version,
+        type: 'Microsoft.MachineLearningServices/registries/components/versions',
+        systemData: {
+          createdAt: new Date(Date.parse(v.committedAt)).toISOString(),
+          createdBy: 'azureml',
+          createdByType: 'User',
+          lastModifiedAt: new Date(Date.parse(v.committedAt)).toISOString(),
+        },
+        properties: {
+          description: null,
+          tags: {},
+          properties: {},
+          isArchived: false,
+          isAnonymous: false,
+          componentSpec: {
+            $schema: 'https://azuremlschemas.azureedge.net/latest/pipelineComponent.schema.json',
+            name: v.name,
+            version: v.version,
+            type: 'pipeline',
+            display_name: 'Chat Completion Pipeline',
+            inputs: v.inputs,
+            outputs: v.outputs,
+            jobs: v.jobs,
+          },
+        },
+      });
+      if (version !== undefined && version !== '') {
+        const one = served.versions[version];
+        if (!one)
+          throw new ArmError(
+            404,
+            'NotFound',
+            `Component '${component}' version '${version}' was not found in registry '${name}' (versions: ${Object.keys(served.versions).join(', ')}).`,
+          );
+        return { status: 200, body: toBody(one) };
+      }
+      const versions = Object.values(served.versions).sort(
+        (a, b) => Date.parse(a.committedAt) - Date.parse(b.committedAt),
+      );
+      if ((ctx.query.get('$orderBy') ?? 'createdtime desc').toLowerCase().endsWith('desc'))
+        versions.reverse();
+      const top = Number(ctx.query.get('$top') ?? 'NaN');
+      const page = Number.isInteger(top) && top > 0 ? versions.slice(0, top) : versions;
+      return { status: 200, body: { value: page.map(toBody), nextLink: null } };
+    },
+  },
 ];
 
 // ---- scoring ---------------------------------------------------------------------------------------
 
 const MINUTE_MS = 60_000;
-const ROLES = ['system', 'user', 'assistant'];
 
 /** A deterministic answer, different per prompt and per deployment, shaped like a chat completion. */
 export function completionFor(deployment: string, lastUserMessage: string): string {
@@ -340,31 +418,50 @@ function score(ctx: RouteContext): Reply {
       'No valid deployments to route to. Please check that the endpoint has at least one deployment with positive weight values or use a deployment specific header to route.',
     );
   }
+  // Two documented request shapes (facts/scoring.json): one conversation, `input_string: [{role,
+  // content}, ...]` (the registry's model notes), or a list of conversations, `input_string: [[{role,
+  // content}, ...]]` (the fine-tuning notebook). The response for several conversations is not
+  // documented, so only one conversation per request is answered.
   const body = ctx.body;
+  const shape =
+    'Expected {"input_data": {"input_string": [{"role": ..., "content": ...}, ...], "parameters": {...}}} (one conversation) or {"input_data": {"input_string": [[{"role": ..., "content": ...}, ...]], "parameters": {...}}} (a list of one conversation).';
   const input = isRecord(body) && isRecord(body.input_data) ? body.input_data.input_string : undefined;
-  if (!Array.isArray(input) || input.length === 0) {
-    fail(
-      400,
-      'BadRequest',
-      'Expected {"input_data": {"input_string": [{"role": ..., "content": ...}, ...], "parameters": {...}}}.',
-    );
+  if (!Array.isArray(input) || input.length === 0) fail(400, 'BadRequest', shape);
+  const list = input as unknown[];
+  let messages: unknown[];
+  let at: string;
+  if (list.every((c) => Array.isArray(c))) {
+    if (list.length > 1)
+      fail(
+        400,
+        'BadRequest',
+        `input_data.input_string holds ${list.length} conversations; send one conversation per request.`,
+      );
+    messages = list[0] as unknown[];
+    at = 'input_data.input_string[0]';
+    if (messages.length === 0) fail(400, 'BadRequest', `${at} is an empty conversation. ${shape}`);
+  } else if (list.some((c) => Array.isArray(c))) {
+    fail(400, 'BadRequest', `input_data.input_string mixes messages and conversations. ${shape}`);
+  } else {
+    messages = list;
+    at = 'input_data.input_string';
   }
-  const messages = input as unknown[];
-  messages.forEach((m, i) => {
+  const roles = SCORING_FACTS.roles;
+  messages!.forEach((m, i) => {
     if (
       !isRecord(m) ||
       typeof m.role !== 'string' ||
-      !ROLES.includes(m.role) ||
+      !roles.includes(m.role) ||
       typeof m.content !== 'string'
     ) {
       fail(
         400,
         'BadRequest',
-        `input_data.input_string[${i}] must be {"role": "system"|"user"|"assistant", "content": "<text>"}.`,
+        `${at!}[${i}] must be {"role": ${roles.map((r) => `"${r}"`).join('|')}, "content": "<text>"}.`,
       );
     }
   });
-  const lastUser = [...(messages as { role: string; content: string }[])]
+  const lastUser = [...(messages! as { role: string; content: string }[])]
     .reverse()
     .find((m) => m.role === 'user');
   const minute = Math.floor(core.now() / MINUTE_MS) * MINUTE_MS;
@@ -391,7 +488,7 @@ const scoringRoutes: Route[] = [
 
 // ---- Azure Monitor metrics ---------------------------------------------------------------------------
 
-const METRIC = 'RequestsPerMinute';
+const METRIC = METRIC_FACTS.metric.name;
 const AGGREGATIONS = ['Total', 'Average', 'Count', 'Maximum', 'Minimum'] as const;
 type Aggregation = (typeof AGGREGATIONS)[number];
 const AGGREGATION_FIELD: Record<Aggregation, string> = {
@@ -445,11 +542,13 @@ function metrics(ctx: RouteContext): Reply {
       `Invalid interval '${intervalText}': the time grain of ${METRIC} is PT1M, use a whole number of minutes (PT1M, PT5M, PT1H...).`,
     );
   }
-  const aggregations = (ctx.query.get('aggregation') ?? 'Average').split(',').map((raw) => {
-    const found = AGGREGATIONS.find((a) => a.toLowerCase() === raw.trim().toLowerCase());
-    if (!found) throw badRequest(`Invalid aggregation '${raw}': use ${AGGREGATIONS.join(', ')}.`);
-    return found;
-  });
+  const aggregations = (ctx.query.get('aggregation') ?? METRIC_FACTS.metric.defaultAggregation)
+    .split(',')
+    .map((raw) => {
+      const found = AGGREGATIONS.find((a) => a.toLowerCase() === raw.trim().toLowerCase());
+      if (!found) throw badRequest(`Invalid aggregation '${raw}': use ${AGGREGATIONS.join(', ')}.`);
+      return found;
+    });
   const filter = ctx.query.get('$filter');
   /** undefined: one series for the endpoint; '*': one per deployment; a name: that deployment's. */
   let split: string | undefined;
@@ -462,11 +561,14 @@ function metrics(ctx: RouteContext): Reply {
     split = match[1]!;
   }
 
-  // Per-minute counts for this endpoint, per deployment.
+  // Per-minute counts for this endpoint, per deployment. A minute is only reported once its data is
+  // ingested: metricsLatencySeconds after the minute ends (Azure Monitor's data arrives late).
+  const ingestedBefore = now - (core.config.metricsLatencySeconds ?? 0) * 1000;
   const perMinute = new Map<string, Map<number, number>>();
   for (const [key, count] of Object.entries(core.state.requests)) {
     const [ep, deployment, minute] = key.split('|') as [string, string, string];
     if (ep !== endpointName) continue;
+    if (Number(minute) + MINUTE_MS > ingestedBefore && (core.config.metricsLatencySeconds ?? 0) > 0) continue;
     const series = perMinute.get(deployment) ?? new Map<number, number>();
     series.set(Number(minute), (series.get(Number(minute)) ?? 0) + count);
     perMinute.set(deployment, series);
@@ -514,7 +616,7 @@ function metrics(ctx: RouteContext): Reply {
       cost: Math.ceil((end - start) / MINUTE_MS),
       timespan: `${isoSeconds(start)}/${isoSeconds(end)}`,
       interval: intervalText,
-      namespace: 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints',
+      namespace: METRIC_FACTS.metric.resourceType,
       resourceregion: core.config.location,
       value: [
         {
@@ -522,7 +624,7 @@ function metrics(ctx: RouteContext): Reply {
           type: 'Microsoft.Insights/metrics',
           name: { value: METRIC, localizedValue: 'Requests Per Minute' },
           displayDescription: 'The number of requests sent to online endpoint within a minute',
-          unit: 'Count',
+          unit: METRIC_FACTS.metric.unit,
           timeseries,
           errorCode: 'Success',
         },

@@ -35,6 +35,7 @@ export const OPERATIONS = [
   'Metrics_List',
   'Registry_Discovery',
   'RegistryModelVersions_List',
+  'RegistryComponentVersions_List',
   'RegistryModelVersions_Get',
   'MLflow_SearchRuns',
   'MLflow_GetRun',

@@ -1,106 +1,47 @@
 // The emulator's own reading of the `chat_completion_pipeline` registry component and of how Azure ML
-// validates a PipelineJob body at submission (PUT jobs/{name}). Kept independent from the app on purpose:
-// two readings of the same spec catch each other's mistakes.
+// validates a PipelineJob body at submission (PUT jobs/{name}). The component's declared inputs, outputs
+// and child steps come from the recorded spec of each version (facts/chat_completion_pipeline.json), never
+// from the app: two readings of the same spec catch each other's mistakes.
+import type { ComponentVersionFacts, DeclaredInput } from './facts.js';
+import { vmSizeRetirement } from './facts.js';
 import type { ErrorDetail } from './http.js';
 import { isRecord } from './http.js';
 
-type InputKind =
-  | { type: 'uri_file' | 'uri_folder' | 'mlflow_model' | 'custom_model' }
-  | { type: 'integer'; min?: number; allow?: number[] }
-  | { type: 'number'; min?: number }
-  | { type: 'boolean' }
-  | { type: 'string' }
-  | { type: 'enum'; values: string[] }
-  | { type: 'compute' };
-
-const int = (min?: number, allow?: number[]): InputKind => ({
-  type: 'integer',
-  ...(min === undefined ? {} : { min }),
-  ...(allow ? { allow } : {}),
-});
-const bool: InputKind = { type: 'boolean' };
-const str: InputKind = { type: 'string' };
-const compute: InputKind = { type: 'compute' };
-
-/** Inputs of chat_completion_pipeline (the subset of the component's interface this emulator knows). */
-export const COMPONENT_INPUTS: Record<string, InputKind> = {
-  mlflow_model_path: { type: 'mlflow_model' },
-  pytorch_model_path: { type: 'custom_model' },
-  train_file_path: { type: 'uri_file' },
-  validation_file_path: { type: 'uri_file' },
-  test_file_path: { type: 'uri_file' },
-  compute_model_import: compute,
-  compute_preprocess: compute,
-  compute_finetune: compute,
-  compute_model_evaluation: compute,
-  instance_type_model_import: str,
-  instance_type_preprocess: str,
-  instance_type_finetune: str,
-  instance_type_model_evaluation: str,
-  number_of_gpu_to_use_finetuning: int(1),
-  num_nodes_finetune: int(1),
-  num_train_epochs: int(1),
-  max_steps: int(-1),
-  per_device_train_batch_size: int(1),
-  per_device_eval_batch_size: int(1),
-  auto_find_batch_size: bool,
-  learning_rate: { type: 'number', min: 0 },
-  lr_scheduler_type: {
-    type: 'enum',
-    values: ['linear', 'cosine', 'cosine_with_restarts', 'polynomial', 'constant', 'constant_with_warmup'],
-  },
-  warmup_steps: int(0),
-  optim: { type: 'enum', values: ['adamw_hf', 'adamw_torch', 'adafactor'] },
-  weight_decay: { type: 'number', min: 0 },
-  gradient_accumulation_steps: int(1),
-  max_seq_length: int(1, [-1]),
-  apply_lora: bool,
-  lora_r: int(1),
-  lora_alpha: int(1),
-  lora_dropout: { type: 'number', min: 0 },
-  apply_deepspeed: bool,
-  deepspeed_stage: { type: 'enum', values: ['2', '3'] },
-  apply_ort: bool,
-  precision: { type: 'enum', values: ['16', '32'] },
-  save_total_limit: int(1, [-1]),
-  seed: int(0),
-  evaluation_strategy: { type: 'enum', values: ['epoch', 'steps'] },
-  eval_steps: int(1),
-  logging_strategy: { type: 'enum', values: ['epoch', 'steps'] },
-  logging_steps: int(1),
-  metric_for_best_model: str,
-  ignore_mismatched_sizes: bool,
-  enable_full_determinism: bool,
-  early_stopping: bool,
-};
-
-export const COMPONENT_OUTPUTS = ['pytorch_model_folder', 'mlflow_model_folder'];
-
 export const COMPONENT_NAME = 'chat_completion_pipeline';
 
-/** Pipeline steps in the order they run; each becomes a child run. `compute` names the input that places it. */
-export const PIPELINE_STEPS = [
-  { step: 'model_import', compute: 'compute_model_import' },
-  { step: 'preprocess', compute: 'compute_preprocess' },
-  { step: 'finetune', compute: 'compute_finetune' },
-  { step: 'model_evaluation', compute: 'compute_model_evaluation' },
-] as const;
-export type PipelineStep = (typeof PIPELINE_STEPS)[number]['step'];
+/** A version of a registry component as the emulator serves it. */
+export interface ServedComponentVersion extends ComponentVersionFacts {
+  name: string;
+  version: string;
+}
 
 export interface ValidationContext {
   registryName: string;
-  components: Record<string, string[]>;
-  registryModels: { name: string; version: string }[];
+  /** Served versions per component name, and the version `labels/latest` resolves to. */
+  components: Record<string, { versions: Record<string, ServedComponentVersion>; latest: string }>;
+  registryModels: { name: string; version: string; isArchived?: boolean; tags: Record<string, string> }[];
   datastores: string[];
-  computes: string[];
+  computes: { name: string; vmSize: string }[];
+  /** The time lifecycle dates (model retirement, VM size retirement) are compared with. */
+  lifecycleNow: number;
 }
 
-/** What a valid job resolved to: used to plan its run (computes per step, literal values). */
+/** One child step of the submitted pipeline, with where it runs. */
+export interface ResolvedStep {
+  name: string;
+  /** A compute name of the workspace, or 'serverless'. */
+  compute: string;
+  /** The VM size a serverless step asks for. */
+  instanceType?: string;
+}
+
+/** What a valid job resolved to: used to plan its run (steps and their computes, literal values). */
 export interface ResolvedPipeline {
   nodeName: string;
   componentId: string;
+  componentVersion: string;
   literals: Record<string, string>;
-  computes: Partial<Record<PipelineStep, string>>;
+  steps: ResolvedStep[];
   modelUri: string;
 }
 
@@ -124,9 +65,10 @@ const INPUT_MODES = [
 
 /**
  * Validates `properties` of a PUT jobs/{name} body. Returns the problems (each with a target path) or the
- * resolved pipeline. The checks follow what the service enforces at submission: known job type, a
- * registry component that exists, inputs the component declares, asset inputs with a uri that
- * resolves, literal values as strings, and computes that exist in the workspace.
+ * resolved pipeline. The checks follow what the service enforces at submission: known job type, a node
+ * that names a served registry component version under `componentId`, only inputs that version declares,
+ * values inside their enum and range, asset inputs with a uri that resolves, a model that is neither
+ * retired for fine-tuning nor archived, and steps whose computes exist and whose VM size is not retired.
  */
 export function validatePipelineJob(
   properties: unknown,
@@ -211,19 +153,31 @@ export function validatePipelineJob(
     problem(base, `Node '${nodeName}' must be an object.`);
     return { ok: false, problems };
   }
-  const componentId = typeof node.componentId === 'string' ? node.componentId : node.component;
-  if (typeof componentId !== 'string') {
-    problem(`${base}.componentId`, `Node '${nodeName}' has no 'componentId'.`);
-  } else {
-    const why = checkComponentId(componentId, ctx);
-    if (why !== undefined) problem(`${base}.componentId`, why);
+  // The service's node carries `componentId` (the Python SDK serializes it so); the `jobs` map is
+  // free-form, so a node keyed otherwise would not name any component.
+  if ('component' in node && !('componentId' in node)) {
+    problem(
+      `${base}.component`,
+      `Node '${nodeName}' has the key 'component'; a pipeline node names its registry component under 'componentId' (azureml://registries/<registry>/components/<name>/versions/<version>).`,
+    );
+    return { ok: false, problems };
   }
+  if (typeof node.componentId !== 'string') {
+    problem(`${base}.componentId`, `Node '${nodeName}' has no 'componentId'.`);
+    return { ok: false, problems };
+  }
+  let component: ServedComponentVersion | undefined;
+  const found = resolveComponent(node.componentId, ctx);
+  if (typeof found === 'string') problem(`${base}.componentId`, found);
+  else component = found;
   if (node.type !== undefined && node.type !== 'pipeline') {
     problem(
       `${base}.type`,
       `Node '${nodeName}' runs a pipeline component; its type must be 'pipeline', got ${JSON.stringify(node.type)}.`,
     );
   }
+  if (component === undefined) return { ok: false, problems };
+  const declared = `${component.name} ${component.version}`;
 
   const literals: Record<string, string> = {};
   const assets: Record<string, string> = {};
@@ -232,9 +186,12 @@ export function validatePipelineJob(
   else
     for (const [name, raw] of Object.entries(nodeInputs)) {
       const at = `${base}.inputs.${name}`;
-      const kind = COMPONENT_INPUTS[name];
+      const kind = component.inputs[name];
       if (kind === undefined) {
-        problem(at, `Input '${name}' is not an input of ${COMPONENT_NAME}.`);
+        problem(
+          at,
+          `Input '${name}' is not an input of ${declared} (registry component spec); remove it or use a component version that declares it.`,
+        );
         continue;
       }
       if (!isRecord(raw) || typeof raw.job_input_type !== 'string') {
@@ -274,35 +231,37 @@ export function validatePipelineJob(
         problem(`${at}.job_input_type`, `Input '${name}' has unknown job_input_type '${type}'.`);
         continue;
       }
-      const why = checkInput(name, kind, resolved, ctx);
+      const why = checkInput(name, kind, resolved, ctx, declared);
       if (why !== undefined) problem(at, why);
       else if (resolved.type === 'literal') literals[name] = resolved.value!;
       else assets[name] = resolved.uri!;
     }
 
+  for (const [name, input] of Object.entries(component.inputs)) {
+    if (input.optional === false && input.default === undefined && !(name in literals) && !(name in assets))
+      problem(`${base}.inputs.${name}`, `${declared} requires input '${name}'.`);
+  }
   if (assets.mlflow_model_path === undefined && assets.pytorch_model_path === undefined) {
     problem(
       `${base}.inputs`,
-      `${COMPONENT_NAME} needs a model: input 'mlflow_model_path' (or 'pytorch_model_path') is missing.`,
+      `${declared} needs a model: input 'mlflow_model_path' (or 'pytorch_model_path') is missing.`,
     );
   }
   if (assets.train_file_path === undefined) {
     problem(
       `${base}.inputs.train_file_path`,
-      `${COMPONENT_NAME} needs training data: input 'train_file_path' is missing.`,
+      `${declared} needs training data: input 'train_file_path' is missing.`,
     );
   }
 
   const nodeOutputs = node.outputs ?? {};
+  const outputNames = Object.keys(component.outputs);
   if (!isRecord(nodeOutputs)) problem(`${base}.outputs`, "'outputs' must be an object.");
   else
     for (const [name, raw] of Object.entries(nodeOutputs)) {
       const at = `${base}.outputs.${name}`;
-      if (!COMPONENT_OUTPUTS.includes(name)) {
-        problem(
-          at,
-          `Output '${name}' is not an output of ${COMPONENT_NAME} (it has ${COMPONENT_OUTPUTS.join(', ')}).`,
-        );
+      if (!outputNames.includes(name)) {
+        problem(at, `Output '${name}' is not an output of ${declared} (it has ${outputNames.join(', ')}).`);
         continue;
       }
       if (isRecord(raw) && typeof raw.value === 'string') {
@@ -318,7 +277,7 @@ export function validatePipelineJob(
 
   if (properties.computeId !== undefined) {
     const name = typeof properties.computeId === 'string' ? properties.computeId.split('/').pop() : undefined;
-    if (name === undefined || !ctx.computes.includes(name)) {
+    if (name === undefined || !ctx.computes.some((c) => c.name === name)) {
       problem(
         'properties.computeId',
         `Compute ${JSON.stringify(properties.computeId)} does not exist in this workspace.`,
@@ -326,16 +285,50 @@ export function validatePipelineJob(
     }
   }
 
+  // Where each child step runs: its compute binding, or serverless with its instance type binding
+  // (the component's own default instance type when the job sets none).
+  const steps: ResolvedStep[] = [];
+  const bound = (binding: string | null | undefined): string | undefined => {
+    const match = binding ? BINDING.exec(binding) : null;
+    if (!match) return binding ?? undefined;
+    const input = match[1]!;
+    const fallback = component.inputs[input]?.default;
+    return literals[input] ?? (fallback === undefined ? undefined : String(fallback));
+  };
+  for (const [stepName, step] of Object.entries(component.jobs)) {
+    const compute = bound(step.compute) ?? 'serverless';
+    const resolvedStep: ResolvedStep = { name: stepName, compute };
+    let vmSize: string | undefined;
+    let where: string;
+    if (compute === 'serverless') {
+      vmSize = bound(step.instanceType);
+      if (vmSize !== undefined) resolvedStep.instanceType = vmSize;
+      where = `serverless instance type ${vmSize}`;
+    } else {
+      vmSize = ctx.computes.find((c) => c.name === compute)?.vmSize;
+      where = `compute '${compute}' (VM size ${vmSize})`;
+    }
+    const retired = vmSize === undefined ? undefined : vmSizeRetirement(vmSize);
+    if (retired !== undefined && Date.parse(retired.retiredOn) <= ctx.lifecycleNow) {
+      const input = (compute === 'serverless' ? step.instanceType : step.compute) ?? '';
+      const inputName = BINDING.exec(input)?.[1] ?? stepName;
+      problem(
+        `${base}.inputs.${inputName}`,
+        `Step '${stepName}' would run on ${where}, which was retired on ${retired.retiredOn}; choose a compute or instance type with a VM size that is not retired (e.g. Standard_NC24ads_A100_v4).`,
+      );
+    }
+    steps.push(resolvedStep);
+  }
+
   if (problems.length > 0) return { ok: false, problems };
-  const computes: Partial<Record<PipelineStep, string>> = {};
-  for (const { step, compute: input } of PIPELINE_STEPS) computes[step] = literals[input] ?? 'serverless';
   return {
     ok: true,
     resolved: {
       nodeName,
-      componentId: componentId as string,
+      componentId: node.componentId,
+      componentVersion: component.version,
       literals,
-      computes,
+      steps,
       modelUri: assets.mlflow_model_path ?? assets.pytorch_model_path!,
     },
   };
@@ -352,65 +345,69 @@ function checkMode(mode: unknown, at: string, problem: (target: string, message:
   }
 }
 
-function checkComponentId(id: string, ctx: ValidationContext): string | undefined {
+/** The served component version a componentId names, or why it names none. */
+function resolveComponent(id: string, ctx: ValidationContext): ServedComponentVersion | string {
   const match = /^azureml:\/\/registries\/([^/]+)\/components\/([^/]+)\/(labels|versions)\/([^/]+)$/.exec(id);
   if (!match) {
     return `Component id '${id}' is not a registry component reference (azureml://registries/<registry>/components/<name>/versions/<version> or /labels/latest).`;
   }
   const [, registry, name, kind, ref] = match as unknown as [string, string, string, string, string];
   if (registry !== ctx.registryName) return `Registry '${registry}' was not found.`;
-  const versions = ctx.components[name];
-  if (versions === undefined) return `Component '${name}' was not found in registry '${registry}'.`;
-  if (name !== COMPONENT_NAME)
-    return `Component '${name}' is not supported by this emulator (only ${COMPONENT_NAME}).`;
+  const served = ctx.components[name];
+  if (served === undefined) return `Component '${name}' was not found in registry '${registry}'.`;
   if (kind === 'labels' && ref !== 'latest')
     return `Component label '${ref}' does not exist (only 'latest').`;
-  if (kind === 'versions' && !versions.includes(ref))
-    return `Version '${ref}' of component '${name}' was not found.`;
-  return undefined;
+  const version = kind === 'labels' ? served.latest : ref;
+  const found = served.versions[version];
+  if (found === undefined)
+    return `Version '${version}' of component '${name}' was not found in registry '${registry}' (served: ${Object.keys(served.versions).join(', ')}).`;
+  return found;
 }
 
 function checkInput(
   name: string,
-  kind: InputKind,
+  kind: DeclaredInput,
   input: { type: string; uri?: string; value?: string },
   ctx: ValidationContext,
+  declared: string,
 ): string | undefined {
-  if (['uri_file', 'uri_folder', 'mlflow_model', 'custom_model'].includes(kind.type)) {
-    if (input.type !== kind.type) return `Input '${name}' expects a ${kind.type}, got ${input.type}.`;
+  if (ASSET_TYPES.includes(kind.type)) {
+    if (input.type !== kind.type)
+      return `Input '${name}' of ${declared} is a ${kind.type}, got ${input.type}.`;
     const uri = input.uri!;
     if (kind.type === 'mlflow_model' || kind.type === 'custom_model') return checkModelUri(uri, ctx);
+    if (kind.type === 'mltable') return undefined;
     return checkDataUri(uri, ctx);
   }
   if (input.type !== 'literal') return `Input '${name}' expects a literal value, got ${input.type}.`;
   const value = input.value!;
+  if (kind.enum !== undefined && !kind.enum.includes(value)) {
+    return `Input '${name}' of ${declared} must be one of ${kind.enum.join(', ')}; got '${value}'.`;
+  }
+  const range = (n: number): string | undefined => {
+    if (kind.min !== undefined && n < kind.min)
+      return `Input '${name}' of ${declared} must be >= ${kind.min}, got ${value}.`;
+    if (kind.max !== undefined && n > kind.max)
+      return `Input '${name}' of ${declared} must be <= ${kind.max}, got ${value}.`;
+    return undefined;
+  };
   switch (kind.type) {
-    case 'integer': {
-      if (!/^-?\d+$/.test(value)) return `Input '${name}' must be an integer (as a string), got '${value}'.`;
-      const n = Number(value);
-      if (kind.allow?.includes(n)) return undefined;
-      if (kind.min !== undefined && n < kind.min) return `Input '${name}' must be >= ${kind.min}, got ${n}.`;
-      return undefined;
-    }
-    case 'number': {
+    case 'integer':
+      if (!/^-?\d+$/.test(value))
+        return `Input '${name}' of ${declared} is an integer (sent as a string), got '${value}'.`;
+      return range(Number(value));
+    case 'number':
       if (value.trim() === '' || !Number.isFinite(Number(value)))
-        return `Input '${name}' must be a number (as a string), got '${value}'.`;
-      if (kind.min !== undefined && Number(value) < kind.min)
-        return `Input '${name}' must be >= ${kind.min}, got ${value}.`;
-      return undefined;
-    }
-    case 'boolean':
-      return ['true', 'false', 'True', 'False'].includes(value)
-        ? undefined
-        : `Input '${name}' must be 'true' or 'false', got '${value}'.`;
-    case 'enum':
-      return kind.values.includes(value)
-        ? undefined
-        : `Input '${name}' must be one of ${kind.values.join(', ')}; got '${value}'.`;
-    case 'compute':
-      if (value === 'serverless' || ctx.computes.includes(value)) return undefined;
-      return `Input '${name}': compute '${value}' does not exist in this workspace (use an existing compute or 'serverless').`;
+        return `Input '${name}' of ${declared} is a number (sent as a string), got '${value}'.`;
+      return range(Number(value));
     default:
+      // compute_* are strings naming a compute: the run needs it to exist (or 'serverless').
+      if (
+        name.startsWith('compute_') &&
+        value !== 'serverless' &&
+        !ctx.computes.some((c) => c.name === value)
+      )
+        return `Input '${name}': compute '${value}' does not exist in this workspace (use an existing compute or 'serverless').`;
       return undefined;
   }
 }
@@ -420,8 +417,15 @@ function checkModelUri(uri: string, ctx: ValidationContext): string | undefined 
   if (registry) {
     const [, reg, name, version] = registry as unknown as [string, string, string, string];
     if (reg !== ctx.registryName) return `Registry '${reg}' was not found (model input '${uri}').`;
-    if (!ctx.registryModels.some((m) => m.name === name && m.version === version)) {
+    const model = ctx.registryModels.find((m) => m.name === name && m.version === version);
+    if (model === undefined)
       return `Model '${name}' version '${version}' was not found in registry '${reg}'.`;
+    const retirement = model.tags.FinetuneRetirementDate;
+    if (retirement !== undefined && Date.parse(retirement) <= ctx.lifecycleNow) {
+      return `Model '${name}' version '${version}' in registry '${reg}' was retired for fine-tuning on ${retirement} (tag FinetuneRetirementDate); choose a model whose fine-tuning is live.`;
+    }
+    if (model.isArchived === true) {
+      return `Model '${name}' version '${version}' in registry '${reg}' is archived; an archived model cannot be used as a job input.`;
     }
     return undefined;
   }

@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ClockSettings, FaultSpec, SubscriptionSeed } from './config.js';
-import type { PipelineStep, ResolvedPipeline } from './pipeline.js';
+import type { ResolvedPipeline } from './pipeline.js';
 
 export type FinalJobStatus = 'Completed' | 'Failed' | 'Canceled';
 
@@ -139,6 +139,11 @@ export function loadState(file: string | undefined, clock: ClockSettings): State
   } catch (error) {
     throw new Error(`emulator state file ${file}: ${(error as Error).message}`);
   }
+  // Jobs saved before the emulator recorded each job's child steps (resolved.steps) have no step tree to
+  // replay; they keep their status and get no step runs.
+  for (const job of Object.values(saved.jobs ?? {})) {
+    if (!Array.isArray(job.resolved.steps)) job.resolved.steps = [];
+  }
   return { ...state, ...saved, faults: [], nextFaultId: 1 };
 }
 
@@ -160,5 +165,3 @@ export function saveState(file: string | undefined, state: State): void {
   writeFileSync(temp, JSON.stringify(persisted));
   renameSync(temp, file);
 }
-
-export type { PipelineStep };

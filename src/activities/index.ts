@@ -15,8 +15,12 @@ export { smokeTestMessages } from './deployment.js';
 
 export type Activities = ActivityImplementations;
 
-export function createActivities(ports: ActivityPorts, config: AppConfig): ActivityImplementations {
-  const deps = { ports, config };
+export function createActivities(
+  ports: ActivityPorts,
+  config: AppConfig,
+  options: { readonly now?: () => Date } = {},
+): ActivityImplementations {
+  const deps = { ports, config, ...options };
   return {
     ...createDatasetActivities(deps),
     ...createModelActivities(deps),

@@ -35,7 +35,12 @@ export interface ActivityPorts {
 export interface ActivityDeps {
   readonly ports: ActivityPorts;
   readonly config: AppConfig;
+  /** The clock lifecycle and retirement dates are compared with; tests pass their own. */
+  readonly now?: () => Date;
 }
+
+/** Today's date (UTC, YYYY-MM-DD) by the deps' clock. */
+export const today = (deps: ActivityDeps): string => (deps.now?.() ?? new Date()).toISOString().slice(0, 10);
 
 export const runBlobPath = (runId: string, file: string): string => `runs/${runId}/${file}`;
 

@@ -1,21 +1,20 @@
 // checkCompute, submit and the job's own activities (get, cancel, metrics): everything between a
 // prepared dataset and a finished Azure ML job.
+import { checkJobInputs } from '../domain/componentSpec.js';
 import { checkCompute as checkComputeRules } from '../domain/compute.js';
+import { retiredVmSizeMessage, vmSizeRetirement } from '../domain/retiredVmSizes.js';
 import { displayName } from '../domain/displayName.js';
 import { fail, ok } from '../domain/errors.js';
 import { fineTuneNodes, resolveFineTuneParameters } from '../domain/fineTuneParameters.js';
 import { isTerminalJobStatus } from '../domain/jobStatus.js';
 import { buildPipelineJob, datastoreUri } from '../domain/pipelineJob.js';
 import type { ActivityImplementations } from '../orchestration/contract.js';
-import { expected, type ActivityDeps } from './shared.js';
+import { expected, today, type ActivityDeps } from './shared.js';
 
-export function createTrainingActivities({
-  ports,
-  config,
-}: ActivityDeps): Pick<
-  ActivityImplementations,
-  'checkCompute' | 'submit' | 'getJob' | 'cancelJob' | 'metrics'
-> {
+export function createTrainingActivities(
+  deps: ActivityDeps,
+): Pick<ActivityImplementations, 'checkCompute' | 'submit' | 'getJob' | 'cancelJob' | 'metrics'> {
+  const { ports, config } = deps;
   const { gateway: azureMl } = ports;
   const { fineTune, azureMl: workspace } = config;
   return {
@@ -38,6 +37,17 @@ export function createTrainingActivities({
           nodes,
         });
         if (!checked.ok) return checked;
+        const retired = vmSizeRetirement(checked.value.vmSize, today(deps));
+        if (retired !== undefined) {
+          return fail({
+            code: 'COMPUTE.VM_SIZE_RETIRED',
+            message: retiredVmSizeMessage(
+              checked.value.vmSize,
+              `cluster ${computeName} (COMPUTE_CLUSTER)`,
+              retired,
+            ),
+          });
+        }
         return ok({
           computeName,
           vmSize: checked.value.vmSize,
@@ -56,7 +66,11 @@ export function createTrainingActivities({
           gpusPerNode: compute.gpusPerNode,
         });
         if (!resolved.ok) return resolved;
-        const { parameters } = resolved.value;
+        // The pinned component's declaration has the last word: undeclared defaults stay out of
+        // the job (resolveModel listed them), every value sent is one it accepts.
+        const declared = checkJobInputs(model.component, { lenient: resolved.value.parameters, strict: {} });
+        if (!declared.ok) return declared;
+        const parameters = declared.value.values;
         const name = displayName({
           model: model.model.name,
           parameters,

@@ -3,6 +3,7 @@
 // registry cannot be reached, the configured fallback keeps runs going; a registry that answers
 // "no such model" is a real error, never papered over.
 import { DomainError } from '../domain/errors.js';
+import { readComponentInputs, type ComponentSpec } from '../domain/componentSpec.js';
 import type { BaseModelInfo, ModelCatalog } from '../domain/ports.js';
 import { ServiceUnavailableError } from './errors.js';
 import type { JsonHttpClient } from './http.js';
@@ -57,14 +58,61 @@ export class RegistryModelCatalog implements ModelCatalog {
     }
   }
 
-  private async lookup(name: string): Promise<BaseModelInfo> {
+  /**
+   * The component version's spec, read as the Python SDK's `components.get(name, version)` does
+   * on a registry (the same data-plane host and api-version as models). No fallback: without the
+   * declaration the job's inputs cannot be checked, and submitting unchecked is what this avoids.
+   */
+  async getComponent(name: string, version: string): Promise<ComponentSpec> {
     const { http, registry } = this.options;
+    const url =
+      (await this.registryBase()) +
+      `/components/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}` +
+      `?api-version=${REGISTRY_DATA_PLANE_API_VERSION}`;
+    let body: unknown;
+    try {
+      ({ body } = await http.send({
+        method: 'GET',
+        url,
+        operation: `GET component ${name} version ${version} in registry ${registry}`,
+        timeoutInMs: this.timeoutInMs,
+      }));
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'REGISTRY.NOT_FOUND') {
+        throw new DomainError(
+          'COMPONENT.NOT_FOUND',
+          `component ${name} version ${version} does not exist in registry '${registry}'; set PIPELINE_COMPONENT to a version the registry has`,
+          { registry, name, version },
+        );
+      }
+      throw error;
+    }
+    const properties = ((body as { properties?: unknown } | undefined)?.properties ?? {}) as {
+      componentSpec?: { inputs?: unknown };
+    };
+    return {
+      id: `azureml://registries/${registry}/components/${name}/versions/${version}`,
+      name,
+      version,
+      inputs: readComponentInputs(properties.componentSpec?.inputs),
+    };
+  }
+
+  /** `<region host>/.../registries/<registry>`, from the registry's discovery. */
+  private async registryBase(): Promise<string> {
     const discovery = await this.discover();
     const base = discovery.primaryRegionResourceProviderUri.replace(/\/*$/, '/');
-    const url =
+    return (
       `${base}mferp/managementfrontend/subscriptions/${encodeURIComponent(discovery.subscriptionId)}` +
       `/resourceGroups/${encodeURIComponent(discovery.resourceGroup)}` +
-      `/providers/Microsoft.MachineLearningServices/registries/${encodeURIComponent(registry)}` +
+      `/providers/Microsoft.MachineLearningServices/registries/${encodeURIComponent(this.options.registry)}`
+    );
+  }
+
+  private async lookup(name: string): Promise<BaseModelInfo> {
+    const { http, registry } = this.options;
+    const url =
+      (await this.registryBase()) +
       `/models/${encodeURIComponent(name)}/versions` +
       `?api-version=${REGISTRY_DATA_PLANE_API_VERSION}&$orderBy=${encodeURIComponent('createdtime desc')}&$top=1`;
     const { body } = await http.send({
@@ -91,12 +139,20 @@ export class RegistryModelCatalog implements ModelCatalog {
         `registry '${registry}' listed a version of '${name}' without a name`,
       );
     }
-    const properties = (latest.properties ?? {}) as { tags?: unknown };
+    const properties = (latest.properties ?? {}) as {
+      tags?: unknown;
+      properties?: unknown;
+      isArchived?: unknown;
+      stage?: unknown;
+    };
+    const archived = properties.isArchived === true || properties.stage === 'Archived';
     return {
       name,
       version,
       id: registryModelId(registry, name, version),
       tags: stringTags(properties.tags),
+      properties: stringTags(properties.properties),
+      ...(archived ? { archived } : {}),
       source: 'registry',
     };
   }

@@ -102,9 +102,24 @@ const FIXED_CODES = {
   'FINETUNE.BAD_TYPE': caller(400),
   'FINETUNE.OUT_OF_RANGE': caller(400),
 
-  // The base model's registry entry.
+  // Fine-tune inputs checked against the pinned component's declaration.
+  'FINETUNE.UNKNOWN_INPUT': caller(400),
+  'FINETUNE.INVALID_VALUE': caller(400),
+  /** A note: a notebook or model default the component does not declare was left out. */
+  'FINETUNE.DEFAULT_DROPPED': operator(500),
+
+  // The pinned pipeline component.
+  'COMPONENT.NOT_FOUND': operator(500),
+
+  // The base model's registry entry and lifecycle.
   'MODEL.BAD_TAG': operator(500),
   'MODEL.BAD_TAG_LITERAL': operator(500),
+  'MODEL.NOT_FOUND': operator(500),
+  'MODEL.FINETUNE_RETIRED': operator(409),
+  /** Notes: the run goes on. */
+  'MODEL.FINETUNE_DEPRECATED': operator(500),
+  'MODEL.INFERENCE_DEPRECATED': operator(500),
+  'MODEL.INFERENCE_RETIRED': operator(500),
 
   // The fine-tune cluster.
   'COMPUTE.NOT_FOUND': operator(409),
@@ -116,6 +131,9 @@ const FIXED_CODES = {
   'COMPUTE.NO_GPU': operator(409),
   'COMPUTE.TOO_FEW_NODES': operator(409),
   'COMPUTE.QUOTA_EXCEEDED': operator(409),
+  'COMPUTE.VM_SIZE_RETIRED': operator(409),
+  /** A note: a check that could not be made (no allow list, no matching quota row). */
+  'COMPUTE.NOT_CHECKED': operator(500),
 
   // The Azure ML job.
   'JOB.NOT_FOUND': operator(500),

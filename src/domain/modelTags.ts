@@ -269,3 +269,52 @@ export function readModelTags(tags: Readonly<Record<string, string>>): ModelTags
     problems,
   };
 }
+
+/** Model properties that newer registry specs carry (comma-separated VM sizes) where older ones had allow-list tags. */
+export const ModelPropertyKey = {
+  finetuneRecommendedSku: 'finetune-recommended-sku',
+  inferenceRecommendedSku: 'inference-recommended-sku',
+} as const;
+
+export interface AllowLists {
+  readonly finetune?: readonly string[];
+  readonly inference?: readonly string[];
+  /** Why a list is missing, for the run view's notes ("not checked: <why>"). */
+  readonly missing: readonly string[];
+}
+
+const skuList = (raw: string | undefined): string[] | undefined => {
+  const sizes = raw
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return sizes === undefined || sizes.length === 0 ? undefined : sizes;
+};
+
+/**
+ * The compute allow lists wherever the registry keeps them: the notebook's tags first, then the
+ * `*-recommended-sku` properties (docs/azure-facts.md). A list found in neither is reported in
+ * `missing`, never silently treated as "anything goes".
+ */
+export function readAllowLists(tags: ModelTags, properties: Readonly<Record<string, string>>): AllowLists {
+  const finetune =
+    tags.finetuneComputeAllowList ?? skuList(properties[ModelPropertyKey.finetuneRecommendedSku]);
+  const inference =
+    tags.inferenceComputeAllowList ?? skuList(properties[ModelPropertyKey.inferenceRecommendedSku]);
+  const missing: string[] = [];
+  if (finetune === undefined) {
+    missing.push(
+      `the base model names no fine-tune VM sizes (no tag ${ModelTagKey.finetuneComputeAllowList}, no property ${ModelPropertyKey.finetuneRecommendedSku}): the cluster's VM size is not checked against an allow list`,
+    );
+  }
+  if (inference === undefined) {
+    missing.push(
+      `the base model names no inference VM sizes (no tag ${ModelTagKey.inferenceComputeAllowList}, no property ${ModelPropertyKey.inferenceRecommendedSku}): INFERENCE_INSTANCE_TYPE is not checked against an allow list`,
+    );
+  }
+  return {
+    ...(finetune === undefined ? {} : { finetune }),
+    ...(inference === undefined ? {} : { inference }),
+    missing,
+  };
+}

@@ -8,6 +8,7 @@ import type {
   ValidateOptions,
   ValidationReport,
 } from './dataset/types.js';
+import type { ComponentSpec } from './componentSpec.js';
 
 export interface ComputeInfo {
   readonly name: string;
@@ -42,6 +43,10 @@ export interface BaseModelInfo {
   readonly id: string;
   /** Raw registry tags (Python-literal strings for lists and dicts). */
   readonly tags: Readonly<Record<string, string>>;
+  /** The model's own properties (e.g. finetune-recommended-sku), where newer specs keep allow lists. */
+  readonly properties?: Readonly<Record<string, string>>;
+  /** The registry marks the version archived (isArchived, or stage Archived). */
+  readonly archived?: boolean;
   readonly source: 'registry' | 'fallback';
 }
 
@@ -160,6 +165,8 @@ export interface AzureMlGateway {
 /** The base model in the registry, or the configured fallback when the lookup is unreachable. */
 export interface ModelCatalog {
   getLatest(name: string): Promise<BaseModelInfo>;
+  /** A pinned component version's spec (its declared inputs); REGISTRY.NOT_FOUND / COMPONENT.NOT_FOUND when absent. */
+  getComponent(name: string, version: string): Promise<ComponentSpec>;
 }
 
 /** MLflow: metrics of a pipeline job's child runs (the notebook's "review the metrics" step). */

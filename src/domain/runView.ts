@@ -2,6 +2,7 @@
 // and what GET /api/runs/{id} shows (docs/contracts.md, "Run view"). Plain data: it survives JSON.
 // Every function returns a new view and never reads the clock: the orchestrator passes `at` from
 // context.df.currentUtcDateTime so replays agree.
+import type { ErrorCode } from './errorCodes.js';
 import type { DomainProblem } from './errors.js';
 
 export const STEP_IDS = [
@@ -53,11 +54,42 @@ export interface RunView {
   readonly step: StepId;
   readonly steps: readonly StepView[];
   readonly jobName?: string;
-  readonly model?: { readonly name: string; readonly version: string; readonly id: string };
+  /** The pinned pipeline component the job runs (from resolveModel). */
+  readonly component?: { readonly id: string; readonly version: string };
+  /**
+   * The fine-tuned model once registered (name, version, id) and, from resolveModel on, the base
+   * model it was tuned from.
+   */
+  readonly model?: {
+    readonly name?: string;
+    readonly version?: string;
+    readonly id?: string;
+    readonly base?: BaseModelView;
+  };
   readonly endpoint?: { readonly name: string; readonly scoringUri: string };
   readonly metrics?: Readonly<Record<string, number>>;
   readonly smokeTest?: { readonly input: unknown; readonly answer: string };
+  /** Things that did not stop the run: a dropped model default, a check that could not be made, a deprecated model. */
+  readonly notes?: readonly RunNote[];
   readonly error?: RunErrorView;
+}
+
+export interface BaseModelView {
+  readonly name: string;
+  readonly version: string;
+  readonly lifecycle?: {
+    readonly finetuneDeprecationDate?: string;
+    readonly finetuneRetirementDate?: string;
+    readonly inferenceDeprecationDate?: string;
+    readonly inferenceRetirementDate?: string;
+    readonly archived?: boolean;
+  };
+}
+
+export interface RunNote {
+  readonly step: StepId;
+  readonly code: ErrorCode;
+  readonly message: string;
 }
 
 /** How a run can end other than by failing (a failure goes through runFailed, which records the error). */
@@ -161,10 +193,24 @@ function withDetail(step: StepView, detail: string | undefined): StepView {
 
 export interface RunViewPatch {
   readonly jobName?: string;
+  readonly component?: RunView['component'];
   readonly model?: RunView['model'];
   readonly endpoint?: RunView['endpoint'];
   readonly metrics?: RunView['metrics'];
   readonly smokeTest?: RunView['smokeTest'];
+}
+
+/** Adds notes (in order) to the view's notes. */
+export function withNotes(
+  view: RunView,
+  step: StepId,
+  notes: readonly { code: ErrorCode; message: string }[],
+): RunView {
+  if (notes.length === 0) return view;
+  return {
+    ...view,
+    notes: [...(view.notes ?? []), ...notes.map(({ code, message }) => ({ step, code, message }))],
+  };
 }
 
 /** Records what a step produced; members left undefined keep their current value. */

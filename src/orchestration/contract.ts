@@ -6,7 +6,10 @@
 // or a wrong output is a compile error (test/orchestration/contract.test.ts proves it).
 //
 // Everything here crosses the durable history as JSON: plain data only.
+import type { ComponentSpec } from '../domain/componentSpec.js';
+import type { ErrorCode } from '../domain/errorCodes.js';
 import type { DomainProblem, Result } from '../domain/errors.js';
+import type { ModelLifecycle } from '../domain/modelLifecycle.js';
 import type { FinishedJobStatus } from '../domain/jobStatus.js';
 import type { JobStatus } from '../domain/ports.js';
 import type { DatasetRef, RunView } from '../domain/runView.js';
@@ -73,6 +76,16 @@ export interface PrepareOutput {
   readonly testRows: number;
 }
 
+/** Something that did not stop the step, for the run view's notes. */
+export interface StepNote {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export interface ResolveModelInput {
+  /** The run's overrides: checked against the pinned component's declared inputs. */
+  readonly overrides: Readonly<Record<string, unknown>>;
+}
 export interface ResolveModelOutput {
   readonly model: {
     readonly name: string;
@@ -80,9 +93,14 @@ export interface ResolveModelOutput {
     readonly id: string;
     readonly source: string;
   };
+  readonly lifecycle?: ModelLifecycle;
+  /** The pinned component and its declared inputs (read from the registry). */
+  readonly component: ComponentSpec;
   readonly finetuneAllowList?: readonly string[];
   readonly inferenceAllowList?: readonly string[];
+  /** The model's defaults the component declares (the others are dropped, with a note). */
   readonly modelSpecificDefaults: Readonly<Record<string, string>>;
+  readonly notes: readonly StepNote[];
 }
 
 export interface CheckComputeInput {
@@ -96,6 +114,8 @@ export interface CheckComputeOutput {
   readonly vmSize: string;
   readonly gpusPerNode: number;
   readonly nodes: number;
+  /** Checks that could not be made (e.g. no quota row matched), for the run view. */
+  readonly notes?: readonly StepNote[];
 }
 
 export interface SubmitInput {
@@ -217,7 +237,7 @@ const declare = <I, O>(name: string): ActivityDeclaration<I, O> => ({ name });
 export const Activity = {
   validate: declare<ValidateInput, ValidateOutput>('fineTuneValidate'),
   prepare: declare<PrepareInput, PrepareOutput>('fineTunePrepare'),
-  resolveModel: declare<Record<string, never>, ResolveModelOutput>('fineTuneResolveModel'),
+  resolveModel: declare<ResolveModelInput, ResolveModelOutput>('fineTuneResolveModel'),
   checkCompute: declare<CheckComputeInput, CheckComputeOutput>('fineTuneCheckCompute'),
   submit: declare<SubmitInput, SubmitOutput>('fineTuneSubmit'),
   getJob: declare<JobInput, GetJobOutput>('fineTuneGetJob'),

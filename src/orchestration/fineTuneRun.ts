@@ -20,6 +20,7 @@ import {
   stepSkipped,
   stepStarted,
   stepSucceeded,
+  withNotes,
   withPatch,
   type EndStatus,
   type RunView,
@@ -36,6 +37,7 @@ import {
   type FineTuneInput,
   type InputOf,
   type OutputOf,
+  type StepNote,
   type SubmitOutput,
 } from './contract.js';
 
@@ -160,6 +162,14 @@ class Run {
   patch(patch: RunViewPatch): void {
     this.view = withPatch(this.view, patch);
     this.publish();
+  }
+
+  /** Records what did not stop `step` (a dropped default, a check not made, a deprecation). */
+  note(step: StepId, notes: readonly StepNote[] | undefined): void {
+    if (notes === undefined || notes.length === 0) return;
+    this.view = withNotes(this.view, step, notes);
+    this.publish();
+    for (const note of notes) this.log(`${step} note: ${note.code}: ${note.message}`);
   }
 
   /**
@@ -402,11 +412,18 @@ function* fineTune(context: OrchestrationContext): Gen<RunView> {
   const model = yield* run.step(
     'resolveModel',
     Activity.resolveModel,
-    {},
-    (v) => `${v.model.id} (${v.model.source})`,
+    { overrides: input.overrides },
+    (v) => `${v.model.id} (${v.model.source}); ${v.component.name} ${v.component.version}`,
   );
   if (model.kind !== 'ok') return yield* run.stop(model);
-  const { finetuneAllowList, inferenceAllowList, modelSpecificDefaults } = model.value;
+  const { finetuneAllowList, inferenceAllowList, modelSpecificDefaults, component, lifecycle } = model.value;
+  const baseModel = {
+    name: model.value.model.name,
+    version: model.value.model.version,
+    ...(lifecycle === undefined ? {} : { lifecycle }),
+  };
+  run.patch({ component: { id: component.id, version: component.version }, model: { base: baseModel } });
+  run.note('resolveModel', model.value.notes);
 
   const compute = yield* run.step(
     'checkCompute',
@@ -419,6 +436,7 @@ function* fineTune(context: OrchestrationContext): Gen<RunView> {
     (v) => `${v.computeName}: ${v.vmSize}, ${v.gpusPerNode} GPUs x ${v.nodes} nodes`,
   );
   if (compute.kind !== 'ok') return yield* run.stop(compute);
+  run.note('checkCompute', compute.value.notes);
 
   run.jobName = runId;
   const submitted = yield* run.step(
@@ -456,7 +474,7 @@ function* fineTune(context: OrchestrationContext): Gen<RunView> {
     (v) => `${v.name}:${v.version}`,
   );
   if (registered.kind !== 'ok') return yield* run.stop(registered);
-  run.patch({ model: registered.value });
+  run.patch({ model: { ...registered.value, base: baseModel } });
 
   if (gate !== undefined && !gate.passed) {
     run.skipped('deploy', 'gate not passed');

@@ -111,8 +111,8 @@ describe('a dataset dropped under incoming/', () => {
     // the model, read back through ARM
     const model = view.model!;
     expect(model).toBeDefined();
-    const registered = await e2e.arm.modelVersions.get(e2e.rg, e2e.ws, model.name, model.version);
-    expect(registered.id?.toLowerCase()).toBe(model.id.toLowerCase());
+    const registered = await e2e.arm.modelVersions.get(e2e.rg, e2e.ws, model.name ?? '', model.version ?? '');
+    expect(registered.id?.toLowerCase()).toBe(model.id?.toLowerCase());
     expect(registered.properties.modelType).toBe('mlflow_model');
     expect(registered.properties.modelUri).toBe(`azureml://jobs/${runId}/outputs/trained_model`);
     expect(registered.properties.tags?.[Tag.runId]).toBe(runId);

@@ -195,8 +195,12 @@ export async function startWebhook(): Promise<Webhook> {
   return hook;
 }
 
-export const REGISTRY_MODEL = 'azureml://registries/azureml/models/Phi-3-mini-4k-instruct/versions/15';
-export const COMPONENT = 'azureml://registries/azureml/components/chat_completion_pipeline/labels/latest';
+/** The live default: Phi-4 version 8 (Azure/azureml-assets assets/models/system/Phi-4/spec.yaml, no retirement). */
+export const REGISTRY_MODEL = 'azureml://registries/azureml/models/Phi-4/versions/8';
+/** The notebook's model: retired for fine-tuning on 2025-08-30 and archived. */
+export const RETIRED_MODEL = 'azureml://registries/azureml/models/Phi-3-mini-4k-instruct/versions/15';
+/** The pinned component version (dev/emulator/facts/chat_completion_pipeline.json). */
+export const COMPONENT = 'azureml://registries/azureml/components/chat_completion_pipeline/versions/0.0.78';
 
 /** A chat_completion_pipeline job as the app is meant to send it: asset inputs inside the node. */
 export function pipelineJob(runId: string, overrides: Record<string, unknown> = {}): JobBase {
@@ -208,8 +212,8 @@ export function pipelineJob(runId: string, overrides: Record<string, unknown> = 
   return {
     properties: {
       jobType: 'Pipeline',
-      displayName: 'Phi-3-mini-4k-instruct-ultrachat-bs4-cosine-ds2-lora-save_limit1-seqlen2048',
-      experimentName: 'chat_completion_Phi-3-mini-4k-instruct',
+      displayName: 'Phi-4-ultrachat-bs1-cosine-ds3-lora-save_limit1-seqlen-1',
+      experimentName: 'chat_completion_Phi-4',
       tags: { 'autopilot-run-id': runId, 'autopilot-owner': 'finetune-autopilot' },
       settings: { force_rerun: true, continue_on_step_failure: false },
       outputs: { trained_model: { jobOutputType: 'mlflow_model' } },
@@ -226,13 +230,13 @@ export function pipelineJob(runId: string, overrides: Record<string, unknown> = 
             compute_preprocess: literal('gpu-cluster'),
             compute_finetune: literal('gpu-cluster'),
             compute_model_evaluation: literal('gpu-cluster'),
-            number_of_gpu_to_use_finetuning: literal('4'),
+            number_of_gpu_to_use_finetuning: literal('1'),
             num_train_epochs: literal('3'),
             learning_rate: literal('5e-6'),
             lr_scheduler_type: literal('cosine'),
             apply_lora: literal('true'),
             apply_deepspeed: literal('true'),
-            deepspeed_stage: literal('2'),
+            deepspeed_stage: literal('3'),
             ...overrides,
           },
           outputs: { mlflow_model_folder: { value: '${{parent.outputs.trained_model}}' } },

@@ -42,25 +42,32 @@ describe('emulator lifecycle through the real SDK clients', () => {
   it('reports the compute, its VM size with GPUs and family, and the family quota', async () => {
     const compute = await h.ml.computeOperations.get(h.rg, h.ws, 'gpu-cluster');
     expect(compute.properties?.provisioningState).toBe('Succeeded');
-    expect((compute.properties as AmlCompute).properties?.vmSize).toBe('Standard_NC24rs_v3');
+    expect((compute.properties as AmlCompute).properties?.vmSize).toBe('Standard_NC24ads_A100_v4');
     const failed = await h.ml.computeOperations.get(h.rg, h.ws, 'failed-cluster');
     expect(failed.properties?.provisioningState).toBe('Failed');
 
     const sizes = await h.ml.virtualMachineSizes.list(h.emulator.location);
-    expect(sizes.value?.find((s) => s.name === 'Standard_NC24rs_v3')).toMatchObject({
-      gpus: 4,
+    // NC A100 v4 sizes: MicrosoftDocs azure-docs articles/virtual-machines/nc-a100-v4-series.md.
+    expect(sizes.value?.find((s) => s.name === 'Standard_NC24ads_A100_v4')).toMatchObject({
+      gpus: 1,
       vCPUs: 24,
-      family: 'standardNCSv3Family',
+      memoryGB: 220,
+      family: 'standardNCADSA100v4Family',
     });
     const usages = [];
     for await (const u of h.ml.usages.list(h.emulator.location)) usages.push(u);
-    expect(usages.find((u) => u.name?.value === 'standardNCSv3Family')).toMatchObject({
-      currentValue: 0,
-      limit: 48,
-    });
+    expect(
+      usages.find(
+        (u) =>
+          u.name?.value === 'Standard NCADSA100v4 Family Cluster Dedicated vCPUs' &&
+          u.type === 'Microsoft.MachineLearningServices/vmFamily/usages',
+      ),
+    ).toMatchObject({ currentValue: 0, limit: 96 });
     const quotas = [];
     for await (const q of h.ml.quotas.list(h.emulator.location)) quotas.push(q);
-    expect(quotas.find((q) => q.name?.value === 'standardNCSv3Family')?.limit).toBe(48);
+    expect(
+      quotas.find((q) => q.name?.value === 'Standard NCADSA100v4 Family Cluster Dedicated vCPUs')?.limit,
+    ).toBe(96);
   });
 
   it('answers the registry discovery and the latest model version with its Python-literal tags', async () => {
@@ -76,18 +83,18 @@ describe('emulator lifecycle through the real SDK clients', () => {
     const versions = await https<{ value: { name: string; properties: { tags: Record<string, string> } }[] }>(
       h.emulator,
       'GET',
-      `${discovery.body.primaryRegionResourceProviderUri}mferp/managementfrontend/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.MachineLearningServices/registries/azureml/models/Phi-3-mini-4k-instruct/versions?api-version=2021-10-01-dataplanepreview&$orderBy=createdtime desc&$top=1`,
+      `${discovery.body.primaryRegionResourceProviderUri}mferp/managementfrontend/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.MachineLearningServices/registries/azureml/models/Phi-4/versions?api-version=2021-10-01-dataplanepreview&$orderBy=createdtime desc&$top=1`,
       undefined,
       auth,
     );
     expect(versions.status).toBe(200);
     expect(versions.body.value).toHaveLength(1);
-    expect(versions.body.value[0]!.name).toBe('15');
+    expect(versions.body.value[0]!.name).toBe('8');
     expect(versions.body.value[0]!.properties.tags.finetune_compute_allow_list).toContain(
-      "'Standard_NC24rs_v3'",
+      "'Standard_NC24ads_A100_v4'",
     );
     expect(versions.body.value[0]!.properties.tags.model_specific_defaults).toMatch(
-      /^\{'apply_deepspeed': 'true'/,
+      /^\{'apply_deepspeed': 'true', 'deepspeed_stage': 3,/,
     );
   });
 
@@ -146,7 +153,7 @@ describe('emulator lifecycle through the real SDK clients', () => {
       expect(e.subject).toBe(`experiments/${e.data.experimentId}/runs/${RUN_ID}`);
       expect(e.data).toMatchObject({
         runType: 'azureml.PipelineRun',
-        experimentName: 'chat_completion_Phi-3-mini-4k-instruct',
+        experimentName: 'chat_completion_Phi-4',
         runTags: { 'autopilot-run-id': RUN_ID },
       });
       expect(e.headers['aeg-event-type']).toBe('Notification');
@@ -154,7 +161,8 @@ describe('emulator lifecycle through the real SDK clients', () => {
     const children = hook.events.filter(
       (e) => e.data.runId !== RUN_ID && e.eventType.endsWith('RunStatusChanged'),
     );
-    expect(children).toHaveLength(8); // four steps, Running then Completed
+    // The pipeline component's node run and its seven steps (0.0.78), each Running then Completed.
+    expect(children).toHaveLength(16);
     expect(children[0]!.data).toMatchObject({
       runType: 'azureml.StepRun',
       runTags: {},
@@ -175,22 +183,32 @@ describe('emulator lifecycle through the real SDK clients', () => {
       auth,
     );
     expect(search.status).toBe(200);
-    const byName = Object.fromEntries(search.body.runs.map((r) => [r.info.run_name, r]));
+    expect(search.body.runs.map((r) => r.info.run_name)).toEqual(['chat_completion_pipeline']);
+    const steps = await https<{ runs: MlflowRun[] }>(
+      h.emulator,
+      'POST',
+      `${tracking}/api/2.0/mlflow/runs/search`,
+      { filter: `tags.mlflow.parentRunId = '${search.body.runs[0]!.info.run_id}'`, max_results: 50 },
+      auth,
+    );
+    const byName = Object.fromEntries(steps.body.runs.map((r) => [r.info.run_name, r]));
     expect(Object.keys(byName).sort()).toEqual([
-      'finetune',
-      'model_evaluation',
-      'model_import',
-      'preprocess',
+      'chat_completion_datapreprocess',
+      'chat_completion_finetune',
+      'chat_completion_model_import',
+      'compute_metrics',
+      'ft_nlp_common_validation',
+      'ft_nlp_model_converter',
+      'model_prediction',
     ]);
-    const finetune = byName.finetune!;
+    const finetune = byName.chat_completion_finetune!;
     expect(finetune.info.status).toBe('FINISHED');
     const keys = finetune.data.metrics.map((m) => m.key);
-    expect(keys).toEqual(expect.arrayContaining(['train_loss', 'eval_loss', 'train_runtime']));
-    expect(byName.model_evaluation!.data.metrics.map((m) => m.key)).toContain('perplexity');
+    expect(keys).toEqual(expect.arrayContaining(['loss', 'eval_loss', 'train_loss', 'train_runtime']));
     const history = await https<{ metrics: { value: number }[] }>(
       h.emulator,
       'GET',
-      `${tracking}/api/2.0/mlflow/metrics/get-history?run_id=${finetune.info.run_id}&metric_key=train_loss`,
+      `${tracking}/api/2.0/mlflow/metrics/get-history?run_id=${finetune.info.run_id}&metric_key=loss`,
       undefined,
       auth,
     );
@@ -242,7 +260,7 @@ describe('emulator lifecycle through the real SDK clients', () => {
         properties: {
           endpointComputeType: 'Managed',
           model: model.id!,
-          instanceType: 'Standard_NC6s_v3',
+          instanceType: 'Standard_NC24ads_A100_v4',
           livenessProbe: { initialDelay: 'PT10M' },
           requestSettings: { requestTimeout: 'PT1M30S' },
         },

@@ -100,7 +100,7 @@ describe('emulator rejections', () => {
     const body = pipelineJob('ft-unknown');
     inputs(body).epochs = { job_input_type: 'literal', value: '3' };
     await expect(rejectJob('ft-unknown', body)).rejects.toThrow(
-      "Input 'epochs' is not an input of chat_completion_pipeline.",
+      "Input 'epochs' is not an input of chat_completion_pipeline 0.0.78 (registry component spec)",
     );
   });
 
@@ -129,15 +129,15 @@ describe('emulator rejections', () => {
     (component.properties as PipelineJob).jobs!.chat_completion_pipeline!.componentId =
       'azureml://registries/azureml/components/chat_completion_pipeline/versions/9.9.9';
     await expect(rejectJob('ft-comp', component)).rejects.toThrow(
-      "Version '9.9.9' of component 'chat_completion_pipeline' was not found.",
+      "Version '9.9.9' of component 'chat_completion_pipeline' was not found in registry 'azureml' (served: 0.0.57, 0.0.76, 0.0.78, 0.0.82).",
     );
     const model = pipelineJob('ft-model');
     inputs(model).mlflow_model_path = {
       job_input_type: 'mlflow_model',
-      uri: REGISTRY_MODEL.replace('/15', '/99'),
+      uri: REGISTRY_MODEL.replace('/8', '/99'),
     };
     await expect(rejectJob('ft-model', model)).rejects.toThrow(
-      "Model 'Phi-3-mini-4k-instruct' version '99' was not found in registry 'azureml'.",
+      "Model 'Phi-4' version '99' was not found in registry 'azureml'.",
     );
     const data = pipelineJob('ft-data');
     inputs(data).train_file_path = {
@@ -241,7 +241,7 @@ describe('emulator rejections', () => {
         'blue',
         {
           location: 'eastus',
-          properties: { endpointComputeType: 'Managed', model, instanceType: 'Standard_NC6s_v3' },
+          properties: { endpointComputeType: 'Managed', model, instanceType: 'Standard_NC24ads_A100_v4' },
         },
         poll,
       ),

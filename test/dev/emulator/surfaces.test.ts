@@ -40,7 +40,7 @@ describe('emulator surfaces', () => {
           properties: {
             endpointComputeType: 'Managed',
             model: model.id!,
-            instanceType: 'Standard_NC6s_v3',
+            instanceType: 'Standard_NC24ads_A100_v4',
           },
         },
         poll,
