@@ -1,7 +1,7 @@
 // The local stack: Azurite, the Azure ML emulator, the local Functions host running the app's
 // functions/ unchanged, and the storage-events publisher, wired together the way Azure wires the
 // real services (settings point the app at the emulators; Event Grid subscriptions are registered).
-// `autopilot start`, `autopilot demo` and the end-to-end tests all start exactly this.
+// `npm start`, `npm run demo` (dev/cli/) and the end-to-end tests all start exactly this.
 //
 // The host runs in a child process: @azure/functions keeps its registrations process-global, the
 // app reads its settings from the process environment, and a child can be killed and restarted to

@@ -1,8 +1,8 @@
 // The HTTP API (docs/contracts.md "HTTP API"): start, list, get and cancel runs. Key auth (authLevel function).
 import * as df from 'durable-functions';
+import { startRunDeps } from '../src/composition.js';
 import { handleRunsRequest, RUNS_ROUTE } from '../src/http/runsApi.js';
 import { FunctionName } from '../src/names.js';
-import { startRunDeps } from '../src/runs/services.js';
 
 df.app.client.http(FunctionName.runsApi, {
   route: RUNS_ROUTE,

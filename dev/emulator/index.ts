@@ -1,6 +1,6 @@
 // Azure ML emulator, embeddable: `startEmulator()` starts the HTTPS server and returns what a client
-// needs (base URL, CA certificate, identity) and `stop()`. The `autopilot emulator` command and the local
-// stack call exactly this.
+// needs (base URL, CA certificate, identity) and `stop()`. `npm run emulator` (dev/cli/emulator.ts)
+// and the local stack call exactly this.
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';

@@ -1,7 +1,8 @@
 // Assembles the ports over the real SDKs from the app's settings: one credential, one TLS trust
-// and one retry policy shared by every client.
+// and one retry policy shared by every client. The settings come from the caller (the app's are
+// read once, in src/composition.ts).
 import type { TokenCredential } from '@azure/core-auth';
-import { getConfig, type AppConfig } from '../config.js';
+import type { AppConfig } from '../config.js';
 import type {
   AzureMlGateway,
   BlobStore,
@@ -82,14 +83,6 @@ export function createPorts(config: AppConfig, options: PortsOptions = {}): Port
     blobs: new AzureBlobStore(createContainerClient(config.storage)),
     datasets: { validate: validateDataset, prepare: prepareDataset },
   };
-}
-
-let shared: Ports | undefined;
-
-/** The process-wide ports over the process-wide settings, made on first use (clients keep connections). */
-export function getPorts(): Ports {
-  shared ??= createPorts(getConfig());
-  return shared;
 }
 
 export { DomainError } from '../domain/errors.js';

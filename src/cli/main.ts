@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The `autopilot` command. Each subcommand lives in its own module, loaded on demand so that
-// `validate` never pays for the Azure SDKs and the dev-only ones load dev/ only when asked.
+// `validate` never pays for the Azure SDKs. The development commands (the local stack, the demo,
+// the emulator) live in dev/cli/, which the shipped package does not have: here they only say
+// where to run them.
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ExitCode, UsageError, processIo, type CliIo } from './args.js';
@@ -20,23 +22,29 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'show the parameters, run id and Azure ML job a dataset would get (offline)',
     load: async () => (await import('./plan.js')).plan,
   },
-  emulator: {
-    summary: 'run the Azure ML emulator (local HTTPS ARM)',
-    load: async () => (await import('./emulator.js')).emulator,
-  },
-  start: {
-    summary: 'run the local stack: Azurite, the Azure ML emulator, the Functions host',
-    load: async () => (await import('./start.js')).start,
-  },
-  demo: {
-    summary: 'the whole flow on a throw-away local stack, end to end',
-    load: async () => (await import('./demo.js')).demo,
-  },
+};
+
+/** The development commands and how to run them from a clone (dev/cli/main.ts). */
+const DEV_COMMANDS: Readonly<Record<string, string>> = {
+  start: 'npm start',
+  demo: 'npm run demo',
+  emulator: 'npm run emulator',
 };
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `usage: autopilot <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+  const dev = Object.entries(DEV_COMMANDS).map(([name, run]) => `${name} (${run})`);
+  return (
+    `usage: autopilot <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n` +
+    `development commands, from a clone of the repository: ${dev.join(', ')}\n`
+  );
+}
+
+function devCommandError(name: string, run: string): string {
+  return (
+    `autopilot ${name}: '${name}' is a development command and not part of the installed CLI; ` +
+    `run it from a clone of the repository: ${run} (or: npm run build && node dist/dev/cli/main.js ${name})\n`
+  );
 }
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
@@ -46,6 +54,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     return name === undefined ? ExitCode.usage : ExitCode.ok;
   }
   const command = commands[name];
+  const devRun = Object.hasOwn(DEV_COMMANDS, name) ? DEV_COMMANDS[name] : undefined;
+  if (command === undefined && devRun !== undefined) {
+    io.stderr.write(devCommandError(name, devRun));
+    return ExitCode.usage;
+  }
   if (command === undefined) {
     io.stderr.write(`autopilot: unknown command '${name}'\n${usage()}`);
     return ExitCode.usage;

@@ -23,10 +23,16 @@ export function workspaceResourceId(
 
 export type JobEventOutcome = { readonly raised: string } | { readonly ignored: string };
 
+export interface JobEventDeps {
+  readonly runs: RunInstances;
+  /** The workspace whose events count (workspaceResourceId of the settings). */
+  readonly workspaceId: string;
+}
+
 export async function handleJobEvent(
   event: JobEvent,
   context: InvocationContext,
-  deps: { readonly runs: RunInstances; readonly workspaceId: string },
+  deps: JobEventDeps,
 ): Promise<JobEventOutcome> {
   const match = matchJobEvent(
     { topic: event.topic ?? '', eventType: event.eventType, subject: event.subject, data: event.data },

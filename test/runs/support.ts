@@ -1,6 +1,7 @@
 // Shared by the entry-point tests: a recording in-memory RunInstances (the real one needs the
-// Functions host's durable HTTP API; test/runs/runInstances.test.ts covers it against a local
-// server), settings as config.ts reads them, and a quiet real InvocationContext that keeps its logs.
+// Functions host's durable HTTP API; test/adapters/durableRunInstances.test.ts covers it against a
+// local server), settings as config.ts reads them, and a quiet real InvocationContext that keeps
+// its logs.
 import { InvocationContext } from '@azure/functions';
 import { loadConfig, type AppConfig } from '../../src/config.js';
 import type { FineTuneInput } from '../../src/orchestration/contract.js';

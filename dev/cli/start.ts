@@ -1,16 +1,15 @@
-// `autopilot start [--host-port N] [--emulator-port N] [--state-dir DIR]`: the local stack (Azurite,
-// the Azure ML emulator, the local Functions host running this app, the storage-events publisher),
-// wired together, until Ctrl-C. Prints the URLs and keys, and last the ready line
+// `start [--host-port N] [--emulator-port N] [--state-dir DIR]` (npm start): the local stack
+// (Azurite, the Azure ML emulator, the local Functions host running this app, the storage-events
+// publisher), wired together, until Ctrl-C. Prints the URLs and keys, and last the ready line
 // (docs/contracts.md "Ready lines").
-// The dev module is loaded at run time from the compiled tree; the deployment package has no dev/.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ExitCode, integerOption, parseCommandLine } from './args.js';
-import type { Command } from './main.js';
-import type { StackOptions, RunningStack } from '../../dev/stack.js';
+import { ExitCode, integerOption, parseCommandLine } from '../../src/cli/args.js';
+import type { Command } from '../../src/cli/main.js';
+import { startStack } from '../stack.js';
+import { untilStopSignal } from './stopSignal.js';
 
-// From dist/src/cli/start.js the compiled dev module is two levels up; the app folder three.
-const STACK_MODULE = '../../dev/stack.js';
+// From dist/dev/cli/start.js the app folder (package.json, host.json, dist/) is three levels up.
 export const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 export const start: Command = async (args, io) => {
@@ -26,9 +25,6 @@ export const start: Command = async (args, io) => {
   const hostPort = integerOption('host-port', values['host-port'], 7071, 0, 65535);
   const emulatorPort = integerOption('emulator-port', values['emulator-port'], 7072, 0, 65535);
   const stateDir = path.resolve(values['state-dir'] ?? path.join(APP_DIR, '.autopilot'));
-  const { startStack } = (await import(STACK_MODULE)) as {
-    startStack: (options: StackOptions) => Promise<RunningStack>;
-  };
   const stack = await startStack({
     appDir: APP_DIR,
     stateDir,
@@ -37,6 +33,7 @@ export const start: Command = async (args, io) => {
     emulatorPort,
     log: (line) => io.stderr.write(`${line}\n`),
   });
+  const stopped = untilStopSignal();
   const say = (line: string): boolean => io.stdout.write(`${line}\n`);
   say(`Functions host   ${stack.hostUrl}  (function key: ${stack.functionKey})`);
   say(`HTTP API         ${stack.hostUrl}/api/runs  (header x-functions-key: <function key>)`);
@@ -48,15 +45,7 @@ export const start: Command = async (args, io) => {
   say('Ctrl-C stops everything.');
   const { hostUrl, functionKey, storageConnectionString, trainingContainer, emulator } = stack;
   say(JSON.stringify({ hostUrl, functionKey, storageConnectionString, trainingContainer, emulator }));
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await stopped;
   io.stderr.write('stopping the local stack\n');
   await stack.stop();
   return ExitCode.ok;

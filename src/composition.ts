@@ -1,0 +1,59 @@
+// The composition root of the Functions app: settings -> ports (the adapters over the real SDKs)
+// -> use cases. It is the one place that reads the settings and the one module outside
+// src/adapters/ that builds concrete adapters; functions/*.ts take everything they need from here.
+// Assembled once per process, on first use (not at import: registering functions needs no
+// settings); each invocation's durable client is wrapped per call.
+import type { DurableClient } from 'durable-functions';
+import { createActivities, type Activities } from './activities/index.js';
+import { DurableRunInstances } from './adapters/durableRunInstances.js';
+import { createPorts, type Ports, type PortsOptions } from './adapters/index.js';
+import { getConfig, type AppConfig } from './config.js';
+import { workspaceResourceId, type JobEventDeps } from './runs/jobEvents.js';
+import { activeRunIds } from './runs/runInstances.js';
+import type { StartRunDeps } from './runs/startRun.js';
+import type { TeardownDeps } from './runs/teardown.js';
+
+export interface Services {
+  readonly config: AppConfig;
+  readonly ports: Ports;
+  readonly activities: Activities;
+}
+
+/** The app over given settings; `options` are the test-only knobs of createPorts. */
+export function createServices(config: AppConfig, options: PortsOptions = {}): Services {
+  const ports = createPorts(config, options);
+  return { config, ports, activities: createActivities(ports, config) };
+}
+
+let services: Services | undefined;
+
+/**
+ * The process-wide app over the process's settings (clients keep their connections). Throws the
+ * settings error naming every bad key, and then assembles nothing, so the next call reads again.
+ */
+export function getServices(): Services {
+  services ??= createServices(getConfig());
+  return services;
+}
+
+/** What starting a run needs (the storage event and POST /api/runs), over this invocation's client. */
+export function startRunDeps(client: DurableClient, app: Services = getServices()): StartRunDeps {
+  return { runs: new DurableRunInstances(client), blobs: app.ports.blobs, config: app.config };
+}
+
+/** What routing an Azure ML run event needs: the runs, and the one workspace whose events count. */
+export function jobEventDeps(client: DurableClient, app: Services = getServices()): JobEventDeps {
+  return { runs: new DurableRunInstances(client), workspaceId: workspaceResourceId(app.config.azureMl) };
+}
+
+/** What one idle-endpoint sweep needs, at `now` (the timer's invocation time). */
+export function teardownDeps(client: DurableClient, now: Date, app: Services = getServices()): TeardownDeps {
+  const runs = new DurableRunInstances(client);
+  return {
+    gateway: app.ports.gateway,
+    endpointMetrics: app.ports.endpointMetrics,
+    settings: app.config.teardown,
+    now,
+    activeRunIds: () => activeRunIds(runs),
+  };
+}
