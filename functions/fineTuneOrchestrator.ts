@@ -6,7 +6,7 @@ import * as df from 'durable-functions';
 import { FunctionName } from '../src/names.js';
 import { ACTIVITY_KEYS, Activity, invokeActivity } from '../src/orchestration/contract.js';
 import { fineTuneOrchestrator } from '../src/orchestration/fineTuneRun.js';
-import { getServices } from '../src/runs/services.js';
+import { getServices } from '../src/composition.js';
 
 // Read and check every setting when the app starts, so a misconfigured Function App fails at
 // start-up with a message naming each bad key rather than on its first request or event.

@@ -31,16 +31,18 @@ function dateOf(value: string | undefined): string | undefined {
 export function readLifecycle(tags: Readonly<Record<string, string>>, archived: boolean): ModelLifecycle {
   const byLower = new Map(Object.entries(tags).map(([k, v]) => [k.toLowerCase(), v]));
   const read = (key: string) => dateOf(byLower.get(key.toLowerCase()));
-  const lifecycle: Record<string, string | boolean> = {};
   const dates = {
     finetuneDeprecationDate: read(LifecycleTag.finetuneDeprecation),
     finetuneRetirementDate: read(LifecycleTag.finetuneRetirement),
     inferenceDeprecationDate: read(LifecycleTag.inferenceDeprecation),
     inferenceRetirementDate: read(LifecycleTag.inferenceRetirement),
   };
-  for (const [key, value] of Object.entries(dates)) if (value !== undefined) lifecycle[key] = value;
+  const lifecycle: { -readonly [K in keyof ModelLifecycle]: ModelLifecycle[K] } = {};
+  for (const [key, value] of Object.entries(dates) as [keyof typeof dates, string | undefined][]) {
+    if (value !== undefined) lifecycle[key] = value;
+  }
   if (archived) lifecycle.archived = true;
-  return lifecycle as ModelLifecycle;
+  return lifecycle;
 }
 
 export interface LifecycleNote {
