@@ -19,8 +19,8 @@ const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 /**
  * A relative import of one of the app's top-level modules, e.g. `../config.js`, `../../dev/x.js`,
  * `./adapters/index.js`, `../src/runs/startRun.js` (from functions/); `rest` matches what follows
- * the name. Matched on the specifier, not the resolved file: a domain file named like a layer
- * would be caught too, which is the point (the names are the layers').
+ * the name. Matched on the specifier, not the resolved file, so a module named like a layer
+ * (say src/domain/config.ts, imported as ./config.js) is refused too: name it otherwise.
  */
 const layer = (name, rest = '(?:/|\\.js$|$)') => new RegExp(`^(?:\\./|(?:\\.\\./)+)(?:src/)?${name}${rest}`);
 
@@ -41,7 +41,8 @@ const banImport = (regex, message, { allowTypeImports = false } = {}) => ({
 });
 
 const SDK = /^(?:@azure\/|durable-functions(?:\/|$)|hyparquet)/;
-const NOT_SDK = /^(?:@azure\/|hyparquet)/;
+/** The SDKs but durable-functions, the orchestrator's own. */
+const IO_SDK = /^(?:@azure\/|hyparquet)/;
 const DEV = layer('dev', '/');
 const DETERMINISTIC_GLOBALS = [
   { name: 'Date', message: 'Use context.df.currentUtcDateTime (or build a Date from it).' },
@@ -79,7 +80,7 @@ const fences = {
     properties: [{ object: 'process', property: 'env', message: 'Read settings through src/config.ts.' }],
   },
   domainPure: {
-    // dev/ is banned for the domain by srcNoDev, adapters for every layer below by their fence.
+    // dev/ comes from srcNoDev, process.env from settings (both hold here too).
     groups: ['domain'],
     paths: nodeBuiltins
       .filter((m) => !['crypto', 'node:crypto'].includes(m))
@@ -110,7 +111,7 @@ const fences = {
       message: 'Orchestrators are deterministic: no Node built-ins.',
     })),
     imports: [
-      banImport(NOT_SDK, 'Orchestrators do no I/O: call an activity.'),
+      banImport(IO_SDK, 'Orchestrators do no I/O: call an activity.'),
       ...['adapters', 'config', 'composition', 'runs', 'http', 'activities', 'functions'].map((m) =>
         banImport(layer(m), `Orchestrators import no ${m}: call an activity; settings come in the input.`),
       ),
