@@ -73,7 +73,6 @@ const fences = {
       'runs',
       'adapters',
       'cli',
-      'devCommandsPendingMove',
       'app',
       'functions',
     ],
@@ -126,7 +125,7 @@ const fences = {
     // functions/fineTuneOrchestrator.ts holds no orchestrator logic: it registers the orchestrator
     // (src/orchestration/fineTuneRun.ts) and the activities, whose handlers are built by the
     // composition root. So it may import @azure/functions (the start-up hook) and the root
-    // (src/runs/services.ts today, src/composition.ts next), and nothing else of the app's I/O;
+    // (src/composition.ts), and nothing else of the app's I/O;
     // the determinism rules hold here too, as nothing in a registration needs the clock.
     groups: ['orchestratorRegistration'],
     paths: nodeBuiltins.map((name) => ({
@@ -135,8 +134,8 @@ const fences = {
     })),
     imports: [
       banImport(
-        layer('runs/(?!services\\.js$)', ''),
-        'Registration imports only the composition root from src/runs/.',
+        layer('runs'),
+        'Registration imports no runs: take what the handlers need from the composition root.',
       ),
       ...['config', 'http', 'activities'].map((m) =>
         banImport(
@@ -203,20 +202,14 @@ const fences = {
   },
 };
 
-/**
- * The disjoint file groups, first match wins. src/runs/services.ts is the composition root
- * today; src/composition.ts takes over (issue 9 item 5): both are the root until then.
- */
+/** The disjoint file groups, first match wins. src/composition.ts is the composition root. */
 const fileGroups = [
   ['domain', ['src/domain/**/*.ts']],
   ['orchestration', ['src/orchestration/**/*.ts']],
   ['orchestratorRegistration', ['functions/fineTuneOrchestrator.ts']],
-  ['compositionRoot', ['src/composition.ts', 'src/runs/services.ts']],
+  ['compositionRoot', ['src/composition.ts']],
   ['runs', ['src/runs/**/*.ts']],
   ['adapters', ['src/adapters/**/*.ts']],
-  // The dev commands still under src/cli/ load dev/ by string path; issue 9 item 5 moves them to
-  // dev/cli/. Until then they hold every src/cli/ fence but srcNoDev; delete this group then.
-  ['devCommandsPendingMove', ['src/cli/start.ts', 'src/cli/demo.ts', 'src/cli/emulator.ts']],
   ['cli', ['src/cli/**/*.ts']],
   ['config', ['src/config.ts']],
   ['app', ['src/**/*.ts']],

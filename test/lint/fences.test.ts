@@ -67,7 +67,7 @@ describe('settings: only src/config.ts reads process.env', () => {
     'src/http/__fence_probe.ts',
     'src/adapters/__fence_probe.ts',
     'src/cli/__fence_probe.ts',
-    'src/runs/services.ts',
+    'src/composition.ts',
     'functions/__fence_probe.ts',
   ])('process.env in %s', async (file) => {
     expect(await lint('export const region = process.env.REGION;\n', file)).toEqual([
@@ -274,8 +274,14 @@ describe('orchestrator registration (functions/fineTuneOrchestrator.ts): the roo
   const FILE = 'functions/fineTuneOrchestrator.ts';
 
   it.each([
-    ['../src/runs/startRun.js', 'Registration imports only the composition root from src/runs/.'],
-    ['../src/runs/runInstances.js', 'Registration imports only the composition root from src/runs/.'],
+    [
+      '../src/runs/startRun.js',
+      'Registration imports no runs: take what the handlers need from the composition root.',
+    ],
+    [
+      '../src/runs/runInstances.js',
+      'Registration imports no runs: take what the handlers need from the composition root.',
+    ],
     [
       '../src/config.js',
       'Registration imports no config: take what the handlers need from the composition root.',
@@ -315,9 +321,8 @@ describe('orchestrator registration (functions/fineTuneOrchestrator.ts): the roo
       "import { FunctionName } from '../src/names.js';",
       "import { ACTIVITY_KEYS } from '../src/orchestration/contract.js';",
       "import { fineTuneOrchestrator } from '../src/orchestration/fineTuneRun.js';",
-      "import { getServices } from '../src/runs/services.js';",
       "import { getApp } from '../src/composition.js';",
-      'export const used = [app, df, FunctionName, ACTIVITY_KEYS, fineTuneOrchestrator, getServices, getApp];',
+      'export const used = [app, df, FunctionName, ACTIVITY_KEYS, fineTuneOrchestrator, getApp];',
       '',
     ].join('\n');
     expect(await lint(code, FILE)).toEqual([]);
@@ -330,7 +335,6 @@ describe('src/ and functions/ never import dev/', () => {
     ['src/domain/__fence_probe.ts', '../../dev/stack.js'],
     ['src/orchestration/__fence_probe.ts', '../../dev/stack.js'],
     ['functions/fineTuneOrchestrator.ts', '../dev/stack.js'],
-    ['src/runs/services.ts', '../../dev/stack.js'],
     ['src/composition.ts', '../dev/stack.js'],
     ['src/runs/__fence_probe.ts', '../../dev/stack.js'],
     ['src/adapters/__fence_probe.ts', '../../dev/stack.js'],
@@ -394,7 +398,7 @@ describe('src/ and functions/ never import dev/', () => {
 });
 
 describe('runs/ never imports http/', () => {
-  it.each(['src/runs/__fence_probe.ts', 'src/runs/services.ts'])('in %s', async (file) => {
+  it.each(['src/runs/__fence_probe.ts', 'src/runs/startRun.ts'])('in %s', async (file) => {
     expect(await lint("import '../http/errors.js';\n", file)).toEqual([
       pattern('../http/errors.js', 'runs/ never imports http/: the use cases know nothing of HTTP.'),
     ]);
@@ -421,7 +425,6 @@ describe('runs/ never imports http/', () => {
 });
 
 describe('only the composition root imports concrete adapters', () => {
-  const VALUE = "import { getPorts } from '../adapters/index.js';\nexport const used = getPorts;\n";
 
   it.each([
     ['src/runs/__fence_probe.ts', '../adapters/index.js'],
@@ -446,7 +449,6 @@ describe('only the composition root imports concrete adapters', () => {
   });
 
   it.each([
-    ['src/runs/services.ts', VALUE],
     [
       'src/composition.ts',
       "import { getPorts } from './adapters/index.js';\nexport const used = getPorts;\n",
