@@ -2,7 +2,7 @@
 // emulator. Each case uses its own endpoint; the model they deploy is registered once per file,
 // on first use, so any case also runs alone.
 import { describe, expect, it } from 'vitest';
-import type { RegisterOutput } from '../../src/orchestration/contract.js';
+import type { PrepareOutput, RegisterOutput } from '../../src/orchestration/contract.js';
 import { smokeTestMessages } from '../../src/activities/deployment.js';
 import { deployNow } from '../support/deploy.js';
 import { conversation, useActivityStack } from './support.js';
@@ -10,11 +10,14 @@ import { conversation, useActivityStack } from './support.js';
 const stack = useActivityStack();
 
 const MODEL_RUN = 'ft-deploymodel000000000';
-let registered: Promise<RegisterOutput> | undefined;
+let registered: Promise<RegisterOutput & { prepared: PrepareOutput }> | undefined;
 /** The fine-tuned model every case deploys (registering one takes a whole run's setup). */
-async function modelId(): Promise<string> {
+async function modelRun(): Promise<RegisterOutput & { prepared: PrepareOutput }> {
   registered ??= stack.registeredModel(MODEL_RUN);
-  return (await registered).id;
+  return registered;
+}
+async function modelId(): Promise<string> {
+  return (await modelRun()).id;
 }
 
 describe('the deploy steps', () => {
@@ -119,6 +122,27 @@ describe('the deploy steps', () => {
 });
 
 describe('smokeTest', () => {
+  it('asks the question of a conversation prepare held out, in the form prepare wrote it', async () => {
+    const runId = 'ft-deploysmokeprep00000';
+    const endpointName = 'ft-deploysmokep-ab12';
+    const { id, prepared } = await modelRun();
+    const endpoint = await deployNow(stack.activities, { runId, endpointName, modelId: id });
+    if (!endpoint.ok) throw new Error(endpoint.error.message);
+    const result = await stack.activities.smokeTest({
+      runId,
+      endpointName,
+      scoringUri: endpoint.value.scoringUri,
+      testPath: prepared.testPath,
+    });
+    if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
+    // every conversation of the dataset is system, user i, assistant i (support.ts conversation())
+    expect(result.value.input).toEqual([
+      { role: 'system', content: 'You are helpful.' },
+      { role: 'user', content: expect.stringMatching(/^question \d+$/) as unknown },
+    ]);
+    expect(result.value.answer.length).toBeGreaterThan(0);
+  });
+
   it('scores the first held-out conversation without its answer', async () => {
     const runId = 'ft-deploysmoke000000000';
     const endpointName = 'ft-deploysmoke0-ab12';
