@@ -1,45 +1,22 @@
 // The adapters against the Azure ML emulator (branch `emulator`, dev/emulator): the same calls a
-// run makes, through the real SDK clients, over the emulator's HTTPS with its own CA. Skipped
-// until dev/emulator is present in the tree (it is built on another branch and merged by the lead).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+// run makes, through the real SDK clients, over the emulator's HTTPS with its own CA.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../dev/emulator/index.js';
 import { createPorts, type Ports } from '../../src/adapters/index.js';
 import { loadConfig } from '../../src/config.js';
 import type { PipelineJobRequest } from '../../src/domain/ports.js';
 import { startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
-
-const EMULATOR_SOURCE = fileURLToPath(new URL('../../dev/emulator/index.ts', import.meta.url));
-const EMULATOR_MODULE = '../../dev/emulator/index.js';
-const available = existsSync(EMULATOR_SOURCE);
-
-/** What this test needs of dev/emulator/index.ts (typed here: the module may not exist yet). */
-interface Emulator {
-  baseUrl: string;
-  caCertPath: string;
-  caCert: string;
-  adminUrl: string;
-  subscriptionId: string;
-  resourceGroup: string;
-  workspace: string;
-  location: string;
-  stop(): Promise<void>;
-}
-type StartEmulator = (options: {
-  port: number;
-  stateDir: string;
-  config: { clock: { jobSeconds: number; lroSeconds: number } };
-}) => Promise<Emulator>;
 
 const MODEL = 'Phi-3-mini-4k-instruct';
 const RUN_ID = 'ft-00112233445566778899';
 const ENDPOINT = 'ft-001122334455-abcd';
 const OWNER_TAGS = { 'autopilot-run-id': RUN_ID, 'autopilot-owner': 'finetune-autopilot' };
 
-let emulator: Emulator;
+let emulator: RunningEmulator;
 let azurite: AzuriteBlob;
 let ports: Ports;
 let stateDir: string;
@@ -96,11 +73,8 @@ function jobRequest(modelId: string): PipelineJobRequest {
   };
 }
 
-describe.skipIf(!available)('adapters against the Azure ML emulator', () => {
+describe('adapters against the Azure ML emulator', () => {
   beforeAll(async () => {
-    const { startEmulator } = (await import(/* @vite-ignore */ EMULATOR_MODULE)) as {
-      startEmulator: StartEmulator;
-    };
     stateDir = mkdtempSync(join(tmpdir(), 'adapters-emulator-'));
     [emulator, azurite] = await Promise.all([
       startEmulator({ port: 0, stateDir, config: { clock: { jobSeconds: 1, lroSeconds: 0.2 } } }),

@@ -1,7 +1,9 @@
 // End to end on the real local stack: a dataset dropped under incoming/ runs through every step;
 // a duplicated storage event makes no second run; a bad dataset stops at validate; the HTTP API
 // (start, status, list, cancel, keys, errors); and the teardown timer deleting only idle endpoints
-// this app owns. One stack for the file; the tests run in order and share it.
+// this app owns. One stack for the file (starting one is expensive); each case sets up what it
+// needs, so any case runs alone with -t. The cases about the happy-path run (its duplicate event,
+// its idle endpoint) get it from theHappyRun(), which the first case to ask starts.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { demoDataset } from '../../dev/demoData.js';
@@ -50,7 +52,33 @@ let e2e: E2eStack;
 const suffix = randomBytes(2).toString('hex');
 const UNOWNED_ENDPOINT = `e2e-unowned-${suffix}`;
 const KEPT_ENDPOINT = `e2e-kept-${suffix}`;
-let happy: { runId: string; view?: RunView } | undefined;
+
+interface HappyRun {
+  readonly runId: string;
+  readonly view: RunView;
+  /** The admin API's answers to adding the slow-deployment fault and to clearing it. */
+  readonly faultStatus: { added: number; addedText: string; cleared: number };
+}
+let happyRun: Promise<HappyRun> | undefined;
+/** The run of HAPPY_DATASET to its end: started once per file, by the first case that needs it. */
+function theHappyRun(): Promise<HappyRun> {
+  happyRun ??= (async () => {
+    // the deployment answers late: teardown sweeps (every 3 s) see the endpoint without traffic
+    const slow = await e2e.admin('POST', 'faults', {
+      operation: 'OnlineDeployments_CreateOrUpdate',
+      delayMs: 4_000,
+    });
+    const { runId } = await e2e.upload(HAPPY_DATASET, demoDataset(240));
+    const view = await waitForEnd(e2e, runId, RUN_TIMEOUT_MS);
+    const cleared = await e2e.admin('DELETE', 'faults');
+    return {
+      runId,
+      view,
+      faultStatus: { added: slow.status, addedText: slow.text, cleared: cleared.status },
+    };
+  })();
+  return happyRun;
+}
 
 beforeAll(async () => {
   e2e = await startE2eStack({ settings: TEARDOWN, storageEvents: { duplicate: true } });
@@ -80,17 +108,9 @@ describe('a dataset dropped under incoming/', () => {
   dumpLogsOnFailure(() => e2e);
 
   test('runs through every step: job, model, endpoint serving, files in the container', async () => {
-    // the deployment answers late: teardown sweeps (every 3 s) see the endpoint without traffic
-    const slow = await e2e.admin('POST', 'faults', {
-      operation: 'OnlineDeployments_CreateOrUpdate',
-      delayMs: 4_000,
-    });
-    expect(slow.status, slow.text).toBe(201);
-    const { runId } = await e2e.upload(HAPPY_DATASET, demoDataset(240));
-    happy = { runId };
-    const view = await waitForEnd(e2e, runId, RUN_TIMEOUT_MS);
-    happy.view = view;
-    expect((await e2e.admin('DELETE', 'faults')).status).toBe(204);
+    const { runId, view, faultStatus } = await theHappyRun();
+    expect(faultStatus.added, faultStatus.addedText).toBe(201);
+    expect(faultStatus.cleared).toBe(204);
 
     expect(view.status, JSON.stringify(view.error)).toBe('Succeeded');
     expect(view.runId).toBe(runId);
@@ -156,8 +176,7 @@ describe('a dataset dropped under incoming/', () => {
   }, 90_000);
 
   test('the same BlobCreated event delivered twice (and once more, late) makes one run and one job', async () => {
-    const runId = happy?.runId;
-    expect(runId, 'needs the happy-path run').toBeDefined();
+    const { runId } = await theHappyRun();
     // the publisher delivered the event twice (stack option duplicate), the app saw the copy
     expect(
       e2e.logs.some(
@@ -210,9 +229,9 @@ describe('a dataset dropped under incoming/', () => {
     expect(listed.status).toBe(200);
     const runsOfDataset = (listed.body.runs as RunView[]).filter((r) => r.dataset.path === HAPPY_DATASET);
     expect(runsOfDataset.map((r) => r.runId)).toEqual([runId]);
-    expect((await jobsOfRun(e2e, runId!)).length).toBe(1);
-    expect((await e2e.run(runId!))?.status).toBe('Succeeded');
-  }, 30_000);
+    expect((await jobsOfRun(e2e, runId)).length).toBe(1);
+    expect((await e2e.run(runId))?.status).toBe('Succeeded');
+  }, 90_000); // alone, it waits for the happy-path run first
 
   test('a bad dataset fails at validate with line-numbered findings, and submits no job', async () => {
     const good = demoDataset(3).trimEnd().split('\n');
@@ -261,6 +280,8 @@ describe('the HTTP API', () => {
   const OVERRIDES = { num_train_epochs: 1 };
 
   test('starts, shows, lists, pages and cancels runs; checks keys and bodies', async () => {
+    // the list below must hold a finished run beside this case's own
+    const { runId: happyRunId } = await theHappyRun();
     const { runId: eventRunId, etag } = await e2e.upload(DATASET, demoDataset(240));
     const requested = computeRunId({
       container: e2e.stack.trainingContainer,
@@ -350,7 +371,7 @@ describe('the HTTP API', () => {
     expect(all.status).toBe(200);
     expect(all.body.continuationToken).toBeUndefined();
     const allIds = (all.body.runs as RunView[]).map((r) => r.runId);
-    expect(allIds).toEqual(expect.arrayContaining([happy?.runId, eventRunId, requested, `${requested}-r1`]));
+    expect(allIds).toEqual(expect.arrayContaining([happyRunId, eventRunId, requested, `${requested}-r1`]));
     const paged: string[] = [];
     let token: string | undefined;
     let pages = 0;
@@ -401,20 +422,21 @@ describe('the HTTP API', () => {
     for (const other of [eventRunId, `${requested}-r1`]) {
       expect((await waitForEnd(e2e, other, RUN_TIMEOUT_MS)).status, other).toBe('Canceled');
     }
-  }, 120_000);
+  }, 180_000); // alone, it waits for the happy-path run first
 });
 
 describe('the idle-endpoint teardown', () => {
   dumpLogsOnFailure(() => e2e);
 
   test('deletes the idle endpoint this app owns, never an unowned or keep-tagged one', async () => {
-    const endpoint = happy?.view?.endpoint?.name;
+    const happy = await theHappyRun();
+    const endpoint = happy.view.endpoint?.name;
     expect(endpoint, 'needs the happy-path endpoint').toBeDefined();
     const exists = async (name: string): Promise<boolean> =>
       (await e2e.emulatorState()).endpoints.some((e) => e.name === name);
 
-    // last used by the happy-path test; the window is 20 s but buckets are a minute wide
-    const deletion = `idleEndpointTeardown: deleted ${endpoint} (run ${happy!.runId}): no requests in the last ${TEARDOWN.IDLE_WINDOW_SECONDS} s`;
+    // last used by the happy-path run (its smoke test, and the first case's score); the window is 20 s but buckets are a minute wide
+    const deletion = `idleEndpointTeardown: deleted ${endpoint} (run ${happy.runId}): no requests in the last ${TEARDOWN.IDLE_WINDOW_SECONDS} s`;
     await waitFor(
       `the teardown to delete ${endpoint}`,
       async () =>
@@ -444,5 +466,5 @@ describe('the idle-endpoint teardown', () => {
     await expect(e2e.arm.onlineEndpoints.get(e2e.rg, e2e.ws, endpoint!)).rejects.toMatchObject({
       statusCode: 404,
     });
-  }, 160_000);
+  }, 220_000); // alone, it waits for the happy-path run first
 });

@@ -98,9 +98,26 @@ describe('POST /api/runs', () => {
 
     expect(response.status).toBe(202);
     expect(response.headers).toEqual({ Location: `/api/runs/${runId}` });
-    expect(response.jsonBody).toEqual(
-      newRunView(runId, { container: 'training-data', path: 'incoming/chat/train.jsonl', etag }),
-    );
+    expect(response.jsonBody).toEqual({
+      runId,
+      dataset: { container: 'training-data', path: 'incoming/chat/train.jsonl', etag },
+      status: 'Running',
+      step: 'validate',
+      steps: [
+        'validate',
+        'prepare',
+        'resolveModel',
+        'checkCompute',
+        'submit',
+        'train',
+        'metrics',
+        'gate',
+        'register',
+        'deploy',
+        'smokeTest',
+        'cleanup',
+      ].map((id) => ({ id, status: 'pending' })),
+    });
     expect(runs.started).toEqual([
       {
         instanceId: runId,

@@ -55,6 +55,25 @@ describe('viewOf', () => {
   });
 
   test('an instance without a published view yet shows a fresh Running view of its dataset', () => {
-    expect(viewOf(instance({ runtimeStatus: 'Pending' }))).toEqual(newRunView('ft-1', dataset));
+    expect(viewOf(instance({ runtimeStatus: 'Pending' }))).toEqual({
+      runId: 'ft-1',
+      dataset: { container: 'training-data', path: 'incoming/chat/train.jsonl', etag: '0x1' },
+      status: 'Running',
+      step: 'validate',
+      steps: [
+        'validate',
+        'prepare',
+        'resolveModel',
+        'checkCompute',
+        'submit',
+        'train',
+        'metrics',
+        'gate',
+        'register',
+        'deploy',
+        'smokeTest',
+        'cleanup',
+      ].map((id) => ({ id, status: 'pending' })),
+    });
   });
 });

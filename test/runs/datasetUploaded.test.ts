@@ -1,16 +1,13 @@
-// datasetUploaded and jobEvents handler logic with real InvocationContext objects, blobs in
-// Azurite, and a recording RunInstances in place of the durable client.
+// The datasetUploaded handler (src/runs/datasetUploaded.ts) with real InvocationContext objects,
+// blobs in Azurite, and a recording RunInstances in place of the durable client.
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AzureBlobStore, createContainerClient } from '../../src/adapters/blobStore.js';
 import type { AppConfig } from '../../src/config.js';
-import { computeRunId } from '../../src/domain/runId.js';
-import { ExternalEvent } from '../../src/names.js';
 import { handleDatasetUploaded } from '../../src/runs/datasetUploaded.js';
-import { handleJobEvent, workspaceResourceId } from '../../src/runs/jobEvents.js';
 import type { StartRunDeps } from '../../src/runs/startRun.js';
 import { startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
-import { LoggingContext, RecordingRunInstances, testConfig, WORKSPACE } from './support.js';
+import { LoggingContext, RecordingRunInstances, testConfig } from './support.js';
 
 let azurite: AzuriteBlob;
 let container: ContainerClient;
@@ -41,6 +38,13 @@ async function upload(path: string, text: string): Promise<string> {
   return (response.etag ?? '').replace(/"/g, '');
 }
 
+/**
+ * The eTag the events below carry: the run id is computed from the event, so with a fixed eTag
+ * each expected run id is a literal, 'ft-' + 20 hex of sha256 of the canonical
+ * {"container","etag","overrides","path"} JSON, worked out outside the code under test.
+ */
+const ETAG = '0x8DC0FFEE';
+
 const blobCreated = (path: string, eTag: string, containerName = 'training-data') => ({
   id: 'e1',
   topic: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa',
@@ -61,21 +65,15 @@ const blobCreated = (path: string, eTag: string, containerName = 'training-data'
 describe('datasetUploaded', () => {
   it('starts the run of a dataset train file, with its finetune.json overrides', async () => {
     await upload('incoming/ev/finetune.json', JSON.stringify({ num_train_epochs: 2 }));
-    const etag = await upload('incoming/ev/train.jsonl', '{}');
+    await upload('incoming/ev/train.jsonl', '{}');
     const context = new LoggingContext('datasetUploaded');
-    const outcome = await handleDatasetUploaded(blobCreated('incoming/ev/train.jsonl', etag), context, deps);
-    const { runId } = computeRunId({
-      container: 'training-data',
-      path: 'incoming/ev/train.jsonl',
-      etag,
-      overrides: { num_train_epochs: 2 },
-    });
-    expect(outcome).toEqual({ runId, outcome: 'started' });
+    const outcome = await handleDatasetUploaded(blobCreated('incoming/ev/train.jsonl', ETAG), context, deps);
+    expect(outcome).toEqual({ runId: 'ft-52a6369029db436c8fed', outcome: 'started' });
     expect(runs.started.map((s) => s.input.dataset)).toEqual([
-      { container: 'training-data', path: 'incoming/ev/train.jsonl', etag },
+      { container: 'training-data', path: 'incoming/ev/train.jsonl', etag: ETAG },
     ]);
     expect(context.lines).toEqual([
-      `information: datasetUploaded: run ${runId} started for incoming/ev/train.jsonl (etag ${etag})`,
+      `information: datasetUploaded: run ft-52a6369029db436c8fed started for incoming/ev/train.jsonl (etag ${ETAG})`,
     ]);
   });
 
@@ -105,20 +103,15 @@ describe('datasetUploaded', () => {
 
   it('starts a run that fails at validate when finetune.json is not JSON (nobody reads the logs)', async () => {
     await upload('incoming/broken/finetune.json', '{ nope');
-    const etag = await upload('incoming/broken/train.jsonl', '{}');
+    await upload('incoming/broken/train.jsonl', '{}');
     const context = new LoggingContext('datasetUploaded');
     const outcome = await handleDatasetUploaded(
-      blobCreated('incoming/broken/train.jsonl', etag),
+      blobCreated('incoming/broken/train.jsonl', ETAG),
       context,
       deps,
     );
-    const { runId } = computeRunId({
-      container: 'training-data',
-      path: 'incoming/broken/train.jsonl',
-      etag,
-      overrides: {},
-    });
-    expect(outcome).toEqual({ runId, outcome: 'started' });
+    // no overrides name the run: there are none to read
+    expect(outcome).toEqual({ runId: 'ft-63d375cdc652c71c2bbe', outcome: 'started' });
     expect(runs.started[0]?.input.rejectedOverrides).toMatchObject({
       code: 'FINETUNE.OVERRIDES_NOT_JSON',
       message: expect.stringMatching(/^incoming\/broken\/finetune\.json is not valid JSON: /),
@@ -128,20 +121,14 @@ describe('datasetUploaded', () => {
   it('starts a run carrying every problem of a finetune.json with bad overrides, named by its path', async () => {
     const overrides = { num_train_epoch: 2, learning_rate: 'fast' };
     await upload('incoming/badov/finetune.json', JSON.stringify(overrides));
-    const etag = await upload('incoming/badov/train.jsonl', '{}');
+    await upload('incoming/badov/train.jsonl', '{}');
     const outcome = await handleDatasetUploaded(
-      blobCreated('incoming/badov/train.jsonl', etag),
+      blobCreated('incoming/badov/train.jsonl', ETAG),
       new LoggingContext('datasetUploaded'),
       deps,
     );
     // The run is named by the overrides requested, bad or not (docs/contracts.md "Run id").
-    const { runId } = computeRunId({
-      container: 'training-data',
-      path: 'incoming/badov/train.jsonl',
-      etag,
-      overrides,
-    });
-    expect(outcome).toEqual({ runId, outcome: 'started' });
+    expect(outcome).toEqual({ runId: 'ft-276977c05981ee9720a7', outcome: 'started' });
     const rejected = runs.started[0]?.input.rejectedOverrides;
     expect(rejected?.code).toBe('FINETUNE.INVALID_OVERRIDES');
     expect(rejected?.message).toMatch(
@@ -151,85 +138,5 @@ describe('datasetUploaded', () => {
       'num_train_epoch',
       'learning_rate',
     ]);
-  });
-});
-
-describe('jobEvents', () => {
-  const workspaceId = workspaceResourceId({
-    subscriptionId: WORKSPACE.AZURE_SUBSCRIPTION_ID,
-    resourceGroup: WORKSPACE.AZUREML_RESOURCE_GROUP,
-    workspace: WORKSPACE.AZUREML_WORKSPACE,
-  });
-  const runEvent = (
-    runId: string,
-    eventType: string,
-    extra: Record<string, unknown> = {},
-    topic = workspaceId,
-  ) => ({
-    topic,
-    subject: `experiments/exp-1/runs/${runId}`,
-    eventType: `Microsoft.MachineLearningServices.${eventType}`,
-    data: {
-      experimentId: 'exp-1',
-      experimentName: 'chat',
-      runId,
-      runType: 'azureml.PipelineRun',
-      runTags: { 'autopilot-run-id': runId, 'autopilot-owner': 'finetune-autopilot' },
-      runProperties: {},
-      ...extra,
-    },
-  });
-
-  it('raises JobFinished on the running run of the job, topic compared case-insensitively', async () => {
-    runs.add({ instanceId: 'ft-job' });
-    const outcome = await handleJobEvent(
-      runEvent('ft-job', 'RunCompleted', {}, workspaceId.toUpperCase()),
-      new LoggingContext('jobEvents'),
-      { runs, workspaceId },
-    );
-    expect(outcome).toEqual({ raised: 'ft-job' });
-    expect(runs.raised).toEqual([
-      { instanceId: 'ft-job', eventName: ExternalEvent.jobFinished, payload: { status: 'Completed' } },
-    ]);
-  });
-
-  it('raises a failed final status from RunStatusChanged', async () => {
-    runs.add({ instanceId: 'ft-job' });
-    await handleJobEvent(
-      runEvent('ft-job', 'RunStatusChanged', { runStatus: 'Failed' }),
-      new LoggingContext('j'),
-      {
-        runs,
-        workspaceId,
-      },
-    );
-    expect(runs.raised.map((r) => r.payload)).toEqual([{ status: 'Failed' }]);
-  });
-
-  it('ignores other workspaces, child runs, non-final statuses, unknown and finished runs, with a log line', async () => {
-    runs.add({ instanceId: 'ft-job' });
-    runs.add({ instanceId: 'ft-done', runtimeStatus: 'Completed' });
-    const cases = [
-      runEvent(
-        'ft-job',
-        'RunCompleted',
-        {},
-        '/subscriptions/x/resourceGroups/y/providers/Microsoft.MachineLearningServices/workspaces/z',
-      ),
-      runEvent('ft-job', 'RunCompleted', {
-        runType: 'azureml.StepRun',
-        runTags: {},
-        runProperties: { 'azureml.pipelinerunid': 'ft-job' },
-      }),
-      runEvent('ft-job', 'RunStatusChanged', { runStatus: 'Running' }),
-      runEvent('ft-unknown', 'RunCompleted'),
-      runEvent('ft-done', 'RunCompleted'),
-    ];
-    for (const event of cases) {
-      const context = new LoggingContext('jobEvents');
-      expect(await handleJobEvent(event, context, { runs, workspaceId })).toHaveProperty('ignored');
-      expect(context.lines[0]).toMatch(/^information: jobEvents: ignored /);
-    }
-    expect(runs.raised).toEqual([]);
   });
 });

@@ -1,0 +1,113 @@
+// validate and prepare (src/activities/dataset.ts) over the real blob adapter in Azurite.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { writeUltrachatParquet } from '../adapters/parquetFixture.js';
+import { CONTAINER, conversation, conversations, unwrap, useActivityStack } from './support.js';
+
+const stack = useActivityStack();
+
+describe('validate', () => {
+  it('writes report.json and accepts a valid dataset', async () => {
+    const runId = 'ft-dsvalid00000000000000';
+    const dataset = await stack.dataset('incoming/chat/train.jsonl', conversations(40));
+    const result = await stack.activities.validate({ runId, dataset });
+    expect(result).toEqual({
+      ok: true,
+      value: {
+        format: 'jsonl',
+        rows: 40,
+        validRows: 40,
+        warnings: 0,
+        reportPath: `runs/${runId}/report.json`,
+      },
+    });
+    expect(JSON.parse(await stack.readBlob(`runs/${runId}/report.json`))).toMatchObject({
+      valid: true,
+      rows: 40,
+    });
+  });
+
+  it('an invalid dataset is DATASET.INVALID with the first findings, and its report is still written', async () => {
+    const etag = await stack.upload(
+      'incoming/bad.jsonl',
+      `${conversation(1)}\n{"messages": [{"role": "bot", "content": "x"}]}\n`,
+    );
+    const result = await stack.activities.validate({
+      runId: 'ft-bad',
+      dataset: { container: CONTAINER, path: 'incoming/bad.jsonl', etag },
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.code).toBe('DATASET.INVALID');
+    expect(result.error.message).toBe(
+      'dataset incoming/bad.jsonl was rejected: 1 of 2 rows invalid (full report: runs/ft-bad/report.json)',
+    );
+    expect(result.error.details).toEqual([expect.objectContaining({ line: 2 })]);
+    expect(JSON.parse(await stack.readBlob('runs/ft-bad/report.json'))).toMatchObject({ valid: false });
+  });
+
+  it('a dataset overwritten since the run started is DATASET.CHANGED', async () => {
+    const etag = await stack.upload('incoming/moving.jsonl', conversation(1));
+    await stack.upload('incoming/moving.jsonl', conversation(2));
+    const result = await stack.activities.validate({
+      runId: 'ft-moving',
+      dataset: { container: CONTAINER, path: 'incoming/moving.jsonl', etag },
+    });
+    expect(result).toMatchObject({ ok: false, error: { code: 'DATASET.CHANGED' } });
+  });
+});
+
+describe('prepare', () => {
+  it('writes the train and test split under runs/<id>/', async () => {
+    const runId = 'ft-dsprepare000000000000';
+    const dataset = await stack.dataset('incoming/split/train.jsonl', conversations(40));
+    const prepared = unwrap(await stack.activities.prepare({ runId, dataset }));
+    expect(prepared.trainPath).toBe(`runs/${runId}/train.jsonl`);
+    expect(prepared.testPath).toBe(`runs/${runId}/test.jsonl`);
+    expect(prepared.trainRows + prepared.testRows).toBe(40);
+    expect(prepared.testRows).toBeGreaterThan(0);
+    expect((await stack.readBlob(prepared.trainPath)).trim().split('\n')).toHaveLength(prepared.trainRows);
+    expect((await stack.readBlob(prepared.testPath)).trim().split('\n')).toHaveLength(prepared.testRows);
+  });
+});
+
+describe('a Parquet dataset in blob storage', () => {
+  const runId = 'ft-activitiesparquet000';
+
+  it('is validated over ranged reads of the blob and prepared as JSONL', async () => {
+    const file = join(stack.stateDir, 'train.parquet');
+    await writeUltrachatParquet(
+      file,
+      Array.from({ length: 30 }, (_, i) => ({
+        prompt: `question ${i}`,
+        prompt_id: `p${i}`,
+        messages: [
+          { role: 'user', content: `question ${i}` },
+          { role: 'assistant', content: `answer ${i}` },
+        ],
+      })),
+      10, // three row groups, read one at a time
+    );
+    const blob = stack.container.getBlockBlobClient('incoming/pq/train.parquet');
+    const etag = ((await blob.uploadFile(file)).etag ?? '').replace(/"/g, '');
+    const dataset = { container: CONTAINER, path: 'incoming/pq/train.parquet', etag };
+
+    expect(await stack.activities.validate({ runId, dataset })).toEqual({
+      ok: true,
+      value: {
+        format: 'parquet',
+        rows: 30,
+        validRows: 30,
+        warnings: 0,
+        reportPath: `runs/${runId}/report.json`,
+      },
+    });
+    const prepared = await stack.activities.prepare({ runId, dataset });
+    if (!prepared.ok) throw new Error(prepared.error.message);
+    expect(prepared.value.trainRows + prepared.value.testRows).toBe(30);
+    const first = JSON.parse(
+      (await stack.readBlob(prepared.value.trainPath)).split('\n')[0] ?? '',
+    ) as unknown;
+    expect(first).toMatchObject({ messages: [{ role: 'user' }, { role: 'assistant' }] });
+  });
+});
