@@ -1,4 +1,6 @@
-// Scores chat messages on a managed online endpoint the way the notebook's sample request does.
+// Scores chat messages on a managed online endpoint the way the notebook's sample request does:
+// `{"input_data": {"input_string": [<conversation>], "parameters": {...}}, "params": {}}`, a list of
+// conversations holding the one held-out conversation (docs/azure-facts.md).
 // The endpoint key goes only into the Authorization header: never into a message or log line.
 import type { ChatMessage, ScoringClient } from '../domain/ports.js';
 import { DomainError } from '../domain/errors.js';
@@ -28,9 +30,10 @@ export class EndpointScoringClient implements ScoringClient {
       headers: { authorization: `Bearer ${key}` },
       body: {
         input_data: {
-          input_string: messages.map((m) => ({ role: m.role, content: m.content })),
+          input_string: [messages.map((m) => ({ role: m.role, content: m.content }))],
           parameters: SCORING_PARAMETERS,
         },
+        params: {},
       },
       operation: `POST ${new URL(scoringUri).pathname}`,
       timeoutInMs: this.timeoutInMs,

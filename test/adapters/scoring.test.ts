@@ -28,7 +28,7 @@ afterAll(async () => {
 beforeEach(() => server.reset());
 
 describe('EndpointScoringClient', () => {
-  it('posts the notebook request with the key as bearer and reads {"output"}', async () => {
+  it('posts the notebook request (a list of one conversation, params {}) with the key as bearer and reads {"output"}', async () => {
     server.on('POST', '/score/ep-1', { status: 200, body: { output: 'Low-rank adapters.' } });
 
     const answer = await client.score(`${server.baseUrl}/score/ep-1`, KEY, MESSAGES);
@@ -37,11 +37,13 @@ describe('EndpointScoringClient', () => {
     const [post] = server.recorded('POST');
     expect(post?.headers.authorization).toBe(`Bearer ${KEY}`);
     expect(post?.headers['content-type']).toBe('application/json');
+    // the seed notebook's sample_score.json: input_string is a list of conversations
     expect(JSON.parse(post?.body ?? '')).toEqual({
       input_data: {
-        input_string: MESSAGES,
+        input_string: [MESSAGES],
         parameters: { temperature: 0.6, top_p: 0.9, do_sample: true, max_new_tokens: 200 },
       },
+      params: {},
     });
   });
 
