@@ -34,7 +34,7 @@ export const LR_SCHEDULER_TYPES = [
 ] as const;
 
 /**
- * The component inputs a run may set: the ones AZURE-FACTS and the notebook name, plus common
+ * The component inputs a run may set: the ones docs/azure-facts.md and the notebook name, plus common
  * trainer inputs the component documents. Unsure ones are left out on purpose: an unknown name
  * is rejected at once instead of failing the job at submission. Data and compute inputs
  * (mlflow_model_path, *_file_path, compute_*) are not parameters: the run sets them itself.

@@ -61,7 +61,7 @@ export function matchJobEvent(
   }
 
   // Whether runId equals the job name and whether job tags reach runTags is unconfirmed
-  // (AZURE-FACTS): match on either, preferring the tag, which is the job name by construction.
+  // (docs/azure-facts.md): match on either, preferring the tag, which is the job name by construction.
   const tags = field(data, 'runTags');
   const tagRunId = isRecord(tags) ? text(field(tags, Tag.runId)) : undefined;
   if (tagRunId !== undefined && runId.startsWith(RUN_ID_PREFIX) && runId !== tagRunId) {

@@ -78,7 +78,7 @@ describe('buildPipelineJob', () => {
     });
   });
 
-  it('has no top-level inputs: the SDK would drop their uri (AZURE-FACTS)', () => {
+  it('has no top-level inputs: the SDK would drop their uri (docs/azure-facts.md)', () => {
     expect('inputs' in notebookDefaultJob().properties).toBe(false);
   });
 
