@@ -90,7 +90,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       port: options.emulatorPort ?? 0,
       stateDir: path.join(stateDir, 'emulator'),
       ...(options.persistent ? { stateFile: path.join(stateDir, 'emulator', 'state.json') } : {}),
-      ...(options.emulatorConfig ? { config: options.emulatorConfig } : {}),
+      // The local stack's idle teardown needs minutes reported as 0 to have evidence of idleness
+      // (see metricsFillGapWithZero in dev/emulator/config.ts: unconfirmed for Azure).
+      config: { metricsFillGapWithZero: true, ...options.emulatorConfig },
       log: (line) => log(`emulator: ${line}`),
     });
     started.push(emulator);

@@ -53,6 +53,7 @@ export function teardownDeps(client: DurableClient, now: Date, app: Services = g
     gateway: app.ports.gateway,
     endpointMetrics: app.ports.endpointMetrics,
     settings: app.config.teardown,
+    metricsDelaySeconds: app.config.teardown.metricsDelaySeconds,
     now,
     activeRunIds: () => activeRunIds(runs),
   };

@@ -60,6 +60,8 @@ export interface TeardownSettings {
   readonly idleGraceSeconds: number;
   readonly dryRun: boolean;
   readonly maxDeletions: number;
+  /** How far behind now the idle window ends: Azure Monitor reports a minute only once it is ingested. */
+  readonly metricsDelaySeconds?: number;
 }
 
 export interface AppConfig {
@@ -262,6 +264,7 @@ function readTeardown(r: Reader): TeardownSettings {
     idleGraceSeconds: r.integer('IDLE_GRACE_SECONDS', 3600, 0, 30 * 86_400),
     dryRun: r.boolean('TEARDOWN_DRY_RUN', false),
     maxDeletions: r.integer('TEARDOWN_MAX_DELETIONS', 5, 0, 1000),
+    metricsDelaySeconds: r.integer('TEARDOWN_METRICS_DELAY_SECONDS', 300, 0, 86_400),
   });
 }
 

@@ -117,6 +117,12 @@ export interface EmulatorConfig {
    */
   metricsLatencySeconds?: number;
   /**
+   * Report 0 for ingested minutes of an endpoint's life without requests (a metric declared
+   * fillGapWithZero). Unconfirmed for RequestsPerMinute in Azure; off, such minutes carry the
+   * timestamp alone. The local stack turns it on so its idle teardown has evidence to act on.
+   */
+  metricsFillGapWithZero?: boolean;
+  /**
    * Shape run events like the Event Grid schema's examples (facts/events.json): runType null,
    * RunStatusChanged's runStatus in lower case, RunCompleted without runStatus, dataVersion ''.
    * Off by default (the emulator then sends the PascalCase statuses the jobs API uses).

@@ -574,6 +574,15 @@ function metrics(ctx: RouteContext): Reply {
     perMinute.set(deployment, series);
   }
   const first = Math.floor(start / MINUTE_MS) * MINUTE_MS;
+  // A resource provider may declare a metric fillGapWithZero (Azure/azure-rest-api-specs
+  // MetricSpecification: "zero will be returned for time duration where no metric is emitted");
+  // whether RequestsPerMinute does is unconfirmed, so it is a setting: with it, an ingested minute
+  // of the endpoint's life without requests reports 0; without it, the timestamp alone.
+  const fillFrom = core.state.endpoints[endpointName]!.createdAt;
+  const zeroFilled = (m: number) =>
+    core.config.metricsFillGapWithZero === true &&
+    m >= Math.floor(fillFrom / MINUTE_MS) * MINUTE_MS &&
+    m + MINUTE_MS <= ingestedBefore;
   const bucketsFor = (minutes: Map<number, number>[]) => {
     const data: Record<string, unknown>[] = [];
     for (let t = first; t < end; t += interval) {
@@ -581,6 +590,7 @@ function metrics(ctx: RouteContext): Reply {
       for (let m = t; m < t + interval && m < end; m += MINUTE_MS) {
         const values = minutes.map((s) => s.get(m)).filter((v): v is number => v !== undefined);
         if (values.length > 0) samples.push(values.reduce((a, b) => a + b, 0));
+        else if (zeroFilled(m)) samples.push(0);
       }
       const point: Record<string, unknown> = { timeStamp: isoSeconds(t) };
       // No request in the bucket: Azure Monitor returns the timestamp alone (no value), not 0.

@@ -271,9 +271,10 @@ describe('scenarios on the default settings', () => {
       const firstId = s.runIdOf(blobPath, etag);
       const first = await s.waitForEnd(firstId, RUN_TIMEOUT_MS);
       expect(first.status, JSON.stringify(first.error)).toBe('Succeeded');
-      expect((await jobLiterals(s, firstId)).num_train_epochs).toBe('3');
+      // Phi-4's model_specific_defaults set num_train_epochs 1 (over the notebook's 3)
+      expect((await jobLiterals(s, firstId)).num_train_epochs).toBe('1');
 
-      const overrides = { num_train_epochs: 1 };
+      const overrides = { num_train_epochs: 2 };
       await s.upload('incoming/late-overrides/finetune.json', JSON.stringify(overrides));
       await s.waitForLog(/datasetUploaded: ignored \S+\/late-overrides\/finetune\.json/, 15_000);
       expect((await s.api('GET', `/api/runs/${firstId}`)).body).toEqual(first);
@@ -284,7 +285,7 @@ describe('scenarios on the default settings', () => {
       expect(answer.body.runId).toBe(secondId);
       const second = await s.waitForEnd(secondId, RUN_TIMEOUT_MS);
       expect(second.status, JSON.stringify(second.error)).toBe('Succeeded');
-      expect((await jobLiterals(s, secondId)).num_train_epochs).toBe('1');
+      expect((await jobLiterals(s, secondId)).num_train_epochs).toBe('2');
     },
     2 * RUN_TIMEOUT_MS + 10_000,
   );
@@ -312,7 +313,7 @@ describe('scenarios on the default settings', () => {
         // Where to look next: the job's page in Azure ML studio.
         expect(view.error?.message).toMatch(/; its logs and outputs: https:\/\/ml\.azure\.com\/runs\/ft-/);
         expect(view.endpoint).toBeUndefined();
-        expect(view.model).toBeUndefined();
+        expect(view.model).toEqual({ base: { name: 'Phi-4', version: '8' } }); // no model registered: only the base model is known
         expect(step(view, 'deploy').status).toBe('skipped');
         const state = await s.emulatorState();
         expect(state.jobs.find((j) => j.name === runId)?.status).toBe(outcome);
@@ -425,11 +426,17 @@ describe('scenarios on other compute and gate settings', () => {
             minNodeCount: 0,
             maxNodeCount: 1,
           },
+          {
+            name: 'gpu-a100-x4',
+            vmSize: 'Standard_NC96ads_A100_v4',
+            provisioningState: 'Succeeded',
+            minNodeCount: 0,
+            maxNodeCount: 1,
+          },
         ],
         usages: [
-          // 8 of 48 cores left: one Standard_NC24rs_v3 node (24 vCPUs) does not fit.
-          { family: 'standardNCSv3Family', currentValue: 40, limit: 48 },
-          { family: 'standardNCADSA100v4Family', currentValue: 0, limit: 96 },
+          // 72 of 96 A100 cores left: a 24-vCPU node fits, one Standard_NC96ads_A100_v4 node (96) does not.
+          { family: 'standardNCADSA100v4Family', currentValue: 24, limit: 96 },
         ],
       },
     });
@@ -465,7 +472,7 @@ describe('scenarios on other compute and gate settings', () => {
       expect(view.error?.code).toBe('COMPUTE.FAILED');
       expect(view.error?.message).toContain("'failed-cluster'");
       // Azure ML's own reason, so the user knows what to fix.
-      expect(view.error?.message).toContain('exceeding approved standardNCSv3Family Cores quota');
+      expect(view.error?.message).toContain('exceeding approved standardNCADSA100v4Family Cores quota');
       expect(view.jobName).toBeUndefined();
       await expectNoJob(runId);
     },
@@ -490,13 +497,13 @@ describe('scenarios on other compute and gate settings', () => {
   it(
     'fails at checkCompute with COMPUTE.QUOTA_EXCEEDED when the family quota is too small',
     async () => {
-      await restartWith({ COMPUTE_CLUSTER: 'gpu-cluster' });
+      await restartWith({ COMPUTE_CLUSTER: 'gpu-a100-x4' });
       const view = await forcedRun();
       expect(view.status).toBe('Failed');
       expect(view.error?.step).toBe('checkCompute');
       expect(view.error?.code).toBe('COMPUTE.QUOTA_EXCEEDED');
-      expect(view.error?.message).toContain('standardNCSv3Family');
-      expect(view.error?.details).toMatchObject({ coresNeeded: 24, coresLeft: 8, limit: 48 });
+      expect(view.error?.message).toContain('Standard NCADSA100v4 Family Cluster Dedicated vCPUs');
+      expect(view.error?.details).toMatchObject({ coresNeeded: 96, coresLeft: 72, limit: 96 });
       await expectNoJob(view.runId);
     },
     RUN_TIMEOUT_MS + 30_000,
