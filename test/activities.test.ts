@@ -148,11 +148,18 @@ describe('activities over the real adapters', () => {
     const result = await activities.resolveModel({ overrides: {} });
     if (!result.ok) throw new Error(result.error.message);
     model = result.value;
-    expect(model.model.id).toMatch(
-      /^azureml:\/\/registries\/azureml\/models\/Phi-3-mini-4k-instruct\/versions\/.+$/,
-    );
+    expect(model.model.id).toMatch(/^azureml:\/\/registries\/azureml\/models\/Phi-4\/versions\/.+$/);
     expect(model.model.source).toBe('registry');
-    expect(model.finetuneAllowList).toContain('Standard_NC24rs_v3');
+    expect(model.finetuneAllowList).toContain('Standard_NC24ads_A100_v4');
+    const { id, name, version } = model.component;
+    expect({ id, name, version }).toEqual({
+      id: 'azureml://registries/azureml/components/chat_completion_pipeline/versions/0.0.78',
+      name: 'chat_completion_pipeline',
+      version: '0.0.78',
+    });
+    // Phi-4 8 is live and carries no lifecycle tags; all its model defaults are declared inputs
+    expect(model.lifecycle).toBeUndefined();
+    expect(model.notes).toEqual([]);
   });
 
   it('checkCompute passes for the GPU cluster', async () => {
@@ -165,24 +172,34 @@ describe('activities over the real adapters', () => {
     compute = result.value;
     expect(compute).toEqual({
       computeName: 'gpu-cluster',
-      vmSize: 'Standard_NC24rs_v3',
-      gpusPerNode: 4,
+      vmSize: 'Standard_NC24ads_A100_v4',
+      gpusPerNode: 1,
       nodes: 1,
+      notes: [],
     });
   });
 
   it('submit creates the job named after the run, and a repeated submit finds it instead of creating another', async () => {
     const input = { runId: RUN_ID, overrides: { num_train_epochs: 1 }, model, compute, ...prepared };
-    const first = await activities.submit({
-      ...input,
-      trainPath: prepared.trainPath,
-      testPath: prepared.testPath,
-    });
-    const again = await activities.submit({
-      ...input,
-      trainPath: prepared.trainPath,
-      testPath: prepared.testPath,
-    });
+    // a job clock short enough that the next test sees the job Running (its steps start then),
+    // long enough that it is not finished when this test reads it
+    expect((await admin('PUT', 'clock', { jobSeconds: 20, lroSeconds: 0.05 })).status).toBe(200);
+    let first: Awaited<ReturnType<Activities['submit']>>;
+    let again: Awaited<ReturnType<Activities['submit']>>;
+    try {
+      first = await activities.submit({
+        ...input,
+        trainPath: prepared.trainPath,
+        testPath: prepared.testPath,
+      });
+      again = await activities.submit({
+        ...input,
+        trainPath: prepared.trainPath,
+        testPath: prepared.testPath,
+      });
+    } finally {
+      await admin('PUT', 'clock', { jobSeconds: 600, lroSeconds: 0.05 });
+    }
     expect(first).toMatchObject({ ok: true, value: { jobName: RUN_ID, created: true } });
     expect(again).toMatchObject({ ok: true, value: { jobName: RUN_ID, created: false } });
     const job = await activities.getJob({ jobName: RUN_ID });
@@ -192,6 +209,17 @@ describe('activities over the real adapters', () => {
   });
 
   it('getJob sees the outcome; metrics reads the child runs', async () => {
+    // the outcome lands once the job runs: one that ends it before then leaves no step runs
+    // and so no metrics (dev/emulator/jobs.ts jobTimelines)
+    await expect
+      .poll(
+        async () => {
+          const job = await activities.getJob({ jobName: RUN_ID });
+          return job.ok ? job.value.status : 'error';
+        },
+        { timeout: 15_000, interval: 100 },
+      )
+      .toBe('Running');
     expect((await admin('POST', `jobs/${RUN_ID}/outcome`, { status: 'Completed' })).status).toBeLessThan(300);
     let status = '';
     for (let i = 0; i < 100 && status !== 'Completed'; i++) {
@@ -210,7 +238,7 @@ describe('activities over the real adapters', () => {
     const again = await activities.register({ runId: RUN_ID, jobName: RUN_ID });
     if (!first.ok) throw new Error(first.error.message);
     expect(again).toEqual(first);
-    expect(first.value.name).toBe('Phi-3-mini-4k-instruct-ft');
+    expect(first.value.name).toBe('Phi-4-ft');
     modelId = first.value.id;
   });
 
