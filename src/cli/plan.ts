@@ -1,6 +1,9 @@
 // `autopilot plan`: what a run of this dataset would submit, computed offline with the same
 // domain functions the app uses (no network): effective parameters and where each came from,
-// the display name, the run id and the exact PipelineJob request body.
+// the display name, the run id and the exact PipelineJob request body. The job's inputs are
+// checked against the pinned component's declaration recorded in src/domain/pinnedComponent.ts
+// (the run reads the same declaration from the registry); defaults it does not declare are
+// dropped and listed, as resolveModel and submit do.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -8,6 +11,7 @@ import { basename } from 'node:path';
 import { ConfigError, loadPlanSettings, type PlanSettings } from '../config.js';
 import { INCOMING_PREFIX, parseDatasetPath } from '../domain/blobEvents.js';
 import { displayName } from '../domain/displayName.js';
+import { checkJobInputs, type ComponentSpec } from '../domain/componentSpec.js';
 import type { DomainProblem } from '../domain/errors.js';
 import {
   FineTuneCode,
@@ -16,6 +20,7 @@ import {
   type ParameterSource,
 } from '../domain/fineTuneParameters.js';
 import { readModelTags } from '../domain/modelTags.js';
+import { PINNED_COMPONENT } from '../domain/pinnedComponent.js';
 import { buildPipelineJob, datastoreUri, registryModelId } from '../domain/pipelineJob.js';
 import { computeRunId } from '../domain/runId.js';
 import { ExitCode, UsageError, integerOption, parseCommandLine, type CliIo } from './args.js';
@@ -131,9 +136,31 @@ export async function plan(args: readonly string[], io: CliIo): Promise<number> 
     gpusPerNode,
   });
   if (!resolved.ok) return fail(io, json, resolved.error);
-  const { parameters, sources } = resolved.value;
+  const { sources } = resolved.value;
 
   const ft = settings.fineTune;
+  // Offline, only the recorded declaration is known; another pinned version is checked by the
+  // run against the registry, and plan says it did not check.
+  const declaration: ComponentSpec | undefined =
+    ft.pipelineComponent === PINNED_COMPONENT.id ? PINNED_COMPONENT : undefined;
+  let parameters = resolved.value.parameters;
+  const dropped: { input: string; value: string; source: ParameterSource }[] = [];
+  if (declaration !== undefined) {
+    const checked = checkJobInputs(declaration, {
+      lenient: resolved.value.parameters,
+      strict: (overrides.value ?? {}) as Record<string, unknown>,
+    });
+    if (!checked.ok) return fail(io, json, checked.error);
+    parameters = checked.value.values;
+    for (const { input, value } of checked.value.dropped) {
+      dropped.push({ input, value, source: sources[input] ?? 'default' });
+    }
+  }
+  const uncheckedNote = `no recorded declaration for ${ft.pipelineComponent}; the run checks it against the registry`;
+  const componentResult =
+    declaration === undefined
+      ? { id: ft.pipelineComponent, checked: false, note: uncheckedNote }
+      : { id: declaration.id, name: declaration.name, version: declaration.version, checked: true };
   const etag = `${LOCAL_ETAG_PREFIX}${contentHash.slice(0, 16)}`;
   const { runId } = computeRunId({
     container: settings.trainingContainer,
@@ -176,6 +203,7 @@ export async function plan(args: readonly string[], io: CliIo): Promise<number> 
         : { finetuneComputeAllowList: tags.finetuneComputeAllowList }),
       warnings: tags.problems.map((p) => p.message),
     },
+    component: componentResult,
     compute: {
       name: ft.computeCluster,
       gpusPerNode,
@@ -188,6 +216,7 @@ export async function plan(args: readonly string[], io: CliIo): Promise<number> 
       ]),
     ),
     displayName: name,
+    droppedDefaults: dropped,
     job: { name: runId, request },
   };
 
@@ -207,6 +236,13 @@ export async function plan(args: readonly string[], io: CliIo): Promise<number> 
     ...(tags.finetuneComputeAllowList === undefined
       ? []
       : [`              fine-tune compute allow list: ${tags.finetuneComputeAllowList.join(', ')}`]),
+    declaration === undefined
+      ? `component     ${ft.pipelineComponent} (inputs not checked: ${uncheckedNote})`
+      : `component     ${declaration.name} ${declaration.version} (${declaration.id})`,
+    ...dropped.map(
+      ({ input, value, source }) =>
+        `              dropped: ${input}=${value} (${source === 'model' ? 'model' : 'notebook'} default; not an input of ${declaration?.name ?? ''} ${declaration?.version ?? ''})`,
+    ),
     `compute       ${ft.computeCluster}, ${gpusPerNode} GPU(s) per node${gpusGiven ? '' : ' (assumed; pass --gpus-per-node)'}`,
     `display name  ${name}`,
     '',

@@ -11,7 +11,8 @@ import { loadConfig } from '../../src/config.js';
 import type { PipelineJobRequest } from '../../src/domain/ports.js';
 import { startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
 
-const MODEL = 'Phi-3-mini-4k-instruct';
+// The default base model: fine-tuning live in the azureml registry (dev/emulator/facts/registry-models.json).
+const MODEL = 'Phi-4';
 const RUN_ID = 'ft-00112233445566778899';
 const ENDPOINT = 'ft-001122334455-abcd';
 const OWNER_TAGS = { 'autopilot-run-id': RUN_ID, 'autopilot-owner': 'finetune-autopilot' };
@@ -52,7 +53,7 @@ function jobRequest(modelId: string): PipelineJobRequest {
       jobs: {
         finetune_pipeline: {
           type: 'pipeline',
-          component: 'azureml://registries/azureml/components/chat_completion_pipeline/labels/latest',
+          componentId: 'azureml://registries/azureml/components/chat_completion_pipeline/versions/0.0.78',
           inputs: {
             mlflow_model_path: { job_input_type: 'mlflow_model', uri: modelId },
             train_file_path: file('train.jsonl'),
@@ -62,7 +63,7 @@ function jobRequest(modelId: string): PipelineJobRequest {
             compute_preprocess: literal('gpu-cluster'),
             compute_finetune: literal('gpu-cluster'),
             compute_model_evaluation: literal('gpu-cluster'),
-            number_of_gpu_to_use_finetuning: literal('4'),
+            number_of_gpu_to_use_finetuning: literal('1'),
             num_nodes_finetune: literal('1'),
           },
           outputs: { mlflow_model_folder: { value: '${{parent.outputs.trained_model}}', type: 'literal' } },
@@ -104,16 +105,18 @@ describe('adapters against the Azure ML emulator', () => {
   it('reads compute, sizes, usages and the base model with its tags', async () => {
     expect(await ports.gateway.getCompute('gpu-cluster')).toMatchObject({
       provisioningState: 'Succeeded',
-      vmSize: 'Standard_NC24rs_v3',
+      vmSize: 'Standard_NC24ads_A100_v4',
     });
     expect(await ports.gateway.getCompute('no-such-cluster')).toBeUndefined();
     expect(await ports.gateway.listVmSizes()).toContainEqual({
-      name: 'Standard_NC24rs_v3',
-      gpus: 4,
+      name: 'Standard_NC24ads_A100_v4',
+      gpus: 1,
       vCPUs: 24,
-      family: 'standardNCSv3Family',
+      family: 'standardNCADSA100v4Family',
     });
-    expect((await ports.gateway.listUsages()).map((u) => u.name)).toContain('standardNCSv3Family');
+    expect((await ports.gateway.listUsages()).map((u) => u.name)).toContain(
+      'Standard NCADSA100v4 Family Cluster Dedicated vCPUs',
+    );
     const model = await ports.catalog.getLatest(MODEL);
     expect(model).toMatchObject({ name: MODEL, source: 'registry' });
     expect(model.id).toBe(`azureml://registries/azureml/models/${MODEL}/versions/${model.version}`);
@@ -126,14 +129,17 @@ describe('adapters against the Azure ML emulator', () => {
       name: RUN_ID,
       tags: OWNER_TAGS,
     });
-    expect(await admin('POST', `jobs/${RUN_ID}/outcome`, { status: 'Completed', afterSeconds: 0 })).toBe(200);
+    // Completed once it has run (jobSeconds is 1): an outcome that lands before the job is Running
+    // ends it with no step runs, so no metrics (dev/emulator/jobs.ts jobTimelines).
+    expect(await admin('POST', `jobs/${RUN_ID}/outcome`, { status: 'Completed', afterSeconds: 1 })).toBe(200);
     await expect
       .poll(async () => (await ports.gateway.getJob(RUN_ID))?.status, { timeout: 10_000 })
       .toBe('Completed');
 
     const metrics = await ports.runMetrics.getJobMetrics(RUN_ID);
     expect(Object.keys(metrics)).toEqual(
-      expect.arrayContaining(['finetune/train_loss', 'finetune/eval_loss']),
+      // the fine-tune step's node name in chat_completion_pipeline (dev/emulator/facts/chat_completion_pipeline.json)
+      expect.arrayContaining(['chat_completion_finetune/train_loss', 'chat_completion_finetune/eval_loss']),
     );
 
     const version = await ports.gateway.createModelVersion({
@@ -163,7 +169,7 @@ describe('adapters against the Azure ML emulator', () => {
         properties: {
           endpointComputeType: 'Managed',
           model: version.id,
-          instanceType: 'Standard_NC6s_v3',
+          instanceType: 'Standard_NC24ads_A100_v4',
           livenessProbe: { initialDelay: 'PT10M' },
           requestSettings: { requestTimeout: 'PT1M30S' },
         },

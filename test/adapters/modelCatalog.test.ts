@@ -74,6 +74,7 @@ describe('RegistryModelCatalog', () => {
       version: '7',
       id: `azureml://registries/azureml/models/${MODEL}/versions/7`,
       tags: TAGS,
+      properties: {},
       source: 'registry',
     });
     const lookup = server.recorded('GET', VERSIONS)[0];

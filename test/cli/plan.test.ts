@@ -27,6 +27,8 @@ interface PlanJson {
   runId: string;
   dataset: unknown;
   model: unknown;
+  component: unknown;
+  droppedDefaults: unknown;
   compute: unknown;
   parameters: unknown;
   displayName: string;
@@ -96,14 +98,14 @@ describe('autopilot plan', () => {
     expect(stdout).toContain(
       'note: a local file has no ETag, so plan uses local-<first 16 hex of sha256(content)>; the real run id differs because Azure assigns the ETag when the blob is uploaded\n',
     );
-    expect(stdout).toContain(
-      'model         azureml://registries/azureml/models/Phi-3-mini-4k-instruct/versions/latest\n',
-    );
+    expect(stdout).toContain('model         azureml://registries/azureml/models/Phi-4/versions/latest\n');
     expect(stdout).toContain('model tags    none (BASE_MODEL_FALLBACK_TAGS not set)\n');
-    expect(stdout).toContain('compute       gpu-cluster, 4 GPU(s) per node\n');
     expect(stdout).toContain(
-      'display name  Phi-3-mini-4k-instruct-ultrachat-bs4-cosine-ds2-lora-save_limit-1-seqlen-1\n',
+      'model tags    none (BASE_MODEL_FALLBACK_TAGS not set)\n' +
+        'component     chat_completion_pipeline 0.0.78 (azureml://registries/azureml/components/chat_completion_pipeline/versions/0.0.78)\n' +
+        'compute       gpu-cluster, 4 GPU(s) per node\n',
     );
+    expect(stdout).toContain('display name  Phi-4-ultrachat-bs4-cosine-ds2-lora-save_limit-1-seqlen-1\n');
     expect(stdout).toContain(
       [
         'parameters (value, source):',
@@ -143,10 +145,7 @@ describe('autopilot plan', () => {
         finetune_compute_allow_list: "['Standard_NC24rs_v3']",
       }),
     );
-    vi.stubEnv(
-      'BASE_MODEL_FALLBACK_ID',
-      'azureml://registries/azureml/models/Phi-3-mini-4k-instruct/versions/7',
-    );
+    vi.stubEnv('BASE_MODEL_FALLBACK_ID', 'azureml://registries/azureml/models/Phi-4/versions/8');
     vi.stubEnv('COMPUTE_CLUSTER', 'big-cluster');
     const overrides = file('ov.json', '{"num_train_epochs": 1, "learning_rate": 0.0001}');
     const { code, stdout, stderr } = await run(
@@ -166,7 +165,7 @@ describe('autopilot plan', () => {
     expect(result.runId).toBe(runId);
     expect(result.dataset).toEqual({ container: 'training-data', path: 'incoming/chat.jsonl', etag: ETAG });
     expect(result.model).toEqual({
-      id: 'azureml://registries/azureml/models/Phi-3-mini-4k-instruct/versions/7',
+      id: 'azureml://registries/azureml/models/Phi-4/versions/8',
       tags: 'BASE_MODEL_FALLBACK_TAGS',
       finetuneComputeAllowList: ['Standard_NC24rs_v3'],
       warnings: [],
@@ -189,14 +188,19 @@ describe('autopilot plan', () => {
       per_device_train_batch_size: { value: '1', source: 'default' },
       precision: { value: '16', source: 'model' },
     });
-    expect(result.displayName).toBe(
-      'Phi-3-mini-4k-instruct-ultrachat-bs2-cosine-ds2-lora-save_limit-1-seqlen-1',
-    );
+    expect(result.component).toEqual({
+      id: 'azureml://registries/azureml/components/chat_completion_pipeline/versions/0.0.78',
+      name: 'chat_completion_pipeline',
+      version: '0.0.78',
+      checked: true,
+    });
+    expect(result.droppedDefaults).toEqual([]);
+    expect(result.displayName).toBe('Phi-4-ultrachat-bs2-cosine-ds2-lora-save_limit-1-seqlen-1');
     expect(result.job.name).toBe(runId);
     const node = result.job.request.properties.jobs.chat_completion_pipeline;
     expect(node.inputs.mlflow_model_path).toEqual({
       job_input_type: 'mlflow_model',
-      uri: 'azureml://registries/azureml/models/Phi-3-mini-4k-instruct/versions/7',
+      uri: 'azureml://registries/azureml/models/Phi-4/versions/8',
     });
     expect(node.inputs.compute_finetune).toEqual({ job_input_type: 'literal', value: 'big-cluster' });
     expect(node.inputs.learning_rate).toEqual({ job_input_type: 'literal', value: '0.0001' });
@@ -204,6 +208,56 @@ describe('autopilot plan', () => {
       'autopilot-run-id': runId,
       'autopilot-owner': 'finetune-autopilot',
     });
+  });
+
+  it('drops and lists model defaults the pinned component does not declare', async () => {
+    // Phi-3-mini-4k-instruct 15's model_specific_defaults carry learning_rate_min/max
+    // (dev/emulator/facts/registry-models.json); chat_completion_pipeline 0.0.78 declares neither.
+    vi.stubEnv(
+      'BASE_MODEL_FALLBACK_TAGS',
+      JSON.stringify({
+        model_specific_defaults:
+          "{'learning_rate': '5e-6', 'learning_rate_min': '5e-7', 'learning_rate_max': '5e-5'}",
+      }),
+    );
+    const { code, stdout, stderr } = await run('--dataset', dataset, '--gpus-per-node', '4');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      'component     chat_completion_pipeline 0.0.78 (azureml://registries/azureml/components/chat_completion_pipeline/versions/0.0.78)\n' +
+        '              dropped: learning_rate_max=5e-5 (model default; not an input of chat_completion_pipeline 0.0.78)\n' +
+        '              dropped: learning_rate_min=5e-7 (model default; not an input of chat_completion_pipeline 0.0.78)\n' +
+        'compute       gpu-cluster, 4 GPU(s) per node\n',
+    );
+    expect(stdout).toContain('  learning_rate                    0.000005  model\n');
+    expect(stdout).not.toContain('"learning_rate_min"');
+    expect(stdout).not.toContain('"learning_rate_max"');
+  });
+
+  it('lists the dropped defaults in --json and leaves them out of the job body', async () => {
+    vi.stubEnv(
+      'BASE_MODEL_FALLBACK_TAGS',
+      JSON.stringify({ model_specific_defaults: "{'learning_rate_min': '5e-7'}" }),
+    );
+    const { code, stdout } = await run('--dataset', dataset, '--json');
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as PlanJson;
+    expect(result.droppedDefaults).toEqual([{ input: 'learning_rate_min', value: '5e-7', source: 'model' }]);
+    expect(Object.keys(result.job.request.properties.jobs.chat_completion_pipeline.inputs)).not.toContain(
+      'learning_rate_min',
+    );
+  });
+
+  it('says the inputs are not checked when PIPELINE_COMPONENT pins a version it has no declaration for', async () => {
+    vi.stubEnv(
+      'PIPELINE_COMPONENT',
+      'azureml://registries/azureml/components/chat_completion_pipeline/versions/0.0.77',
+    );
+    const { code, stdout } = await run('--dataset', dataset, '--gpus-per-node', '4');
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      'component     azureml://registries/azureml/components/chat_completion_pipeline/versions/0.0.77 (inputs not checked: no recorded declaration for azureml://registries/azureml/components/chat_completion_pipeline/versions/0.0.77; the run checks it against the registry)\n',
+    );
   });
 
   it('exits 1 listing every problem in the overrides', async () => {
