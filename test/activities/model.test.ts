@@ -10,11 +10,17 @@ describe('resolveModel', () => {
     const result = await stack.activities.resolveModel({ overrides: {} });
     if (!result.ok) throw new Error(result.error.message);
     const model = result.value;
-    expect(model.model.id).toMatch(
-      /^azureml:\/\/registries\/azureml\/models\/Phi-3-mini-4k-instruct\/versions\/.+$/,
-    );
+    expect(model.model.id).toMatch(/^azureml:\/\/registries\/azureml\/models\/Phi-4\/versions\/.+$/);
     expect(model.model.source).toBe('registry');
-    expect(model.finetuneAllowList).toContain('Standard_NC24rs_v3');
+    expect(model.finetuneAllowList).toContain('Standard_NC24ads_A100_v4');
+    const { id, name, version } = model.component;
+    expect({ id, name, version }).toEqual({
+      id: 'azureml://registries/azureml/components/chat_completion_pipeline/versions/0.0.78',
+      name: 'chat_completion_pipeline',
+      version: '0.0.78',
+    });
+    expect(model.lifecycle).toBeUndefined();
+    expect(model.notes).toEqual([]);
   });
 });
 
@@ -26,6 +32,6 @@ describe('register', () => {
     const again = await stack.activities.register({ runId, jobName });
     if (!first.ok) throw new Error(first.error.message);
     expect(again).toEqual(first);
-    expect(first.value.name).toBe('Phi-3-mini-4k-instruct-ft');
+    expect(first.value.name).toBe('Phi-4-ft');
   });
 });

@@ -16,9 +16,10 @@ describe('checkCompute', () => {
     if (!result.ok) throw new Error(result.error.message);
     expect(result.value).toEqual({
       computeName: 'gpu-cluster',
-      vmSize: 'Standard_NC24rs_v3',
-      gpusPerNode: 4,
+      vmSize: 'Standard_NC24ads_A100_v4',
+      gpusPerNode: 1,
       nodes: 1,
+      notes: [],
     });
   });
 
@@ -54,15 +55,31 @@ describe('submit and getJob', () => {
     const prepared = await stack.prepared(runId);
     const model = await stack.resolvedModel();
     const compute = await stack.checkedCompute(model);
-    unwrap(
-      await stack.activities.submit({
-        runId,
-        overrides: { num_train_epochs: 1 },
-        model,
-        compute,
-        ...prepared,
-      }),
-    );
+    // a job clock short enough that the job is soon Running (its steps start then): an outcome
+    // that ends it before then leaves no step runs and so no metrics (dev/emulator/jobs.ts)
+    expect((await stack.admin('PUT', 'clock', { jobSeconds: 20, lroSeconds: 0.05 })).status).toBe(200);
+    try {
+      unwrap(
+        await stack.activities.submit({
+          runId,
+          overrides: { num_train_epochs: 1 },
+          model,
+          compute,
+          ...prepared,
+        }),
+      );
+    } finally {
+      await stack.admin('PUT', 'clock', { jobSeconds: 600, lroSeconds: 0.05 });
+    }
+    await expect
+      .poll(
+        async () => {
+          const job = await stack.activities.getJob({ jobName: runId });
+          return job.ok ? job.value.status : 'error';
+        },
+        { timeout: 15_000, interval: 100 },
+      )
+      .toBe('Running');
     expect((await stack.admin('POST', `jobs/${runId}/outcome`, { status: 'Completed' })).status).toBeLessThan(
       300,
     );

@@ -135,7 +135,7 @@ describe('sweepIdleEndpoints on the wire', () => {
       timespan: '2026-12-01T11:45:00.000Z/2026-12-01T12:00:00.000Z',
       interval: 'PT1M',
       aggregation: 'Average,Total',
-      'api-version': '2018-01-01',
+      'api-version': '2024-02-01',
     });
   });
 
