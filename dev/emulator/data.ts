@@ -578,7 +578,7 @@ function metrics(ctx: RouteContext): Reply {
   // MetricSpecification: "zero will be returned for time duration where no metric is emitted");
   // whether RequestsPerMinute does is unconfirmed, so it is a setting: with it, an ingested minute
   // of the endpoint's life without requests reports 0; without it, the timestamp alone.
-  const fillFrom = core.state.endpoints[endpointName]!.createdAt;
+  const fillFrom = core.state.endpoints[endpointName].createdAt;
   const zeroFilled = (m: number) =>
     core.config.metricsFillGapWithZero === true &&
     m >= Math.floor(fillFrom / MINUTE_MS) * MINUTE_MS &&
