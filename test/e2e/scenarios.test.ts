@@ -435,8 +435,8 @@ describe('scenarios on other compute and gate settings', () => {
           },
         ],
         usages: [
-          // 72 of 96 A100 cores left: a 24-vCPU node fits, one Standard_NC96ads_A100_v4 node (96) does not.
-          { family: 'standardNCADSA100v4Family', currentValue: 24, limit: 96 },
+          // A 48-core A100 quota: a 24-vCPU node fits, one Standard_NC96ads_A100_v4 node (96) does not.
+          { family: 'standardNCADSA100v4Family', currentValue: 0, limit: 48 },
         ],
       },
     });
@@ -503,7 +503,13 @@ describe('scenarios on other compute and gate settings', () => {
       expect(view.error?.step).toBe('checkCompute');
       expect(view.error?.code).toBe('COMPUTE.QUOTA_EXCEEDED');
       expect(view.error?.message).toContain('Standard NCADSA100v4 Family Cluster Dedicated vCPUs');
-      expect(view.error?.details).toMatchObject({ coresNeeded: 96, coresLeft: 72, limit: 96 });
+      // the cluster's own row is the one checked (cluster scope first)
+      expect(view.error?.details).toMatchObject({
+        scope: 'compute',
+        coresNeeded: 96,
+        coresLeft: 48,
+        limit: 48,
+      });
       await expectNoJob(view.runId);
     },
     RUN_TIMEOUT_MS + 30_000,
