@@ -1,6 +1,6 @@
 // Ports: what the domain and the activities need from the outside world, in the domain's own
 // terms. src/adapters/ implements them over the real Azure SDKs; nothing here knows an SDK type.
-import type { DatasetInput, TextSink } from './dataset/types.js';
+import type { DatasetInput, StagedSink, TextSink } from './dataset/types.js';
 
 export interface ComputeInfo {
   readonly name: string;
@@ -198,5 +198,7 @@ export interface BlobStore {
   writeText(path: string, text: string, contentType?: string): Promise<void>;
   /** Streams text into a block blob; nothing is visible under `path` until close(). */
   openWriter(path: string, contentType?: string): TextSink;
+  /** Stages text as uncommitted blocks; the blob changes only on commit() (validateAndPrepareDataset's sinks). */
+  openStagedWriter(path: string, contentType?: string): StagedSink;
   list(prefix: string): Promise<BlobInfo[]>;
 }
