@@ -16,7 +16,12 @@ export interface SplitPlan {
  */
 export function rowKey(row: unknown, line: number): string {
   const id = (row as { prompt_id?: unknown }).prompt_id;
-  return typeof id === 'string' ? `id:${id}` : `line:${line}`;
+  return keyFor(typeof id === 'string' ? id : undefined, line);
+}
+
+/** rowKey from a prompt_id already read (undefined when the row has no string prompt_id). */
+export function keyFor(promptId: string | undefined, line: number): string {
+  return promptId !== undefined ? `id:${promptId}` : `line:${line}`;
 }
 
 /**

@@ -74,6 +74,30 @@ export interface TextSink {
   close(): Promise<void>;
 }
 
+/**
+ * Text written in the background and made visible all at once: nothing appears under the final
+ * name until commit(); abort() drops what was written. write() waits only when its bounded
+ * buffers are full, so the caller keeps reading while earlier text is stored.
+ */
+export interface StagedSink {
+  write(text: string): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** How far a pass over a dataset got: rows read (valid or not) and input bytes read, over all inputs. */
+export interface DatasetProgress {
+  rows: number;
+  bytes: number;
+}
+
+export interface ValidateAndPrepareOptions extends PrepareOptions {
+  /** Called during the pass at most once per `progressIntervalInMs`, and once at the end. */
+  onProgress?: (progress: DatasetProgress) => void;
+  /** Default 2000. */
+  progressIntervalInMs?: number;
+}
+
 export interface PrepareOptions {
   /** Share of valid rows kept, 0 < p <= 100. */
   samplePercent: number;
