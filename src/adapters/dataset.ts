@@ -2,7 +2,7 @@
 // Parquet through hyparquet. The rules themselves live in src/domain/dataset.
 import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import { DatasetError } from '../domain/dataset/codes.js';
 import { JsonlScanner, stringPromptId, type RowHandler } from '../domain/dataset/jsonl.js';
@@ -22,6 +22,7 @@ import type {
   ValidationReport,
 } from '../domain/dataset/types.js';
 import { nodeByteReader } from './byteReader.js';
+import { ParallelJsonl, workersAvailable, type KeptRowHandler } from './parallelJsonl.js';
 
 /**
  * Read size for local files. Measured on 100k ultrachat-like rows: 64 KiB costs a quarter of the
@@ -153,19 +154,16 @@ async function splitPass(
   let reserve: { line: string; score: number } | undefined;
   const holdBack = inputs.test === undefined && plan.testPercent > 0;
 
+  /** `side` maps where the draw sends a kept row to the file it goes to (a test input's rows all go to test). */
   const pass = async (
     input: DatasetInput,
-    route: (key: string) => 'train' | 'test' | 'skip',
+    side: (drawn: 'train' | 'test') => 'train' | 'test',
     reserveTestRow = false,
   ) => {
     const report = new ReportBuilder(input.format, validate);
     const batches = { train: [] as string[], test: [] as string[] };
-    const onRow: RowHandler = (line, valid, promptId, row) => {
-      if (!valid || !writing) return;
-      const key = keyFor(promptId, line);
-      const where = route(key);
-      if (where === 'skip') return;
-      const text = normalizedLine(row());
+    const keep = (where: 'train' | 'test', testScore: () => number, text: string) => {
+      if (!writing) return;
       if (!reserveTestRow || counts.test + batches.test.length > 0) {
         batches[where].push(text);
         return;
@@ -176,13 +174,24 @@ async function splitPass(
         batches.test.push(text);
         return;
       }
-      const score = uniform(plan.seed, 'test', key);
+      const score = testScore();
       if (reserve === undefined || score < reserve.score) {
         if (reserve !== undefined) batches.train.push(reserve.line);
         reserve = { line: text, score };
       } else {
         batches.train.push(text);
       }
+    };
+    const rows: RowSink = {
+      plan,
+      onRow: (line, valid, promptId, row) => {
+        if (!valid || !writing) return;
+        const key = keyFor(promptId, line);
+        const drawn = destination(key, plan);
+        if (drawn === 'skip') return;
+        keep(side(drawn), () => uniform(plan.seed, 'test', key), normalizedLine(row()));
+      },
+      onKept: (_line, drawn, testScore, text) => keep(side(drawn), () => testScore, text),
     };
     // Rows are handed over after each chunk (or row group): bounded memory, and the sinks' backpressure holds.
     const flush = async () => {
@@ -203,7 +212,7 @@ async function splitPass(
         onProgress({ rows: done.rows + report.rowsRead, bytes: done.bytes + bytes });
       },
     };
-    await scan(input, report, tracked, onRow, flush);
+    await scan(input, report, tracked, rows, flush);
     const finished = report.finish();
     done.rows += finished.rows;
     done.bytes += finished.stats.bytes;
@@ -211,7 +220,7 @@ async function splitPass(
     return finished;
   };
 
-  const report = await pass(inputs.train, (key) => destination(key, plan), holdBack);
+  const report = await pass(inputs.train, (drawn) => drawn, holdBack);
   const held = reserve as { line: string } | undefined;
   if (held !== undefined && writing) {
     // Only ever one row, and only when the draw gave test nothing but train at least one other row.
@@ -219,10 +228,7 @@ async function splitPass(
     counts[side] += 1;
     await sinks[side].write(held.line);
   }
-  const testReport =
-    inputs.test === undefined
-      ? undefined
-      : await pass(inputs.test, (key) => (destination(key, plan) === 'skip' ? 'skip' : 'test'));
+  const testReport = inputs.test === undefined ? undefined : await pass(inputs.test, () => 'test');
   const valid = report.valid && (testReport?.valid ?? true);
   return {
     report,
@@ -232,18 +238,49 @@ async function splitPass(
   };
 }
 
+/** What a preparing pass does with the rows: the plan and the handlers for either way of scanning. */
+interface RowSink {
+  plan: SplitPlan;
+  /** Every row read, in this thread. */
+  onRow: RowHandler;
+  /** Rows the sample kept, as worker threads drew and normalized them. */
+  onKept: KeptRowHandler;
+}
+
+/** JSONL inputs at least this large may be parsed on worker threads. */
+const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
+const MAX_THREADS = 4;
+
+/**
+ * Worker threads by default only where one core can be left to the main thread (reading, cutting
+ * lines, replaying results): on 2 cores the workers' extra cost (copies, start-up, messages: about
+ * a quarter more CPU) was measured to outweigh what they save (test/bench/validate.bench.ts).
+ */
+function threadsFor(input: DatasetInput, options: ValidateOptions): number {
+  if (options.threads !== undefined) return options.threads;
+  const size = input.random?.byteLength;
+  if (size === undefined || size < PARALLEL_MIN_BYTES) return 0;
+  const cores = availableParallelism();
+  return cores > 2 ? Math.min(cores - 1, MAX_THREADS) : 0;
+}
+
 async function scan(
   input: DatasetInput,
   report: ReportBuilder,
   options: ValidateOptions,
-  onRow?: RowHandler,
+  rows?: RowSink,
   afterBatch: () => Promise<void> = () => Promise.resolve(),
 ): Promise<void> {
   if (input.format === 'parquet') {
-    await scanParquet(input, report, options, onRow, afterBatch);
+    await scanParquet(input, report, options, rows?.onRow, afterBatch);
     return;
   }
-  const scanner = new JsonlScanner(report, { ...options, bytes: nodeByteReader }, onRow);
+  const threads = threadsFor(input, options);
+  if (threads > 0 && workersAvailable()) {
+    await scanInParallel(input, report, options, threads, rows, afterBatch);
+    return;
+  }
+  const scanner = new JsonlScanner(report, { ...options, bytes: nodeByteReader }, rows?.onRow);
   for await (const chunk of input.stream()) {
     scanner.push(chunk);
     options.onProgress?.(scanner.bytesRead);
@@ -251,6 +288,41 @@ async function scan(
     if (!scanner.wantsMore) break;
   }
   scanner.end();
+  await afterBatch();
+}
+
+async function scanInParallel(
+  input: DatasetInput,
+  report: ReportBuilder,
+  options: ValidateOptions,
+  threads: number,
+  rows: RowSink | undefined,
+  afterBatch: () => Promise<void>,
+): Promise<void> {
+  const scanner = new ParallelJsonl(
+    report,
+    {
+      threads,
+      ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
+      ...(options.batchBytes === undefined ? {} : { batchBytes: options.batchBytes }),
+      ...(rows === undefined ? {} : { plan: rows.plan }),
+    },
+    rows?.onKept,
+  );
+  try {
+    for await (const chunk of input.stream()) {
+      scanner.push(chunk);
+      options.onProgress?.(scanner.bytesRead);
+      // Two batches per worker in flight: the workers never wait, memory stays bounded.
+      await scanner.settle(2 * threads);
+      await afterBatch();
+      if (!scanner.wantsMore) break;
+    }
+    scanner.end();
+    await scanner.finish();
+  } finally {
+    await scanner.close();
+  }
   await afterBatch();
 }
 

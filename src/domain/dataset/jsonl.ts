@@ -37,14 +37,13 @@ export interface ScannerOptions {
 }
 
 /**
- * Splits a byte stream into JSONL lines and feeds each parsed line to the report. Works on raw
- * chunks: newlines are found with a native byte search and each line is decoded once, straight
- * from the chunk; only a line split across chunks is copied, and never beyond `maxLineBytes`.
+ * Splits a byte stream into JSONL lines. Works on raw chunks: newlines are found with a native
+ * byte search and each line is handed on as a view of the chunk (valid during the call only);
+ * only a line split across chunks is copied, and never beyond `maxLineBytes`. Sniffs the head
+ * for inputs that are certainly not JSONL (reported on the report as a file error).
  */
-export class JsonlScanner {
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-  private readonly maxLineBytes: number;
-  private readonly reader: ByteReader | undefined;
+export abstract class JsonlSplitter {
+  protected readonly maxLineBytes: number;
   private carry: Uint8Array[] = [];
   private carryBytes = 0;
   /** Inside a too-long line: drop bytes until the next newline. */
@@ -52,17 +51,20 @@ export class JsonlScanner {
   /** Bytes held back until there are enough to recognise the file type. */
   private head: Uint8Array | undefined = new Uint8Array(0);
   private stopped = false;
-  private line = 0;
+  private lineNo = 0;
   private bytes = 0;
 
   constructor(
-    private readonly report: ReportBuilder,
-    options: ScannerOptions = {},
-    private readonly onRow?: RowHandler,
+    protected readonly report: ReportBuilder,
+    maxLineBytes: number | undefined,
   ) {
-    this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    this.reader = options.bytes;
+    this.maxLineBytes = maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   }
+
+  /** One line (without its LF); `line` is 1-based. */
+  protected abstract onLine(bytes: Uint8Array, line: number): void;
+  /** A line longer than maxLineBytes, skipped. */
+  protected abstract onTooLong(line: number): void;
 
   get bytesRead(): number {
     return this.bytes;
@@ -96,8 +98,8 @@ export class JsonlScanner {
     }
     if (this.stopped) return;
     if (this.carryBytes > 0) {
-      this.line++;
-      this.handleLine(concat(this.carry, this.carryBytes));
+      this.lineNo++;
+      this.onLine(concat(this.carry, this.carryBytes), this.lineNo);
       this.carry = [];
       this.carryBytes = 0;
     } else if (this.skipping) {
@@ -126,10 +128,10 @@ export class JsonlScanner {
       if (this.skipping) {
         this.skipping = false;
       } else {
-        this.line++;
+        this.lineNo++;
         const piece = chunk.subarray(0, newline);
-        if (this.carryBytes + piece.length > this.maxLineBytes) this.tooLong(this.line);
-        else this.handleLine(concat([...this.carry, piece], this.carryBytes + piece.length));
+        if (this.carryBytes + piece.length > this.maxLineBytes) this.onTooLong(this.lineNo);
+        else this.onLine(concat([...this.carry, piece], this.carryBytes + piece.length), this.lineNo);
         this.carry = [];
         this.carryBytes = 0;
       }
@@ -138,9 +140,9 @@ export class JsonlScanner {
     for (;;) {
       const newline = chunk.indexOf(LF, start);
       if (newline < 0) break;
-      this.line++;
-      if (newline - start > this.maxLineBytes) this.tooLong(this.line);
-      else this.handleLine(chunk.subarray(start, newline));
+      this.lineNo++;
+      if (newline - start > this.maxLineBytes) this.onTooLong(this.lineNo);
+      else this.onLine(chunk.subarray(start, newline), this.lineNo);
       start = newline + 1;
     }
     if (start < chunk.length) this.hold(chunk.subarray(start));
@@ -150,8 +152,8 @@ export class JsonlScanner {
   private hold(rest: Uint8Array): void {
     if (this.skipping) return;
     if (this.carryBytes + rest.length > this.maxLineBytes) {
-      this.line++;
-      this.tooLong(this.line);
+      this.lineNo++;
+      this.onTooLong(this.lineNo);
       this.carry = [];
       this.carryBytes = 0;
       this.skipping = true;
@@ -160,20 +162,32 @@ export class JsonlScanner {
     this.carry.push(copyOf(rest)); // a copy: a view would pin the producer's whole chunk
     this.carryBytes += rest.length;
   }
+}
 
-  private tooLong(line: number): void {
-    this.report.unreadableRow(
-      line,
-      DatasetError.lineTooLong,
-      `longer than ${this.maxLineBytes} bytes (--max-line-bytes); skipped`,
-    );
-  }
+/** The finding for a line longer than maxLineBytes. */
+export function reportTooLong(report: ReportBuilder, line: number, maxLineBytes: number): void {
+  report.unreadableRow(
+    line,
+    DatasetError.lineTooLong,
+    `longer than ${maxLineBytes} bytes (--max-line-bytes); skipped`,
+  );
+}
 
-  private handleLine(bytes: Uint8Array): void {
+/** Checks one JSONL line at a time against the rules, recording on the report. */
+export class LineChecker {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+  constructor(
+    private readonly report: ReportBuilder,
+    private readonly reader: ByteReader | undefined,
+    private readonly onRow?: RowHandler,
+  ) {}
+
+  check(bytes: Uint8Array, line: number): void {
     let end = bytes.length;
     if (end > 0 && bytes[end - 1] === CR) end--;
     let begin = 0;
-    if (this.line === 1 && end >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) begin = 3;
+    if (line === 1 && end >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) begin = 3;
     if (isBlank(bytes, begin, end)) {
       if (end > begin || begin === 0) this.report.blankLine(); // a lone BOM is not a blank line
       return;
@@ -182,8 +196,8 @@ export class JsonlScanner {
     const reader = this.reader;
     if (reader !== undefined) {
       // ASCII read as Latin-1 is the exact text, only cheaper to get.
-      if (reader.isAscii(body)) return this.parse(reader.latin1(body));
-      if (!hasUnicodeEscape(body) && reader.isUtf8(body) && this.tryLatin1(reader, body)) return;
+      if (reader.isAscii(body)) return this.parse(reader.latin1(body), line);
+      if (!hasUnicodeEscape(body) && reader.isUtf8(body) && this.tryLatin1(reader, body, line)) return;
     }
     let text: string;
     try {
@@ -191,30 +205,30 @@ export class JsonlScanner {
     } catch {
       const at = firstInvalidUtf8(body);
       this.report.unreadableRow(
-        this.line,
+        line,
         DatasetError.notUtf8,
         `not valid UTF-8 (bad byte at column ${at + 1}); save the file as UTF-8`,
       );
       return;
     }
-    this.parse(text);
+    this.parse(text, line);
   }
 
   /** The fast reading of a clean row; false when the row needs the decoded text (nothing recorded). */
-  private tryLatin1(reader: ByteReader, body: Uint8Array): boolean {
+  private tryLatin1(reader: ByteReader, body: Uint8Array, line: number): boolean {
     let row: unknown;
     try {
       row = JSON.parse(reader.latin1(body));
     } catch {
       return false; // the error message must quote the decoded text
     }
-    const clean = this.report.checkLatin1Row(this.line, row, reader);
+    const clean = this.report.checkLatin1Row(line, row, reader);
     if (clean === undefined) return false;
-    this.onRow?.(this.line, true, clean.promptId, () => JSON.parse(this.decoder.decode(body)));
+    this.onRow?.(line, true, clean.promptId, () => JSON.parse(this.decoder.decode(body)));
     return true;
   }
 
-  private parse(text: string): void {
+  private parse(text: string, line: number): void {
     let row: unknown;
     try {
       row = JSON.parse(text);
@@ -224,14 +238,32 @@ export class JsonlScanner {
         ? 'the file looks like pretty-printed JSON; expected one complete JSON object per line'
         : 'expected one JSON object per line';
       this.report.unreadableRow(
-        this.line,
+        line,
         DatasetError.invalidJson,
         `not valid JSON (${(error as Error).message}); ${hint}`,
       );
       return;
     }
-    const valid = this.report.checkRow(this.line, row);
-    this.onRow?.(this.line, valid, stringPromptId(row), () => row);
+    const valid = this.report.checkRow(line, row);
+    this.onRow?.(line, valid, stringPromptId(row), () => row);
+  }
+}
+
+/** Splits a byte stream into JSONL lines and checks each one, in this thread. */
+export class JsonlScanner extends JsonlSplitter {
+  private readonly checker: LineChecker;
+
+  constructor(report: ReportBuilder, options: ScannerOptions = {}, onRow?: RowHandler) {
+    super(report, options.maxLineBytes);
+    this.checker = new LineChecker(report, options.bytes, onRow);
+  }
+
+  protected onLine(bytes: Uint8Array, line: number): void {
+    this.checker.check(bytes, line);
+  }
+
+  protected onTooLong(line: number): void {
+    reportTooLong(this.report, line, this.maxLineBytes);
   }
 }
 

@@ -25,7 +25,7 @@ export interface Latin1Text {
   decodeLatin1(latin1: string): string;
 }
 
-interface RowStats {
+export interface RowStats {
   turns: number;
   characters: number;
   systems: number;
@@ -84,7 +84,7 @@ export class ReportBuilder {
 
   /** A row that could not even be read (bad UTF-8, bad JSON, too long). */
   unreadableRow(line: number, code: DatasetErrorCode, detail: string): void {
-    this.rows++;
+    this.countRow();
     this.error(line, code, detail);
   }
 
@@ -96,9 +96,36 @@ export class ReportBuilder {
     this.bytes = bytes;
   }
 
+  /** Adds what a RowLog recorded, in order, as if this builder had checked those rows itself. */
+  replay({ numbers, strings }: RowRecords): void {
+    let s = 0;
+    for (let i = 0; i < numbers.length;) {
+      const op = numbers[i++];
+      if (op === OP_ROW) this.countRow();
+      else if (op === OP_BLANK) this.blankLines++;
+      else if (op === OP_ERROR || op === OP_WARN) {
+        const line = numbers[i++] as number;
+        const code = strings[s++] as DatasetErrorCode & DatasetWarningCode;
+        const detail = strings[s++] as string;
+        if (op === OP_ERROR) this.error(line, code, detail);
+        else this.warn(line, code, detail);
+      } else {
+        const line = numbers[i++] as number;
+        const row = {
+          turns: numbers[i++] as number,
+          characters: numbers[i++] as number,
+          systems: numbers[i++] as number,
+          users: numbers[i++] as number,
+          assistants: numbers[i++] as number,
+        };
+        this.acceptValid(line, op === OP_VALID_WITH_ID ? strings[s++] : undefined, row);
+      }
+    }
+  }
+
   /** Checks one parsed row; returns whether it is valid (no errors). */
   checkRow(line: number, row: unknown): boolean {
-    this.rows++;
+    this.countRow();
     if (typeof row !== 'object' || row === null || Array.isArray(row)) {
       const hint = Array.isArray(row) ? ' (a JSON array file must be converted to one object per line)' : '';
       return this.error(
@@ -247,7 +274,7 @@ export class ReportBuilder {
     const id =
       typeof promptId === 'string' && HIGH_CHAR.test(promptId) ? text.decodeLatin1(promptId) : promptId;
     const exactId = typeof id === 'string' ? id : undefined;
-    this.rows++;
+    this.countRow();
     this.acceptValid(line, exactId, {
       turns: messages.length,
       characters,
@@ -326,7 +353,11 @@ export class ReportBuilder {
   }
 
   /** Records a valid row: the findings that come after the conversation's, then its stats. */
-  private acceptValid(line: number, promptId: string | undefined, row: RowStats): void {
+  protected countRow(): void {
+    this.rows++;
+  }
+
+  protected acceptValid(line: number, promptId: string | undefined, row: RowStats): void {
     this.validRows++;
     if (promptId !== undefined && !this.promptIds.add(promptId)) {
       this.warn(
@@ -353,19 +384,78 @@ export class ReportBuilder {
   }
 
   /** Records an error; returns false so callers can write `valid = this.error(...)`. */
-  private error(line: number, code: DatasetErrorCode, detail: string): false {
+  protected error(line: number, code: DatasetErrorCode, detail: string): false {
     this.errorTotal++;
     this.record(this.errors, line, code, `${this.unit} ${line}: ${detail}`);
     return false;
   }
 
-  private warn(line: number, code: DatasetWarningCode, detail: string): void {
+  protected warn(line: number, code: DatasetWarningCode, detail: string): void {
     this.record(this.warnings, line, code, `${this.unit} ${line}: ${detail}`);
   }
 
   private record(list: Finding[], line: number, code: string, message: string): void {
     this.counts[code] = (this.counts[code] ?? 0) + 1;
     if (list.length < this.maxFindings) list.push({ line, code, message });
+  }
+}
+
+const OP_ROW = 1;
+const OP_ERROR = 2;
+const OP_WARN = 3;
+const OP_VALID = 4;
+const OP_VALID_WITH_ID = 5;
+const OP_BLANK = 6;
+
+/** What a RowLog recorded, in order: numbers and the strings they refer to (both cheap to post to another thread). */
+export interface RowRecords {
+  numbers: Float64Array;
+  strings: string[];
+}
+
+/**
+ * A ReportBuilder that keeps, instead of a report, the list of what its rows would add to one:
+ * rows, findings, valid rows with their stats and prompt_id. Worker threads check rows with it;
+ * the main thread replays the lists in file order into the real builder, which alone keeps what
+ * depends on earlier rows (duplicate ids, the caps on findings, the sketches), so the report is
+ * the one a single pass gives.
+ */
+export class RowLog extends ReportBuilder {
+  private numbers: number[] = [];
+  private strings: string[] = [];
+
+  /** The records since the last call, and a fresh log. */
+  take(): RowRecords {
+    const records = { numbers: Float64Array.from(this.numbers), strings: this.strings };
+    this.numbers = [];
+    this.strings = [];
+    return records;
+  }
+
+  override blankLine(): void {
+    this.numbers.push(OP_BLANK);
+  }
+
+  protected override countRow(): void {
+    this.numbers.push(OP_ROW);
+  }
+
+  protected override error(line: number, code: DatasetErrorCode, detail: string): false {
+    this.numbers.push(OP_ERROR, line);
+    this.strings.push(code, detail);
+    return false;
+  }
+
+  protected override warn(line: number, code: DatasetWarningCode, detail: string): void {
+    this.numbers.push(OP_WARN, line);
+    this.strings.push(code, detail);
+  }
+
+  protected override acceptValid(line: number, promptId: string | undefined, row: RowStats): void {
+    const { turns, characters, systems, users, assistants } = row;
+    this.numbers.push(promptId === undefined ? OP_VALID : OP_VALID_WITH_ID, line);
+    this.numbers.push(turns, characters, systems, users, assistants);
+    if (promptId !== undefined) this.strings.push(promptId);
   }
 }
 
