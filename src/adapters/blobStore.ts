@@ -233,9 +233,12 @@ class StagedBlockWriter implements StagedSink {
     private readonly contentType: string,
   ) {}
 
-  async write(text: string): Promise<void> {
+  async write(data: string | Uint8Array): Promise<void> {
     this.assertOpen('write to');
-    let bytes = Buffer.from(text, 'utf8');
+    let bytes =
+      typeof data === 'string'
+        ? Buffer.from(data, 'utf8')
+        : Buffer.from(data.buffer, data.byteOffset, data.length);
     while (bytes.length > 0) {
       const room = this.block.length - this.filled;
       const part = bytes.length <= room ? bytes : bytes.subarray(0, room);

@@ -55,7 +55,8 @@ export async function prepareDataset(
   options: PrepareOptions,
   sinks: { train: TextSink; test: TextSink },
 ): Promise<PrepareResult> {
-  const result = await splitPass(inputs, options, sinks, () => undefined);
+  const lines = { train: textLines(sinks.train), test: textLines(sinks.test) };
+  const result = await splitPass(inputs, options, lines, () => undefined);
   if (isValid(result)) {
     await sinks.train.close();
     await sinks.test.close();
@@ -125,9 +126,16 @@ function throttle(
   };
 }
 
-/** What splitPass writes to: the write half of a TextSink or a StagedSink. */
+/** What splitPass writes to: UTF-8 bytes, whole lines. */
 interface LineSink {
-  write(text: string): Promise<void>;
+  write(bytes: Uint8Array): Promise<void>;
+}
+
+/** A TextSink as a LineSink (prepareDataset's sinks take text). */
+function textLines(sink: TextSink): LineSink {
+  return {
+    write: (bytes) => sink.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8')),
+  };
 }
 
 /** Validates and splits every input, writing while the rows are valid; leaves the sinks open. */
@@ -151,7 +159,7 @@ async function splitPass(
   // A small dataset can draw no test row at all (each row has testPercent% odds), and the run
   // needs one to smoke-test with. Until a test row is drawn, the train row most likely to be
   // drawn is held back (one row in memory); if none ever is, it becomes the test set.
-  let reserve: { line: string; score: number } | undefined;
+  let reserve: { line: Uint8Array; score: number } | undefined;
   const holdBack = inputs.test === undefined && plan.testPercent > 0;
 
   /** `side` maps where the draw sends a kept row to the file it goes to (a test input's rows all go to test). */
@@ -161,8 +169,8 @@ async function splitPass(
     reserveTestRow = false,
   ) => {
     const report = new ReportBuilder(input.format, validate);
-    const batches = { train: [] as string[], test: [] as string[] };
-    const keep = (where: 'train' | 'test', testScore: () => number, text: string) => {
+    const batches = { train: [] as Uint8Array[], test: [] as Uint8Array[] };
+    const keep = (where: 'train' | 'test', testScore: () => number, text: Uint8Array) => {
       if (!writing) return;
       if (!reserveTestRow || counts.test + batches.test.length > 0) {
         batches[where].push(text);
@@ -184,12 +192,13 @@ async function splitPass(
     };
     const rows: RowSink = {
       plan,
-      onRow: (line, valid, promptId, row) => {
+      onRow: (line, valid, promptId, row, encoding) => {
         if (!valid || !writing) return;
         const key = keyFor(promptId, line);
         const drawn = destination(key, plan);
         if (drawn === 'skip') return;
-        keep(side(drawn), () => uniform(plan.seed, 'test', key), normalizedLine(row()));
+        const bytes = Buffer.from(normalizedLine(row()), encoding);
+        keep(side(drawn), () => uniform(plan.seed, 'test', key), bytes);
       },
       onKept: (_line, drawn, testScore, text) => keep(side(drawn), () => testScore, text),
     };
@@ -202,7 +211,7 @@ async function splitPass(
         batches[side] = [];
         if (!writing) continue;
         counts[side] += lines.length;
-        await sinks[side].write(lines.join(''));
+        await sinks[side].write(Buffer.concat(lines));
       }
     };
     const tracked: ValidateOptions = {
@@ -221,7 +230,7 @@ async function splitPass(
   };
 
   const report = await pass(inputs.train, (drawn) => drawn, holdBack);
-  const held = reserve as { line: string } | undefined;
+  const held = reserve as { line: Uint8Array } | undefined;
   if (held !== undefined && writing) {
     // Only ever one row, and only when the draw gave test nothing but train at least one other row.
     const side = counts.test === 0 && counts.train > 0 ? 'test' : 'train';
@@ -376,7 +385,7 @@ async function scanParquet(
       for (const value of rows) {
         row++;
         const valid = report.checkRow(row, value);
-        onRow?.(row, valid, stringPromptId(value), () => value);
+        onRow?.(row, valid, stringPromptId(value), () => value, 'utf8');
       }
       await afterBatch();
     }
@@ -502,13 +511,13 @@ export async function streamInput(
 /**
  * A text file written under a temporary name beside its final one and renamed by close() (or
  * commit()), so a failed or interrupted run never leaves a half-written file under the final name.
- * Text is gathered into writes of about FILE_WRITE_CHARS, one in flight while the next fills.
+ * Text is gathered into writes of about FILE_WRITE_BYTES, one in flight while the next fills.
  */
 export async function fileSink(path: string): Promise<TextSink & StagedSink & { discard(): Promise<void> }> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   let handle: FileHandle | undefined = await open(temp, 'w');
-  let buffered: string[] = [];
-  let bufferedChars = 0;
+  let buffered: Uint8Array[] = [];
+  let bufferedBytes = 0;
   let writing: Promise<void> = Promise.resolve();
   let failure: Error | undefined;
   const drain = async () => {
@@ -516,10 +525,10 @@ export async function fileSink(path: string): Promise<TextSink & StagedSink & { 
     if (failure !== undefined) throw failure;
     const h = handle;
     if (h === undefined || buffered.length === 0) return;
-    const text = buffered.join('');
+    const bytes = Buffer.concat(buffered);
     buffered = [];
-    bufferedChars = 0;
-    writing = h.write(text).then(
+    bufferedBytes = 0;
+    writing = h.write(bytes).then(
       () => undefined,
       (error: unknown) => {
         failure = error instanceof Error ? error : new Error(String(error));
@@ -545,11 +554,13 @@ export async function fileSink(path: string): Promise<TextSink & StagedSink & { 
     await unlink(temp).catch(() => undefined);
   };
   return {
-    async write(text) {
+    async write(data: string | Uint8Array) {
       if (handle === undefined) throw new Error(`${path} is already closed`);
-      buffered.push(text);
-      bufferedChars += text.length;
-      if (bufferedChars >= FILE_WRITE_CHARS) await drain();
+      // A copy of the bytes: the caller may reuse its buffer once write() returns.
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+      buffered.push(bytes);
+      bufferedBytes += bytes.length;
+      if (bufferedBytes >= FILE_WRITE_BYTES) await drain();
     },
     close,
     commit: close,
@@ -558,8 +569,8 @@ export async function fileSink(path: string): Promise<TextSink & StagedSink & { 
   };
 }
 
-/** About 1 MiB of text per file write: few system calls, little held in memory. */
-const FILE_WRITE_CHARS = 1 << 20;
+/** About 1 MiB per file write: few system calls, little held in memory. */
+const FILE_WRITE_BYTES = 1 << 20;
 
 function describeIoError(error: unknown): string {
   const code = (error as { code?: unknown }).code;

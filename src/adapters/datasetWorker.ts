@@ -12,20 +12,29 @@ import type { BatchRequest, BatchResult, WorkerSetup } from './parallelJsonl.js'
 const { maxLineBytes, plan } = workerData as WorkerSetup;
 const log = new RowLog('jsonl');
 let kept: number[] = [];
-let texts: string[] = [];
+let lines: Buffer[] = [];
+let keptBytes = 0;
 
 const checker = new LineChecker(
   log,
   nodeByteReader,
   plan === undefined
     ? undefined
-    : (line, valid, promptId, row) => {
+    : (line, valid, promptId, row, encoding) => {
         if (!valid) return;
         const key = keyFor(promptId, line);
         const where = destination(key, plan);
         if (where === 'skip') return;
-        kept.push(line, where === 'test' ? 1 : 0, uniform(plan.seed, 'test', key));
-        texts.push(normalizedLine(row()));
+        const bytes = Buffer.from(normalizedLine(row()), encoding);
+        kept.push(
+          line,
+          where === 'test' ? 1 : 0,
+          uniform(plan.seed, 'test', key),
+          keptBytes,
+          keptBytes + bytes.length,
+        );
+        lines.push(bytes);
+        keptBytes += bytes.length;
       },
 );
 
@@ -37,8 +46,17 @@ parentPort?.on('message', ({ id, bytes, entries }: BatchRequest) => {
     else checker.check(bytes.subarray(start, entries[i + 2]), line);
   }
   const records = log.take();
-  const result: BatchResult = { id, records, kept: Float64Array.from(kept), texts };
+  // Its own memory (not Buffer's shared pool), so it can be moved to the main thread.
+  const all = new Uint8Array(keptBytes);
+  let offset = 0;
+  for (const bytes of lines) {
+    all.set(bytes, offset);
+    offset += bytes.length;
+  }
+  const result: BatchResult = { id, records, kept: Float64Array.from(kept), keptBytes: all };
   kept = [];
-  texts = [];
-  parentPort?.postMessage(result, [records.numbers.buffer as ArrayBuffer, result.kept.buffer as ArrayBuffer]);
+  lines = [];
+  keptBytes = 0;
+  const moved = [records.numbers.buffer, result.kept.buffer, all.buffer] as ArrayBuffer[];
+  parentPort?.postMessage(result, moved);
 });

@@ -26,13 +26,18 @@ export interface BatchRequest {
 export interface BatchResult {
   id: number;
   records: RowRecords;
-  /** (line, 0 train | 1 test, test score) per kept row, with its normalized text in `texts`. */
+  /** (line, 0 train | 1 test, test score, start, end) per kept row; its normalized line is keptBytes[start, end). */
   kept: Float64Array;
-  texts: string[];
+  keptBytes: Uint8Array;
 }
 
-/** A row the sample keeps, as a worker decided it. */
-export type KeptRowHandler = (line: number, where: 'train' | 'test', testScore: number, text: string) => void;
+/** A row the sample keeps, as a worker decided it; `line` is its normalized JSONL line in UTF-8 (a view: copy to keep). */
+export type KeptRowHandler = (
+  line: number,
+  where: 'train' | 'test',
+  testScore: number,
+  bytes: Uint8Array,
+) => void;
 
 const WORKER_URL = new URL('./datasetWorker.js', import.meta.url);
 const DEFAULT_BATCH_BYTES = 1 << 20;
@@ -147,13 +152,13 @@ export class ParallelJsonl extends JsonlSplitter {
       this.results.delete(this.nextApplied);
       this.nextApplied++;
       this.report.replay(result.records);
-      const { kept, texts } = result;
-      for (let i = 0, t = 0; i < kept.length; i += 3, t++) {
+      const { kept, keptBytes } = result;
+      for (let i = 0; i < kept.length; i += 5) {
         this.onKept?.(
           kept[i] as number,
           kept[i + 1] === 1 ? 'test' : 'train',
           kept[i + 2] as number,
-          texts[t] as string,
+          keptBytes.subarray(kept[i + 3], kept[i + 4]),
         );
       }
     }

@@ -405,8 +405,8 @@ function stagedSink(): StagedSink & { text: string; state: 'open' | 'committed' 
   const sink = {
     text: '',
     state: 'open' as 'open' | 'committed' | 'aborted',
-    write(text: string) {
-      sink.text += text;
+    write(data: string | Uint8Array) {
+      sink.text += typeof data === 'string' ? data : new TextDecoder().decode(data);
       return Promise.resolve();
     },
     commit() {
@@ -465,6 +465,25 @@ describe('validateAndPrepareDataset', () => {
     expect([staged.train.state, staged.test.state]).toEqual(['committed', 'committed']);
     expect(staged.train.text).toBe(reference.train.text);
     expect(staged.test.text).toBe(reference.test.text);
+  });
+
+  it('writes non-ASCII rows as the exact UTF-8 of their normalized form', async () => {
+    const input = [
+      '{"prompt":"café 東京 😀","prompt_id":"é1","messages":[{"role":"user","content":"café 東京 😀"},{"content":"ünï\\n\\"q\\"","role":"assistant","extra":1}]}',
+      '{"prompt_id":"\\u00e92","messages":[{"role":"user","content":"\\u6771 ß"},{"role":"assistant","content":"a"}]}',
+    ].join('\n');
+    const staged = sinks();
+
+    await validateAndPrepareDataset(
+      { train: await fileInput(await file('unicode.jsonl', input)) },
+      { samplePercent: 100, testPercent: 0, seed: 1 },
+      staged,
+    );
+
+    expect(staged.train.text).toBe(
+      '{"prompt":"café 東京 😀","prompt_id":"é1","messages":[{"content":"café 東京 😀","role":"user"},{"content":"ünï\\n\\"q\\"","role":"assistant"}]}\n' +
+        '{"prompt_id":"é2","messages":[{"content":"東 ß","role":"user"},{"content":"a","role":"assistant"}]}\n',
+    );
   });
 
   it('commits nothing when only the last row is invalid', async () => {

@@ -56,8 +56,8 @@ function stagedSink(): StagedSink & { text: string; state: string } {
   const sink = {
     text: '',
     state: 'open',
-    write: (text: string) => {
-      sink.text += text;
+    write: (data: string | Uint8Array) => {
+      sink.text += typeof data === 'string' ? data : new TextDecoder().decode(data);
       return Promise.resolve();
     },
     commit: () => {

@@ -9,14 +9,16 @@ const LOWER_U = 0x75;
 
 /**
  * Called for every readable row, with whether it passed the rules and its prompt_id when that is
- * a string. `row()` gives the row as JSON.parse gives it for the UTF-8 text; call it during the
- * handler only (it may decode the line again, from bytes that are not kept).
+ * a string (exact). `row()` gives the row as parsed: with `encoding` 'utf8' exactly what
+ * JSON.parse gives for the UTF-8 text; with 'latin1' its Latin-1 reading, whose strings hold the
+ * UTF-8 bytes one per char, so JSON written from it and encoded as Latin-1 is the exact UTF-8.
  */
 export type RowHandler = (
   line: number,
   valid: boolean,
   promptId: string | undefined,
   row: () => unknown,
+  encoding: 'utf8' | 'latin1',
 ) => void;
 
 /**
@@ -224,7 +226,7 @@ export class LineChecker {
     }
     const clean = this.report.checkLatin1Row(line, row, reader);
     if (clean === undefined) return false;
-    this.onRow?.(line, true, clean.promptId, () => JSON.parse(this.decoder.decode(body)));
+    this.onRow?.(line, true, clean.promptId, () => row, 'latin1');
     return true;
   }
 
@@ -245,7 +247,7 @@ export class LineChecker {
       return;
     }
     const valid = this.report.checkRow(line, row);
-    this.onRow?.(line, valid, stringPromptId(row), () => row);
+    this.onRow?.(line, valid, stringPromptId(row), () => row, 'utf8');
   }
 }
 

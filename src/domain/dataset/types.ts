@@ -87,7 +87,8 @@ export interface TextSink {
  * buffers are full, so the caller keeps reading while earlier text is stored.
  */
 export interface StagedSink {
-  write(text: string): Promise<void>;
+  /** Text, or UTF-8 bytes (copied or sent before write() resolves: the caller may reuse them). */
+  write(data: string | Uint8Array): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
 }
