@@ -4,7 +4,7 @@
 // table: `autopilot validate` vs the baseline, `autopilot prepare` vs `validate`, each process's
 // peak RSS, with the machine's core count. Targets (reported, never asserted): validate >= 1.5x
 // the baseline at 63 MB and >= 2.0x at 1.3 GB; peak RSS < 150 MB at 1.3 GB; prepare <= 1.3x
-// validate's time. Not measured here: upload -> submitted on the local stack (no --stack mode yet).
+// validate's time. `--stack [--full]`: upload -> job submitted on the local stack (stack.bench.ts).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -167,8 +167,67 @@ async function measure(
   };
 }
 
+/** --stack: upload -> submitted on the local stack, 200 rows x 20 (p50), 63 MB, and 1.3 GB with --full. */
+async function stackMain(dir: string, full: boolean): Promise<void> {
+  const { startStackBench } = await import('./stack.bench.js');
+  const small = join(dir, 'train-200.jsonl');
+  await writeDataset(small, 200);
+  const sizes = full ? [SMALL_ROWS, FULL_ROWS] : [SMALL_ROWS];
+  const files: { rows: number; file: string }[] = [];
+  for (const rows of sizes) {
+    const file = join(dir, `train-${rows}.jsonl`);
+    process.stdout.write(`writing ${rows} synthetic rows to ${file}...\n`);
+    await writeDataset(file, rows);
+    files.push({ rows, file });
+  }
+  process.stdout.write('starting the local stack...\n');
+  const bench = await startStackBench();
+  const lines: string[] = [];
+  const targets: Target[] = [];
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < 20; i++) times.push((await bench.measure('rows200', small)).seconds);
+    times.sort((a, b) => a - b);
+    const p50 = times[9] ?? NaN;
+    lines.push(
+      `200 rows x 20: p50 ${p50.toFixed(2)} s, min ${times[0]?.toFixed(2)} s, max ${times[19]?.toFixed(2)} s`,
+    );
+    targets.push({ name: `200 rows upload -> submitted p50 <= 0.5 s: ${p50.toFixed(2)} s`, met: p50 <= 0.5 });
+    for (const { rows, file } of files) {
+      const megabytes = (await stat(file)).size / 1e6;
+      const t = await bench.measure(`rows${rows}`, file);
+      const steps = Object.entries(t.steps)
+        .map(([id, s]) => `${id} ${s.toFixed(2)} s`)
+        .join(', ');
+      lines.push(`${megabytes.toFixed(0)} MB: ${t.seconds.toFixed(2)} s (${steps})`);
+      const limit = rows >= FULL_ROWS ? 15 : 1.5;
+      targets.push({
+        name: `${megabytes.toFixed(0)} MB upload -> submitted <= ${limit} s: ${t.seconds.toFixed(2)} s`,
+        met: t.seconds <= limit,
+      });
+    }
+  } finally {
+    await bench.stop();
+  }
+  process.stdout.write(
+    `\n${availableParallelism()} cores (os.availableParallelism), node ${process.version}; upload -> job submitted on the local stack (from the upload's return to the run view's submit step succeeded)\n`,
+  );
+  for (const line of lines) process.stdout.write(`${line}\n`);
+  process.stdout.write('\ntargets:\n');
+  for (const t of targets) process.stdout.write(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.name}\n`);
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (argv.includes('--stack')) {
+    const dir = await mkdtemp(join(tmpdir(), 'autopilot-bench-'));
+    try {
+      await stackMain(dir, argv.includes('--full'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    return;
+  }
   const full = argv.includes('--full');
   const rowsFlag = argv.indexOf('--rows');
   const sizes = rowsFlag >= 0 ? [Number(argv[rowsFlag + 1])] : full ? [SMALL_ROWS, FULL_ROWS] : [SMALL_ROWS];
@@ -188,7 +247,7 @@ async function main(): Promise<void> {
     process.stdout.write('\ntargets:\n');
     for (const t of results.flatMap((r) => r.targets))
       process.stdout.write(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.name}\n`);
-    process.stdout.write('  not measured: upload -> submitted on the local stack (no --stack mode)\n');
+    process.stdout.write('  upload -> submitted on the local stack: npm run bench -- --stack [--full]\n');
   } finally {
     if (keep) process.stdout.write(`kept ${dir}\n`);
     else await rm(dir, { recursive: true, force: true });
