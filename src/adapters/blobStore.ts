@@ -160,11 +160,11 @@ export class AzureBlobStore implements BlobStore {
     // A function, so the checks after an await see what the upload's rejection handler set.
     const failed = (): Error | undefined => failure;
     return {
-      async write(text: string): Promise<void> {
+      async write(data: string | Uint8Array): Promise<void> {
         const early = failed();
         if (early !== undefined) throw early;
         if (closed) throw new Error(`write to ${where} after close`);
-        if (!input.write(text, 'utf8')) {
+        if (!(typeof data === 'string' ? input.write(data, 'utf8') : input.write(data))) {
           await Promise.race([once(input, 'drain'), upload]);
           const late = failed();
           if (late !== undefined) throw late;

@@ -55,8 +55,7 @@ export async function prepareDataset(
   options: PrepareOptions,
   sinks: { train: TextSink; test: TextSink },
 ): Promise<PrepareResult> {
-  const lines = { train: textLines(sinks.train), test: textLines(sinks.test) };
-  const result = await splitPass(inputs, options, lines, () => undefined);
+  const result = await splitPass(inputs, options, sinks, () => undefined);
   if (isValid(result)) {
     await sinks.train.close();
     await sinks.test.close();
@@ -129,13 +128,6 @@ function throttle(
 /** What splitPass writes to: UTF-8 bytes, whole lines. */
 interface LineSink {
   write(bytes: Uint8Array): Promise<void>;
-}
-
-/** A TextSink as a LineSink (prepareDataset's sinks take text). */
-function textLines(sink: TextSink): LineSink {
-  return {
-    write: (bytes) => sink.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8')),
-  };
 }
 
 /** Validates and splits every input, writing while the rows are valid; leaves the sinks open. */

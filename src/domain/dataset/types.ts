@@ -77,7 +77,8 @@ export interface DatasetInput {
 }
 
 export interface TextSink {
-  write(text: string): Promise<void>;
+  /** Text, or UTF-8 bytes (prepareDataset writes bytes: lines it never decoded). */
+  write(data: string | Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
 
