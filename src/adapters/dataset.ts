@@ -125,6 +125,27 @@ function throttle(
   };
 }
 
+/** A normalized line: bytes from a worker thread, or text to encode (see RowHandler's encoding). */
+type Line = Uint8Array | { text: string; encoding: 'utf8' | 'latin1' };
+
+/** The lines' UTF-8 bytes in one new buffer: one allocation per batch, handed over to the sink. */
+function encodeLines(lines: readonly Line[]): Buffer {
+  let total = 0;
+  for (const line of lines)
+    total += line instanceof Uint8Array ? line.length : Buffer.byteLength(line.text, line.encoding);
+  const out = Buffer.allocUnsafe(total);
+  let offset = 0;
+  for (const line of lines) {
+    if (line instanceof Uint8Array) {
+      out.set(line, offset);
+      offset += line.length;
+    } else {
+      offset += out.write(line.text, offset, line.encoding);
+    }
+  }
+  return out;
+}
+
 /** What splitPass writes to: UTF-8 bytes, whole lines. */
 interface LineSink {
   write(bytes: Uint8Array): Promise<void>;
@@ -151,7 +172,7 @@ async function splitPass(
   // A small dataset can draw no test row at all (each row has testPercent% odds), and the run
   // needs one to smoke-test with. Until a test row is drawn, the train row most likely to be
   // drawn is held back (one row in memory); if none ever is, it becomes the test set.
-  let reserve: { line: Uint8Array; score: number } | undefined;
+  let reserve: { line: Line; score: number } | undefined;
   const holdBack = inputs.test === undefined && plan.testPercent > 0;
 
   /** `side` maps where the draw sends a kept row to the file it goes to (a test input's rows all go to test). */
@@ -161,8 +182,8 @@ async function splitPass(
     reserveTestRow = false,
   ) => {
     const report = new ReportBuilder(input.format, validate);
-    const batches = { train: [] as Uint8Array[], test: [] as Uint8Array[] };
-    const keep = (where: 'train' | 'test', testScore: () => number, text: Uint8Array) => {
+    const batches = { train: [] as Line[], test: [] as Line[] };
+    const keep = (where: 'train' | 'test', testScore: () => number, text: Line) => {
       if (!writing) return;
       if (!reserveTestRow || counts.test + batches.test.length > 0) {
         batches[where].push(text);
@@ -189,8 +210,7 @@ async function splitPass(
         const key = keyFor(promptId, line);
         const drawn = destination(key, plan);
         if (drawn === 'skip') return;
-        const bytes = Buffer.from(normalizedLine(row()), encoding);
-        keep(side(drawn), () => uniform(plan.seed, 'test', key), bytes);
+        keep(side(drawn), () => uniform(plan.seed, 'test', key), { text: normalizedLine(row()), encoding });
       },
       onKept: (_line, drawn, testScore, text) => keep(side(drawn), () => testScore, text),
     };
@@ -203,7 +223,7 @@ async function splitPass(
         batches[side] = [];
         if (!writing) continue;
         counts[side] += lines.length;
-        await sinks[side].write(Buffer.concat(lines));
+        await sinks[side].write(encodeLines(lines));
       }
     };
     const tracked: ValidateOptions = {
@@ -222,12 +242,12 @@ async function splitPass(
   };
 
   const report = await pass(inputs.train, (drawn) => drawn, holdBack);
-  const held = reserve as { line: Uint8Array } | undefined;
+  const held = reserve as { line: Line } | undefined;
   if (held !== undefined && writing) {
     // Only ever one row, and only when the draw gave test nothing but train at least one other row.
     const side = counts.test === 0 && counts.train > 0 ? 'test' : 'train';
     counts[side] += 1;
-    await sinks[side].write(held.line);
+    await sinks[side].write(encodeLines([held.line]));
   }
   const testReport = inputs.test === undefined ? undefined : await pass(inputs.test, () => 'test');
   const valid = report.valid && (testReport?.valid ?? true);
@@ -517,7 +537,7 @@ export async function fileSink(path: string): Promise<TextSink & StagedSink & { 
     if (failure !== undefined) throw failure;
     const h = handle;
     if (h === undefined || buffered.length === 0) return;
-    const bytes = Buffer.concat(buffered);
+    const bytes = buffered.length === 1 && buffered[0] !== undefined ? buffered[0] : Buffer.concat(buffered);
     buffered = [];
     bufferedBytes = 0;
     writing = h.write(bytes).then(
@@ -548,8 +568,7 @@ export async function fileSink(path: string): Promise<TextSink & StagedSink & { 
   return {
     async write(data: string | Uint8Array) {
       if (handle === undefined) throw new Error(`${path} is already closed`);
-      // A copy of the bytes: the caller may reuse its buffer once write() returns.
-      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data; // handed over: not copied
       buffered.push(bytes);
       bufferedBytes += bytes.length;
       if (bufferedBytes >= FILE_WRITE_BYTES) await drain();

@@ -77,7 +77,7 @@ export interface DatasetInput {
 }
 
 export interface TextSink {
-  /** Text, or UTF-8 bytes (prepareDataset writes bytes: lines it never decoded). */
+  /** Text, or UTF-8 bytes the caller no longer changes (prepareDataset writes bytes: lines it never decoded). */
   write(data: string | Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
@@ -88,7 +88,7 @@ export interface TextSink {
  * buffers are full, so the caller keeps reading while earlier text is stored.
  */
 export interface StagedSink {
-  /** Text, or UTF-8 bytes (copied or sent before write() resolves: the caller may reuse them). */
+  /** Text, or UTF-8 bytes, which are the sink's from then on: the caller does not change them. */
   write(data: string | Uint8Array): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
