@@ -35,9 +35,9 @@ export function destination(key: string, plan: SplitPlan): Destination {
 
 /** A number in [0, 1) from the first 48 bits of the hash. */
 export function uniform(seed: number, purpose: string, key: string): number {
-  // One-shot hash(): a third cheaper than createHash() per row, same digest.
-  const digest = hash('sha256', `${seed}\0${purpose}\0${key}`, 'buffer');
-  return digest.readUIntBE(0, 6) / 2 ** 48;
+  // One-shot hash() to hex: cheaper per row than createHash() or a Buffer digest, same 48 bits.
+  const hex = hash('sha256', `${seed}\0${purpose}\0${key}`);
+  return parseInt(hex.slice(0, 12), 16) / 2 ** 48;
 }
 
 /**
