@@ -1,9 +1,10 @@
-// validate and prepare: the dataset read from the training container, checked, then split into
-// the run's train.jsonl and test.jsonl. Nothing is visible under runs/<id>/ but the report unless
-// the dataset is valid.
-import { fail, ok } from '../domain/errors.js';
+// validate and prepare: the dataset is read ONCE. validate streams the blob (and the test file
+// beside it, if any), checks every row and, in the same pass, samples, splits and stages the run's
+// train.jsonl and test.jsonl as uncommitted blocks, committed only when every input is valid: an
+// invalid dataset leaves nothing under runs/<id>/ but its report. prepare then turns what the pass
+// wrote into the step's outcome (an invalid test file, no held-out conversation) without reading.
+import { DomainError, fail, ok } from '../domain/errors.js';
 import { unquoteEtag } from '../domain/runId.js';
-import { DomainError } from '../domain/errors.js';
 import type { ActivityImplementations } from '../orchestration/contract.js';
 import { expected, runBlobPath, type ActivityDeps } from './shared.js';
 
@@ -31,11 +32,22 @@ export function createDatasetActivities({
   }
 
   return {
-    /** Streams the dataset once, writes runs/<id>/report.json; a rejected dataset is DATASET.INVALID. */
-    validate: ({ runId, dataset }) =>
+    /** One pass: report.json always; train/test committed only if valid; a rejected dataset is DATASET.INVALID. */
+    validate: ({ runId, dataset, testPath }) =>
       expected(async () => {
-        const input = await openPinned(dataset.path, dataset.etag);
-        const report = await datasets.validate(input);
+        const train = await openPinned(dataset.path, dataset.etag);
+        const test = testPath === undefined ? undefined : await blobs.openDataset(testPath);
+        const trainPath = runBlobPath(runId, 'train.jsonl');
+        const heldOutPath = runBlobPath(runId, 'test.jsonl');
+        const result = await datasets.validateAndPrepare(
+          { train, ...(test === undefined ? {} : { test }) },
+          PREPARE,
+          {
+            train: blobs.openStagedWriter(trainPath, 'application/jsonl'),
+            test: blobs.openStagedWriter(heldOutPath, 'application/jsonl'),
+          },
+        );
+        const { report } = result;
         const reportPath = runBlobPath(runId, 'report.json');
         await blobs.writeText(reportPath, JSON.stringify(report, null, 2), 'application/json');
         if (!report.valid) {
@@ -45,46 +57,46 @@ export function createDatasetActivities({
             details: report.errors.slice(0, MAX_ERRORS_IN_VIEW),
           });
         }
+        const testRejected =
+          result.testReport !== undefined && !result.testReport.valid
+            ? result.testReport.errors.slice(0, MAX_ERRORS_IN_VIEW)
+            : undefined;
         return ok({
           format: report.format,
           rows: report.rows,
           validRows: report.validRows,
           warnings: report.warnings.length,
           reportPath,
+          split: {
+            trainPath,
+            testPath: heldOutPath,
+            trainRows: result.trainRows,
+            testRows: result.testRows,
+            ...(testRejected === undefined ? {} : { testRejected }),
+          },
         });
       }),
 
-    /** Normalizes and splits into runs/<id>/train.jsonl and test.jsonl (nothing visible unless valid). */
-    prepare: ({ runId, dataset, testPath }) =>
-      expected(async () => {
-        const train = await openPinned(dataset.path, dataset.etag);
-        const test = testPath === undefined ? undefined : await blobs.openDataset(testPath);
-        const trainPath = runBlobPath(runId, 'train.jsonl');
-        const heldOutPath = runBlobPath(runId, 'test.jsonl');
-        const result = await datasets.prepare({ train, ...(test === undefined ? {} : { test }) }, PREPARE, {
-          train: blobs.openWriter(trainPath, 'application/jsonl'),
-          test: blobs.openWriter(heldOutPath, 'application/jsonl'),
-        });
-        const rejected = [result.report, result.testReport].find((r) => r !== undefined && !r.valid);
-        if (rejected !== undefined) {
-          return fail({
-            code: 'DATASET.INVALID',
-            message: `${rejected === result.report ? dataset.path : testPath} was rejected while preparing`,
-            details: rejected.errors.slice(0, MAX_ERRORS_IN_VIEW),
-          });
-        }
-        if (result.testRows === 0) {
-          return fail({
-            code: 'DATASET.NO_TEST_CONVERSATION',
-            message: `no held-out conversation: ${dataset.path} has too few rows for a ${PREPARE.testPercent}% test split; add a test.jsonl beside it`,
-          });
-        }
-        return ok({
-          trainPath,
-          testPath: heldOutPath,
-          trainRows: result.trainRows,
-          testRows: result.testRows,
-        });
-      }),
+    /** What validate's pass wrote, as the prepare step's outcome (nothing is read again). */
+    prepare: ({ dataset, testPath, split }) =>
+      Promise.resolve(
+        split.testRejected !== undefined
+          ? fail({
+              code: 'DATASET.INVALID',
+              message: `${testPath ?? 'the test file'} was rejected while preparing`,
+              details: split.testRejected,
+            })
+          : split.testRows === 0
+            ? fail({
+                code: 'DATASET.NO_TEST_CONVERSATION',
+                message: `no held-out conversation: ${dataset.path} has too few rows for a ${PREPARE.testPercent}% test split; add a test.jsonl beside it`,
+              })
+            : ok({
+                trainPath: split.trainPath,
+                testPath: split.testPath,
+                trainRows: split.trainRows,
+                testRows: split.testRows,
+              }),
+      ),
   };
 }

@@ -4,12 +4,13 @@
 //
 // The container is NOT created here: the deployment creates it (and Event Grid watches it), so a
 // missing container is a configuration error reported as STORAGE.NOT_FOUND, not silently made.
+import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { once } from 'node:events';
 import { BlobServiceClient, type BlobClient, type ContainerClient } from '@azure/storage-blob';
 import { DefaultAzureCredential } from '@azure/identity';
 import { DomainError } from '../domain/errors.js';
-import type { DatasetInput, TextSink } from '../domain/dataset/types.js';
+import type { DatasetInput, StagedSink, TextSink } from '../domain/dataset/types.js';
 import type { BlobInfo, BlobStore } from '../domain/ports.js';
 import type { StorageSettings } from '../config.js';
 import { isNotFound, toServiceError } from './errors.js';
@@ -19,6 +20,10 @@ const UPLOAD_BLOCK_BYTES = 4 * 1024 * 1024;
 const UPLOAD_BUFFERS = 4;
 
 const PRECONDITION_FAILED = 412;
+
+/** Staged writers: block size and blocks uploading at once (memory held = size x (in flight + 1)). */
+const STAGE_BLOCK_BYTES = 4 * 1024 * 1024;
+const STAGE_IN_FLIGHT = 4;
 
 export function createContainerClient(storage: StorageSettings): ContainerClient {
   let service: BlobServiceClient;
@@ -155,11 +160,11 @@ export class AzureBlobStore implements BlobStore {
     // A function, so the checks after an await see what the upload's rejection handler set.
     const failed = (): Error | undefined => failure;
     return {
-      async write(text: string): Promise<void> {
+      async write(data: string | Uint8Array): Promise<void> {
         const early = failed();
         if (early !== undefined) throw early;
         if (closed) throw new Error(`write to ${where} after close`);
-        if (!input.write(text, 'utf8')) {
+        if (!(typeof data === 'string' ? input.write(data, 'utf8') : input.write(data))) {
           await Promise.race([once(input, 'drain'), upload]);
           const late = failed();
           if (late !== undefined) throw late;
@@ -174,6 +179,17 @@ export class AzureBlobStore implements BlobStore {
         if (error !== undefined) throw error;
       },
     };
+  }
+
+  /**
+   * Text staged as uncommitted blocks (Put Block) while it is written, and made the blob's content
+   * by one Put Block List on commit(). Until then nothing changes under `path`: a new blob does not
+   * exist, an existing one keeps its content; after abort() the staged blocks are left for the
+   * service to discard (uncommitted blocks expire after a week). Blocks upload in the background,
+   * `STAGE_IN_FLIGHT` at a time; write() waits only when all of them are busy.
+   */
+  openStagedWriter(path: string, contentType = 'text/plain; charset=utf-8'): StagedSink {
+    return new StagedBlockWriter(this.container.getBlockBlobClient(path), this.where(path), contentType);
   }
 
   async list(prefix: string): Promise<BlobInfo[]> {
@@ -198,6 +214,88 @@ export class AzureBlobStore implements BlobStore {
 
   private where(path: string): string {
     return `'${path}' in container '${this.container.containerName}'`;
+  }
+}
+
+class StagedBlockWriter implements StagedSink {
+  /** Block ids must all have the same length; the prefix keeps two writers of one blob apart. */
+  private readonly prefix = randomBytes(6).toString('hex');
+  private readonly ids: string[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private block = Buffer.allocUnsafe(STAGE_BLOCK_BYTES);
+  private filled = 0;
+  private failure: Error | undefined;
+  private state: 'open' | 'committed' | 'aborted' = 'open';
+
+  constructor(
+    private readonly blob: ReturnType<ContainerClient['getBlockBlobClient']>,
+    private readonly where: string,
+    private readonly contentType: string,
+  ) {}
+
+  async write(data: string | Uint8Array): Promise<void> {
+    this.assertOpen('write to');
+    let bytes =
+      typeof data === 'string'
+        ? Buffer.from(data, 'utf8')
+        : Buffer.from(data.buffer, data.byteOffset, data.length);
+    while (bytes.length > 0) {
+      const room = this.block.length - this.filled;
+      const part = bytes.length <= room ? bytes : bytes.subarray(0, room);
+      part.copy(this.block, this.filled);
+      this.filled += part.length;
+      bytes = bytes.subarray(part.length);
+      if (this.filled === this.block.length) await this.stage();
+    }
+  }
+
+  async commit(): Promise<void> {
+    this.assertOpen('commit');
+    if (this.filled > 0) await this.stage();
+    await Promise.all(this.inFlight);
+    this.throwIfFailed();
+    this.state = 'committed';
+    try {
+      await this.blob.commitBlockList(this.ids, { blobHTTPHeaders: { blobContentType: this.contentType } });
+    } catch (error) {
+      throw toServiceError('STORAGE', `write ${this.where}`, error);
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'aborted';
+    await Promise.allSettled(this.inFlight);
+  }
+
+  /** Uploads the filled block in the background, first waiting for a free slot. */
+  private async stage(): Promise<void> {
+    while (this.inFlight.size >= STAGE_IN_FLIGHT) await Promise.race(this.inFlight);
+    this.throwIfFailed();
+    const id = Buffer.from(`${this.prefix}-${String(this.ids.length).padStart(6, '0')}`).toString('base64');
+    this.ids.push(id);
+    const body = this.filled === this.block.length ? this.block : this.block.subarray(0, this.filled);
+    const upload: Promise<void> = this.blob.stageBlock(id, body, body.length).then(
+      () => {
+        this.inFlight.delete(upload);
+      },
+      (error: unknown) => {
+        this.inFlight.delete(upload);
+        this.failure ??= toServiceError('STORAGE', `write ${this.where}`, error);
+      },
+    );
+    this.inFlight.add(upload);
+    this.block = Buffer.allocUnsafe(STAGE_BLOCK_BYTES); // the staged one is still being sent
+    this.filled = 0;
+  }
+
+  private assertOpen(what: string): void {
+    this.throwIfFailed();
+    if (this.state !== 'open') throw new Error(`${what} ${this.where} after it was ${this.state}`);
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
   }
 }
 

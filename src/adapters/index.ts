@@ -15,7 +15,7 @@ import type {
 import { AzureMlArmGateway } from './azureMlGateway.js';
 import { AzureBlobStore, createContainerClient } from './blobStore.js';
 import { createCredential } from './credential.js';
-import { prepareDataset, validateDataset } from './dataset.js';
+import { validateAndPrepareDataset } from './dataset.js';
 import { MonitorEndpointMetrics } from './endpointMetrics.js';
 import { armScope, DEFAULT_RETRY, JsonHttpClient, transportOptions, type RetrySettings } from './http.js';
 import { MlflowRunMetrics } from './mlflow.js';
@@ -81,7 +81,7 @@ export function createPorts(config: AppConfig, options: PortsOptions = {}): Port
     // Key auth, no bearer token policy: the scoring URI may be plain http in some setups.
     scoring: new EndpointScoringClient(new JsonHttpClient('SCORING', transport)),
     blobs: new AzureBlobStore(createContainerClient(config.storage)),
-    datasets: { validate: validateDataset, prepare: prepareDataset },
+    datasets: { validateAndPrepare: validateAndPrepareDataset },
   };
 }
 

@@ -1,10 +1,10 @@
 // `autopilot prepare --input <file> [--test-input <file>] --out <dir> [--sample-percent 5] [--test-percent 5] [--seed 42]`
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DatasetInputError, fileInput, fileSink, prepareDataset } from '../adapters/dataset.js';
+import { DatasetInputError, fileInput, fileSink, validateAndPrepareDataset } from '../adapters/dataset.js';
 import type { PrepareResult } from '../domain/dataset/types.js';
 import { ExitCode, UsageError, integerOption, parseCommandLine, type CliIo } from './args.js';
-import { formatReport, validateOptionsFrom, validationOptions } from './validate.js';
+import { formatReport, progressReporter, validateOptionsFrom, validationOptions } from './validate.js';
 
 const USAGE =
   'usage: autopilot prepare --input <file> [--test-input <file>] --out <dir> [--sample-percent 5] [--test-percent 5] [--seed 42] [--json]';
@@ -60,14 +60,26 @@ export async function prepare(args: readonly string[], io: CliIo): Promise<numbe
       throw new DatasetInputError(`cannot create '${values.out}': ${(error as Error).message}`);
     });
     const sinks = { train: await fileSink(trainPath), test: await fileSink(testPath) };
+    const size = (train.random?.byteLength ?? 0) + (test?.random?.byteLength ?? 0);
+    const progress = progressReporter(io, values.input, size);
     try {
-      result = await prepareDataset(
+      // Committed (renamed into place) only when every input is valid; discarded otherwise.
+      result = await validateAndPrepareDataset(
         { train, ...(test === undefined ? {} : { test }) },
-        { samplePercent, testPercent, seed, validate },
+        {
+          samplePercent,
+          testPercent,
+          seed,
+          validate,
+          ...(progress === undefined
+            ? {}
+            : { onProgress: ({ bytes }) => progress.update(bytes), progressIntervalInMs: 0 }),
+        },
         sinks,
       );
     } finally {
-      // No-ops after a successful close; otherwise nothing half-written is left behind.
+      progress?.done();
+      // No-ops after a commit; otherwise nothing half-written is left behind.
       await sinks.train.discard();
       await sinks.test.discard();
     }

@@ -1,4 +1,4 @@
-// `autopilot validate <path|-> [--json] [--max-errors N] [--max-seq-length N] [--max-line-bytes N]`
+// `autopilot validate <path|-> [--json] [--max-errors N] [--max-seq-length N] [--max-line-bytes N] [--threads N]`
 import { DatasetInputError, fileInput, streamInput, validateDataset } from '../adapters/dataset.js';
 import { DEFAULT_MAX_ERRORS, DEFAULT_MAX_LINE_BYTES } from '../domain/dataset/codes.js';
 import { isError } from '../domain/dataset/report.js';
@@ -11,7 +11,7 @@ import type {
 import { ExitCode, UsageError, integerOption, parseCommandLine, type CliIo } from './args.js';
 
 const USAGE =
-  'usage: autopilot validate <path|-> [--json] [--max-errors N] [--max-seq-length N] [--max-line-bytes N]';
+  'usage: autopilot validate <path|-> [--json] [--max-errors N] [--max-seq-length N] [--max-line-bytes N] [--threads N]';
 /** Inputs smaller than this finish too fast to need a progress line. */
 const PROGRESS_MIN_BYTES = 32 * 1024 * 1024;
 const PROGRESS_INTERVAL_MS = 250;
@@ -20,6 +20,7 @@ export const validationOptions = {
   'max-errors': { type: 'string' },
   'max-seq-length': { type: 'string' },
   'max-line-bytes': { type: 'string' },
+  threads: { type: 'string' },
 } as const;
 
 export async function validate(args: readonly string[], io: CliIo): Promise<number> {
@@ -57,6 +58,7 @@ export function validateOptionsFrom(values: {
   'max-errors'?: string;
   'max-seq-length'?: string;
   'max-line-bytes'?: string;
+  threads?: string;
 }): ValidateOptions {
   const options: ValidateOptions = {
     maxErrors: integerOption('max-errors', values['max-errors'], DEFAULT_MAX_ERRORS),
@@ -64,6 +66,8 @@ export function validateOptionsFrom(values: {
   };
   if (values['max-seq-length'] !== undefined)
     options.maxSeqLength = integerOption('max-seq-length', values['max-seq-length'], 0, 1);
+  // Worker threads for JSONL (0 = none); unset = decided by input size and core count.
+  if (values.threads !== undefined) options.threads = integerOption('threads', values.threads, 0, 0, 16);
   return options;
 }
 

@@ -1,14 +1,13 @@
 // Ports: what the domain and the activities need from the outside world, in the domain's own
 // terms. src/adapters/ implements them over the real Azure SDKs; nothing here knows an SDK type.
+import type { ComponentSpec } from './componentSpec.js';
 import type {
   DatasetInput,
-  PrepareOptions,
   PrepareResult,
+  StagedSink,
   TextSink,
-  ValidateOptions,
-  ValidationReport,
+  ValidateAndPrepareOptions,
 } from './dataset/types.js';
-import type { ComponentSpec } from './componentSpec.js';
 
 export interface ComputeInfo {
   readonly name: string;
@@ -230,17 +229,21 @@ export interface BlobStore {
   writeText(path: string, text: string, contentType?: string): Promise<void>;
   /** Streams text into a block blob; nothing is visible under `path` until close(). */
   openWriter(path: string, contentType?: string): TextSink;
+  /** Stages text as uncommitted blocks; the blob changes only on commit() (validateAndPrepareDataset's sinks). */
+  openStagedWriter(path: string, contentType?: string): StagedSink;
   list(prefix: string): Promise<BlobInfo[]>;
 }
 
-/** The dataset gate over an opened input (src/adapters/dataset.ts: JSONL and Parquet). */
+/** The dataset gate over opened inputs (src/adapters/dataset.ts: JSONL and Parquet). */
 export interface DatasetProcessor {
-  /** One streaming pass; a bad dataset is a report with valid=false, only I/O failures throw. */
-  validate(input: DatasetInput, options?: ValidateOptions): Promise<ValidationReport>;
-  /** Validates, samples and splits into the sinks, closing them only when every input is valid. */
-  prepare(
+  /**
+   * One pass: validates the train input (and the test input, if any), samples and splits into the
+   * staged sinks, committing them only when every input is valid (aborting otherwise). A bad
+   * dataset is a report with valid=false; only I/O failures throw.
+   */
+  validateAndPrepare(
     inputs: { readonly train: DatasetInput; readonly test?: DatasetInput },
-    options: PrepareOptions,
-    sinks: { readonly train: TextSink; readonly test: TextSink },
+    options: ValidateAndPrepareOptions,
+    sinks: { readonly train: StagedSink; readonly test: StagedSink },
   ): Promise<PrepareResult>;
 }

@@ -55,6 +55,20 @@ export type ActivityResult<T> = Result<T>;
 export interface ValidateInput {
   readonly runId: string;
   readonly dataset: DatasetRef;
+  /** A held-out test file beside the dataset: read in the same pass. */
+  readonly testPath?: string;
+}
+/**
+ * What the one pass over the dataset wrote: the run's train.jsonl and test.jsonl, committed only
+ * when every input was valid. `testRejected` holds the first findings of an invalid test file
+ * (nothing was committed then); prepare reports it.
+ */
+export interface DatasetSplit {
+  readonly trainPath: string;
+  readonly testPath: string;
+  readonly trainRows: number;
+  readonly testRows: number;
+  readonly testRejected?: readonly unknown[];
 }
 export interface ValidateOutput {
   readonly format: 'jsonl' | 'parquet';
@@ -62,12 +76,15 @@ export interface ValidateOutput {
   readonly validRows: number;
   readonly warnings: number;
   readonly reportPath: string;
+  readonly split: DatasetSplit;
 }
 
 export interface PrepareInput {
   readonly runId: string;
   readonly dataset: DatasetRef;
   readonly testPath?: string;
+  /** What validate's pass wrote: prepare reads nothing again. */
+  readonly split: DatasetSplit;
 }
 export interface PrepareOutput {
   readonly trainPath: string;

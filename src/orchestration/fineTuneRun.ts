@@ -395,7 +395,7 @@ function* fineTune(context: OrchestrationContext): Gen<RunView> {
   const validated = yield* run.step(
     'validate',
     Activity.validate,
-    { runId, dataset },
+    { runId, dataset, ...(input.testPath === undefined ? {} : { testPath: input.testPath }) },
     (v) => `${v.validRows} of ${v.rows} rows valid (${v.format}); ${v.warnings} warnings`,
   );
   if (validated.kind !== 'ok') return yield* run.stop(validated);
@@ -403,7 +403,12 @@ function* fineTune(context: OrchestrationContext): Gen<RunView> {
   const prepared = yield* run.step(
     'prepare',
     Activity.prepare,
-    { runId, dataset, ...(input.testPath === undefined ? {} : { testPath: input.testPath }) },
+    {
+      runId,
+      dataset,
+      ...(input.testPath === undefined ? {} : { testPath: input.testPath }),
+      split: validated.value.split,
+    },
     (v) => `${v.trainRows} train rows, ${v.testRows} test rows`,
   );
   if (prepared.kind !== 'ok') return yield* run.stop(prepared);

@@ -19,8 +19,16 @@ describe('validate', () => {
         validRows: 40,
         warnings: 0,
         reportPath: `runs/${runId}/report.json`,
+        // the same pass split the rows (seed 42, 5% held out) and committed both files
+        split: {
+          trainPath: `runs/${runId}/train.jsonl`,
+          testPath: `runs/${runId}/test.jsonl`,
+          trainRows: 35,
+          testRows: 5,
+        },
       },
     });
+    expect((await stack.readBlob(`runs/${runId}/test.jsonl`)).trim().split('\n')).toHaveLength(5);
     expect(JSON.parse(await stack.readBlob(`runs/${runId}/report.json`))).toMatchObject({
       valid: true,
       rows: 40,
@@ -61,13 +69,54 @@ describe('prepare', () => {
   it('writes the train and test split under runs/<id>/', async () => {
     const runId = 'ft-dsprepare000000000000';
     const dataset = await stack.dataset('incoming/split/train.jsonl', conversations(40));
-    const prepared = unwrap(await stack.activities.prepare({ runId, dataset }));
+    const { split } = unwrap(await stack.activities.validate({ runId, dataset }));
+    const prepared = unwrap(await stack.activities.prepare({ runId, dataset, split }));
     expect(prepared.trainPath).toBe(`runs/${runId}/train.jsonl`);
     expect(prepared.testPath).toBe(`runs/${runId}/test.jsonl`);
     expect(prepared.trainRows + prepared.testRows).toBe(40);
     expect(prepared.testRows).toBeGreaterThan(0);
     expect((await stack.readBlob(prepared.trainPath)).trim().split('\n')).toHaveLength(prepared.trainRows);
     expect((await stack.readBlob(prepared.testPath)).trim().split('\n')).toHaveLength(prepared.testRows);
+  });
+});
+
+describe('one pass: validate writes the split, committed only when every input is valid', () => {
+  it('a dataset that turns invalid at its last row leaves no train.jsonl or test.jsonl behind', async () => {
+    const runId = 'ft-dslastrow00000000000';
+    const text = `${conversations(40)}\n{"messages": [{"role": "bot", "content": "x"}]}`;
+    const dataset = await stack.dataset('incoming/lastrow/train.jsonl', text);
+    const result = await stack.activities.validate({ runId, dataset });
+    expect(result).toMatchObject({ ok: false, error: { code: 'DATASET.INVALID', details: [{ line: 41 }] } });
+    const names: string[] = [];
+    for await (const blob of stack.container.listBlobsFlat({ prefix: `runs/${runId}/` }))
+      names.push(blob.name);
+    expect(names).toEqual([`runs/${runId}/report.json`]);
+  });
+
+  it('an invalid test file beside the dataset: validate passes, prepare fails naming it, nothing is committed', async () => {
+    const runId = 'ft-dsbadtest0000000000';
+    const dataset = await stack.dataset('incoming/badtest/train.jsonl', conversations(20));
+    await stack.upload('incoming/badtest/test.jsonl', '{"messages": "nope"}');
+    const validated = unwrap(
+      await stack.activities.validate({ runId, dataset, testPath: 'incoming/badtest/test.jsonl' }),
+    );
+    expect(validated.split.testRejected).toEqual([
+      expect.objectContaining({ line: 1, code: 'DATASET.MESSAGES_NOT_ARRAY' }),
+    ]);
+    const prepared = await stack.activities.prepare({
+      runId,
+      dataset,
+      testPath: 'incoming/badtest/test.jsonl',
+      split: validated.split,
+    });
+    expect(prepared).toMatchObject({
+      ok: false,
+      error: { code: 'DATASET.INVALID', message: 'incoming/badtest/test.jsonl was rejected while preparing' },
+    });
+    const names: string[] = [];
+    for await (const blob of stack.container.listBlobsFlat({ prefix: `runs/${runId}/` }))
+      names.push(blob.name);
+    expect(names).toEqual([`runs/${runId}/report.json`]);
   });
 });
 
@@ -92,7 +141,8 @@ describe('a Parquet dataset in blob storage', () => {
     const etag = ((await blob.uploadFile(file)).etag ?? '').replace(/"/g, '');
     const dataset = { container: CONTAINER, path: 'incoming/pq/train.parquet', etag };
 
-    expect(await stack.activities.validate({ runId, dataset })).toEqual({
+    const validated = await stack.activities.validate({ runId, dataset });
+    expect(validated).toMatchObject({
       ok: true,
       value: {
         format: 'parquet',
@@ -100,9 +150,11 @@ describe('a Parquet dataset in blob storage', () => {
         validRows: 30,
         warnings: 0,
         reportPath: `runs/${runId}/report.json`,
+        split: { trainPath: `runs/${runId}/train.jsonl`, testPath: `runs/${runId}/test.jsonl` },
       },
     });
-    const prepared = await stack.activities.prepare({ runId, dataset });
+    const { split } = unwrap(validated);
+    const prepared = await stack.activities.prepare({ runId, dataset, split });
     if (!prepared.ok) throw new Error(prepared.error.message);
     expect(prepared.value.trainRows + prepared.value.testRows).toBe(30);
     const first = JSON.parse(

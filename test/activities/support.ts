@@ -136,7 +136,8 @@ export function useActivityStack(): ActivityStack {
 
   async function prepared(runId: string): Promise<PrepareOutput> {
     const ref = await dataset(`incoming/${runId}/train.jsonl`, conversations(40));
-    return unwrap(await state.activities.prepare({ runId, dataset: ref }));
+    const { split } = unwrap(await state.activities.validate({ runId, dataset: ref }));
+    return unwrap(await state.activities.prepare({ runId, dataset: ref, split }));
   }
 
   async function resolvedModel(): Promise<ResolveModelOutput> {

@@ -1,8 +1,10 @@
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AzureBlobStore, createContainerClient } from '../../src/adapters/blobStore.js';
+import { validateAndPrepareDataset } from '../../src/adapters/dataset.js';
 import { DomainError } from '../../src/domain/errors.js';
 import { startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
+import { ultrachatRows } from './parquetFixture.js';
 
 const CONTAINER = 'training-data';
 let azurite: AzuriteBlob;
@@ -96,6 +98,102 @@ describe('AzureBlobStore (Azurite)', () => {
     const info = await store.getInfo('runs/ft-2/train.jsonl');
     expect(info?.contentLength).toBe(Buffer.byteLength(line) * 5000);
     expect((await store.readText('runs/ft-2/train.jsonl'))?.slice(0, line.length)).toBe(line);
+  });
+
+  it('a staged writer shows nothing until commit, then the whole text in order', async () => {
+    const writer = store.openStagedWriter('runs/ft-4/train.jsonl', 'application/jsonl');
+    const lines = Array.from({ length: 9000 }, (_, i) => `${JSON.stringify({ i, pad: 'é'.repeat(500) })}\n`);
+    for (const line of lines) await writer.write(line); // ~9 MB: three blocks
+
+    expect(await store.getInfo('runs/ft-4/train.jsonl')).toBeUndefined();
+    await writer.commit();
+
+    expect(await store.readText('runs/ft-4/train.jsonl')).toBe(lines.join(''));
+    const properties = await container.getBlobClient('runs/ft-4/train.jsonl').getProperties();
+    expect(properties.contentType).toBe('application/jsonl');
+  });
+
+  it('a staged writer that aborts leaves no blob', async () => {
+    const writer = store.openStagedWriter('runs/ft-5/train.jsonl');
+    for (let i = 0; i < 5000; i++) await writer.write(`${'x'.repeat(1000)}\n`);
+
+    await writer.abort();
+
+    expect(await store.list('runs/ft-5/')).toEqual([]);
+    await expect(writer.write('late')).rejects.toThrow(
+      "write to 'runs/ft-5/train.jsonl' in container 'training-data' after it was aborted",
+    );
+  });
+
+  it('a staged writer committed with no text makes an empty blob', async () => {
+    const writer = store.openStagedWriter('runs/ft-6/test.jsonl');
+    await writer.commit();
+    expect(await store.getInfo('runs/ft-6/test.jsonl')).toMatchObject({ contentLength: 0 });
+  });
+
+  it('a staged writer into a missing container fails with STORAGE.NOT_FOUND', async () => {
+    const missing = new AzureBlobStore(
+      createContainerClient({ connectionString: azurite.connectionString, trainingContainer: 'no-such-box' }),
+    );
+    const writer = missing.openStagedWriter('runs/x.jsonl');
+    await writer.write('{"a":1}\n');
+    await expect(writer.commit()).rejects.toMatchObject({ code: 'STORAGE.NOT_FOUND' });
+  });
+
+  it('one pass over a dataset that turns invalid at its last row leaves no train.jsonl or test.jsonl', async () => {
+    // ~6 MB of output at 100%: more than one 4 MiB block is staged before the last row is read.
+    const rows: unknown[] = ultrachatRows(3000).map((r) => ({
+      ...r,
+      messages: [
+        { role: 'user', content: r.prompt },
+        { role: 'assistant', content: `answer ${'é'.repeat(1000)}` },
+      ],
+    }));
+    rows.push({ messages: [{ role: 'user', content: 'a question nobody answers' }] });
+    await store.writeText(
+      'incoming/late-bad/train.jsonl',
+      rows.map((r) => `${JSON.stringify(r)}\n`).join(''),
+    );
+
+    const result = await validateAndPrepareDataset(
+      { train: await store.openDataset('incoming/late-bad/train.jsonl') },
+      { samplePercent: 100, testPercent: 10, seed: 42 },
+      {
+        train: store.openStagedWriter('runs/ft-late/train.jsonl'),
+        test: store.openStagedWriter('runs/ft-late/test.jsonl'),
+      },
+    );
+
+    expect(result.report).toMatchObject({ valid: false, rows: 3001, validRows: 3000 });
+    expect(result.report.errors.map((f) => f.message)).toEqual([
+      'line 3001: no assistant message; a conversation needs at least one user and one assistant message',
+    ]);
+    expect(await store.list('runs/ft-late/')).toEqual([]);
+    const staged = await container.getBlockBlobClient('runs/ft-late/train.jsonl').getBlockList('uncommitted');
+    expect(staged.uncommittedBlocks?.length).toBeGreaterThan(0);
+  });
+
+  it('one pass over a valid dataset commits train.jsonl and test.jsonl with every kept row', async () => {
+    await store.writeText(
+      'incoming/good/train.jsonl',
+      ultrachatRows(3000)
+        .map((r) => `${JSON.stringify(r)}\n`)
+        .join(''),
+    );
+
+    const result = await validateAndPrepareDataset(
+      { train: await store.openDataset('incoming/good/train.jsonl') },
+      { samplePercent: 100, testPercent: 10, seed: 42 },
+      {
+        train: store.openStagedWriter('runs/ft-good/train.jsonl'),
+        test: store.openStagedWriter('runs/ft-good/test.jsonl'),
+      },
+    );
+
+    const lines = async (path: string) => ((await store.readText(path)) ?? '').trim().split('\n').length;
+    expect(result.trainRows + result.testRows).toBe(3000);
+    expect(await lines('runs/ft-good/train.jsonl')).toBe(result.trainRows);
+    expect(await lines('runs/ft-good/test.jsonl')).toBe(result.testRows);
   });
 
   it('lists blobs under a prefix', async () => {

@@ -10,10 +10,12 @@ import {
   formatFromName,
   prepareDataset,
   streamInput,
+  validateAndPrepareDataset,
   validateDataset,
 } from '../../src/adapters/dataset.js';
 import { destination, uniform } from '../../src/domain/dataset/sampling.js';
-import type { TextSink } from '../../src/domain/dataset/types.js';
+import type { DatasetInput, DatasetProgress, StagedSink, TextSink } from '../../src/domain/dataset/types.js';
+import { validateText } from '../domain/dataset/validateText.js';
 import { ultrachatRows, writeOtherParquet, writeUltrachatParquet } from './parquetFixture.js';
 
 let dir: string;
@@ -305,5 +307,260 @@ describe('fileSink', () => {
     await other.write('x');
     await other.discard();
     await expect(readFile(join(dir, 'never.jsonl'))).rejects.toThrow();
+  });
+});
+
+function* chunks(bytes: Uint8Array, size: number): Generator<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.slice(i, i + size);
+}
+
+/** A JSONL input that arrives in chunks of `size` bytes. */
+function chunkedInput(bytes: Uint8Array, size: number): DatasetInput {
+  return {
+    name: 'chunked.jsonl',
+    format: 'jsonl',
+    stream: () => Readable.from(chunks(bytes, size)),
+  };
+}
+
+describe('the Latin-1 fast reading', () => {
+  const msg = (role: string, content: string) => ({ role, content });
+  const enc = (text: string) => new TextEncoder().encode(text);
+  // Rows where reading UTF-8 bytes as Latin-1 could go wrong if the scanner trusted it blindly.
+  const tricky = [
+    JSON.stringify({
+      prompt: 'café',
+      prompt_id: 'é1',
+      messages: [msg('user', 'café'), msg('assistant', 'oui')],
+    }),
+    '{"prompt_id":"\\u00e91","messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}',
+    JSON.stringify({ messages: [msg('user', '\u00a0'), msg('assistant', 'a')] }), // NBSP only: blank
+    JSON.stringify({ messages: [msg('user', '\u3000\u00a0 '), msg('assistant', 'é')] }), // blank too
+    JSON.stringify({ prompt: 'voilà', messages: [msg('user', 'voilà\u00a0'), msg('assistant', 'a')] }),
+    JSON.stringify({ prompt: 'autre é', messages: [msg('user', 'voilà'), msg('assistant', 'a')] }),
+    JSON.stringify({ messages: [msg('user', '😀😀😀'), msg('assistant', '東京')] }),
+    JSON.stringify({ messages: [msg('bôt', 'é'), msg('assistant', 'a')] }),
+    '{"messages": "é',
+    JSON.stringify({ prompt_id: 5, messages: [msg('user', 'é'), msg('assistant', 'a')] }),
+    JSON.stringify({ messages: [msg('user', 'é'), msg('user', 'ü'), msg('assistant', 'a')] }),
+    JSON.stringify({ messages: [msg('user', 'é'), msg('assistant', 'a'), msg('user', 'ß')] }),
+    '{"messages":[{"role":"user","content":"\\\\u é"},{"role":"assistant","content":"a"}]}',
+    '{"messages":[{"role":"user","content":"\\u00e9 é"},{"role":"assistant","content":"a"}]}',
+    JSON.stringify({ prompt_id: `${'東'.repeat(50)}`, messages: [msg('user', 'é'), msg('assistant', 'a')] }),
+    JSON.stringify({ prompt_id: `${'東'.repeat(50)}`, messages: [msg('user', 'é'), msg('assistant', 'a')] }),
+    JSON.stringify({
+      prompt_id: 'é1',
+      messages: [msg('system', 'sé'), msg('user', 'q'), msg('assistant', 'à')],
+    }),
+    JSON.stringify({ messages: [msg('user', 'ok é'), msg('assistant', 'x'.repeat(600))] }),
+  ];
+  const text = `\ufeff${tricky[0]}\r\n${tricky.slice(1).join('\n')}\n`;
+  const withBadByte = Uint8Array.from([...enc(text), ...enc('{"messages":"'), 0xff, ...enc('"}\n')]);
+
+  it.each([1, 3, 7, 64, 1 << 20])(
+    'gives the report of the exact decoding, whatever the chunk size (%i)',
+    async (size) => {
+      for (const options of [{}, { maxSeqLength: 100 }, { maxErrors: 2 }]) {
+        const report = await validateDataset(chunkedInput(withBadByte, size), options);
+        expect(JSON.stringify(report)).toBe(JSON.stringify(validateText(withBadByte, options)));
+      }
+    },
+  );
+
+  it('finds what the rules say on those rows', async () => {
+    const report = await validateDataset(chunkedInput(withBadByte, 1 << 20), { maxSeqLength: 100 });
+    expect(report.errors.map((f) => f.message)).toEqual([
+      'line 3: message 1 content is blank; remove the message or give it text',
+      'line 4: message 1 content is blank; remove the message or give it text',
+      "line 8: message 1 has role 'bôt'; expected system, user or assistant",
+      `line 9: not valid JSON (${jsonError('{"messages": "é')}); expected one JSON object per line`,
+      'line 19: not valid UTF-8 (bad byte at column 14); save the file as UTF-8',
+    ]);
+    expect(report.warnings.map((f) => f.message)).toEqual([
+      "line 2: prompt_id 'é1' already appeared on an earlier line",
+      "line 6: 'prompt' differs from the first user message; training reads 'messages', so check which one is right",
+      "line 10: 'prompt_id' is a number; expected a string",
+      "line 11: message 2 has role 'user' where 'assistant' was expected; roles should alternate user/assistant after an optional leading system message",
+      "line 12: the conversation ends with a user message; the last turn should be the assistant's answer",
+      `line 16: prompt_id '${'東'.repeat(40)}…' already appeared on an earlier line`,
+      "line 17: prompt_id 'é1' already appeared on an earlier line",
+      'line 18: about 151 tokens (604 characters / 4) exceed --max-seq-length 100; training may truncate it',
+    ]);
+    expect(report.stats.characters.min).toBe(2); // line 2 and the others: 'q' + 'a'
+    expect(report).toMatchObject({ rows: 19, validRows: 14 });
+  });
+});
+
+function jsonError(text: string): string {
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return '';
+}
+
+/** A staged sink in memory: what was written, and whether it was committed or aborted. */
+function stagedSink(): StagedSink & { text: string; state: 'open' | 'committed' | 'aborted' } {
+  const sink = {
+    text: '',
+    state: 'open' as 'open' | 'committed' | 'aborted',
+    write(data: string | Uint8Array) {
+      sink.text += typeof data === 'string' ? data : new TextDecoder().decode(data);
+      return Promise.resolve();
+    },
+    commit() {
+      sink.state = 'committed';
+      return Promise.resolve();
+    },
+    abort() {
+      sink.state = 'aborted';
+      return Promise.resolve();
+    },
+  };
+  return sink;
+}
+
+describe('validateAndPrepareDataset', () => {
+  const options = { samplePercent: 50, testPercent: 20, seed: 42 };
+  const sinks = () => ({ train: stagedSink(), test: stagedSink() });
+  const badRows = () => {
+    const rows: unknown[] = ultrachatRows(30);
+    rows[4] = { prompt_id: 'id-x', messages: [{ role: 'bot', content: 'é' }] };
+    rows[9] = { ...ultrachatRows(1)[0]!, prompt: 'other' };
+    rows[29] = { messages: [] };
+    return rows;
+  };
+
+  it.each([
+    ['valid JSONL', 'jsonl', () => ultrachatRows(60)],
+    ['invalid JSONL', 'jsonl', badRows],
+    ['valid Parquet', 'parquet', () => ultrachatRows(60)],
+    ['invalid Parquet', 'parquet', badRows],
+  ])('reports %s exactly as validateDataset does', async (name, format, rows) => {
+    const path = join(dir, `same-report-${name.replace(' ', '-')}.${format}`);
+    if (format === 'jsonl') await writeFile(path, jsonl(rows()));
+    else await writeUltrachatParquet(path, rows() as ReturnType<typeof ultrachatRows>, 25);
+    const validateOptions = { maxSeqLength: 10, maxErrors: 5 };
+    const expected = JSON.stringify(await validateDataset(await fileInput(path), validateOptions));
+
+    const result = await validateAndPrepareDataset(
+      { train: await fileInput(path) },
+      { ...options, validate: validateOptions },
+      sinks(),
+    );
+
+    expect(JSON.stringify(result.report)).toBe(expected);
+  });
+
+  it('writes what prepareDataset writes and commits both sinks when the dataset is valid', async () => {
+    const path = await file('one-pass.jsonl', jsonl(ultrachatRows(300)));
+    const reference = { train: memorySink(), test: memorySink() };
+    const expected = await prepareDataset({ train: await fileInput(path) }, options, reference);
+    const staged = sinks();
+
+    const result = await validateAndPrepareDataset({ train: await fileInput(path) }, options, staged);
+
+    expect(result).toEqual(expected);
+    expect([staged.train.state, staged.test.state]).toEqual(['committed', 'committed']);
+    expect(staged.train.text).toBe(reference.train.text);
+    expect(staged.test.text).toBe(reference.test.text);
+  });
+
+  it('writes non-ASCII rows as the exact UTF-8 of their normalized form', async () => {
+    const input = [
+      '{"prompt":"café 東京 😀","prompt_id":"é1","messages":[{"role":"user","content":"café 東京 😀"},{"content":"ünï\\n\\"q\\"","role":"assistant","extra":1}]}',
+      '{"prompt_id":"\\u00e92","messages":[{"role":"user","content":"\\u6771 ß"},{"role":"assistant","content":"a"}]}',
+    ].join('\n');
+    const staged = sinks();
+
+    await validateAndPrepareDataset(
+      { train: await fileInput(await file('unicode.jsonl', input)) },
+      { samplePercent: 100, testPercent: 0, seed: 1 },
+      staged,
+    );
+
+    expect(staged.train.text).toBe(
+      '{"prompt":"café 東京 😀","prompt_id":"é1","messages":[{"content":"café 東京 😀","role":"user"},{"content":"ünï\\n\\"q\\"","role":"assistant"}]}\n' +
+        '{"prompt_id":"é2","messages":[{"content":"東 ß","role":"user"},{"content":"a","role":"assistant"}]}\n',
+    );
+  });
+
+  it('commits nothing when only the last row is invalid', async () => {
+    const rows: unknown[] = ultrachatRows(200);
+    rows.push({ messages: [{ role: 'user', content: 'q' }] });
+    const staged = sinks();
+
+    const result = await validateAndPrepareDataset(
+      { train: await fileInput(await file('last-bad.jsonl', jsonl(rows))) },
+      options,
+      staged,
+    );
+
+    expect(result).toMatchObject({ trainRows: 0, testRows: 0, report: { valid: false, rows: 201 } });
+    expect([staged.train.state, staged.test.state]).toEqual(['aborted', 'aborted']);
+  });
+
+  it('commits nothing when the separate test input is invalid', async () => {
+    const staged = sinks();
+
+    const result = await validateAndPrepareDataset(
+      {
+        train: await fileInput(await file('ok-train.jsonl', jsonl(ultrachatRows(20)))),
+        test: await fileInput(await file('bad-test.jsonl', '{"messages": 3}\n')),
+      },
+      options,
+      staged,
+    );
+
+    expect(result.report.valid).toBe(true);
+    expect(result.testReport?.errors.map((f) => f.code)).toEqual(['DATASET.MESSAGES_NOT_ARRAY']);
+    expect([staged.train.state, staged.test.state]).toEqual(['aborted', 'aborted']);
+  });
+
+  it('aborts both sinks and rethrows when the input cannot be read to the end', async () => {
+    const staged = sinks();
+    const failing: DatasetInput = {
+      name: 'broken',
+      format: 'jsonl',
+      async *stream() {
+        yield await Promise.resolve(new TextEncoder().encode(jsonl(ultrachatRows(5))));
+        throw new DatasetInputError('connection reset');
+      },
+    };
+
+    await expect(validateAndPrepareDataset({ train: failing }, options, staged)).rejects.toThrow(
+      'connection reset',
+    );
+    expect([staged.train.state, staged.test.state]).toEqual(['aborted', 'aborted']);
+  });
+
+  it('reports progress in rows and bytes over both inputs, ending with the totals', async () => {
+    const train = await file('progress-train.jsonl', jsonl(ultrachatRows(40)));
+    const test = await file('progress-test.jsonl', jsonl(ultrachatRows(10)));
+    const seen: DatasetProgress[] = [];
+
+    const result = await validateAndPrepareDataset(
+      { train: await fileInput(train), test: await fileInput(test) },
+      { ...options, onProgress: (p) => seen.push(p), progressIntervalInMs: 0 },
+      sinks(),
+    );
+
+    const bytes = result.report.stats.bytes + (result.testReport?.stats.bytes ?? 0);
+    expect(seen.at(-1)).toEqual({ rows: 50, bytes });
+    expect(seen.some((p) => p.rows === 40 && p.bytes === result.report.stats.bytes)).toBe(true);
+  });
+
+  it('reports progress no more often than asked, and the totals at the end', async () => {
+    const seen: DatasetProgress[] = [];
+
+    await validateAndPrepareDataset(
+      { train: await fileInput(await file('progress-once.jsonl', jsonl(ultrachatRows(40)))) },
+      { ...options, onProgress: (p) => seen.push(p), progressIntervalInMs: 60_000 },
+      sinks(),
+    );
+
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.rows).toBe(40);
   });
 });

@@ -1,12 +1,15 @@
-// `npm run bench [-- --full] [-- --rows N] [-- --keep]`: the validator against the readline baseline on a
-// deterministic synthetic ultrachat-shaped file (10k rows, about 65 MB; --full: 208k rows, about
-// 1.3 GB). Prints throughput, the ratio and each process's peak RSS. Targets, reported not asserted:
-// ratio >= 1.0 on the small file; validator peak RSS < 150 MB on the full one.
+// `npm run bench [-- --full] [-- --rows N] [-- --keep]`: the dataset gate against the readline
+// baseline on a deterministic synthetic ultrachat-shaped file (10k rows, about 63 MB; --full adds
+// the full size, 208k rows, about 1.3 GB), measured side by side in one run and printed as one
+// table: `autopilot validate` vs the baseline, `autopilot prepare` vs `validate`, each process's
+// peak RSS, with the machine's core count. Targets (reported, never asserted): validate >= 1.5x
+// the baseline at 63 MB and >= 2.0x at 1.3 GB; peak RSS < 150 MB at 1.3 GB; prepare <= 1.3x
+// validate's time. `--stack [--full]`: upload -> job submitted on the local stack (stack.bench.ts).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -90,53 +93,161 @@ function run(args: string[]): Promise<RunResult> {
   });
 }
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const full = argv.includes('--full');
-  const rowsFlag = argv.indexOf('--rows');
-  const rows = rowsFlag >= 0 ? Number(argv[rowsFlag + 1]) : full ? FULL_ROWS : SMALL_ROWS;
-  const repeats = full ? 1 : 3;
-  const keep = argv.includes('--keep'); // leave the file for profiling
-  const dir = await mkdtemp(join(tmpdir(), 'autopilot-bench-'));
-  try {
-    const file = join(dir, 'train.jsonl');
+interface Target {
+  name: string;
+  met: boolean;
+}
+
+async function measure(
+  dir: string,
+  rows: number,
+  repeats: number,
+): Promise<{ megabytes: number; lines: string[]; targets: Target[] }> {
+  const file = join(dir, `train-${rows}.jsonl`);
+  process.stdout.write(`writing ${rows} synthetic rows to ${file}...\n`);
+  await writeDataset(file, rows);
+  const megabytes = (await stat(file)).size / 1e6;
+  const out = join(dir, 'prepared');
+  const best: Record<'validate' | 'baseline' | 'prepare', RunResult | undefined> = {
+    validate: undefined,
+    baseline: undefined,
+    prepare: undefined,
+  };
+  const keep = (name: keyof typeof best, r: RunResult) => {
+    const current = best[name];
+    if (current === undefined || r.seconds < current.seconds) best[name] = r;
+  };
+  for (let i = 0; i < repeats; i++) {
+    const b = await run([baseline, file]);
+    if ((JSON.parse(b.stdout) as { rows: number }).rows !== rows)
+      throw new Error(`baseline disagrees: ${b.stdout}`);
+    keep('baseline', b);
+    const v = await run([cli, 'validate', '--json', file]);
+    const report = JSON.parse(v.stdout) as { valid: boolean; rows: number };
+    if (!report.valid || report.rows !== rows)
+      throw new Error(`validator disagrees: ${v.stdout.slice(0, 500)}`);
+    keep('validate', v);
+    const p = await run([cli, 'prepare', '--json', '--input', file, '--out', out]);
+    const prepared = JSON.parse(p.stdout) as { valid: boolean; report: { rows: number } };
+    if (!prepared.valid || prepared.report.rows !== rows)
+      throw new Error(`prepare disagrees: ${p.stdout.slice(0, 500)}`);
+    keep('prepare', p);
+  }
+  await rm(file, { force: true });
+  await rm(out, { recursive: true, force: true });
+  const { validate: v, baseline: b, prepare: p } = best;
+  if (v === undefined || b === undefined || p === undefined) throw new Error('no runs');
+  const size = `${megabytes.toFixed(0)} MB`;
+  const row = (name: string, r: RunResult, ratio: string) =>
+    `${name.padEnd(30)} ${size.padStart(8)} ${r.seconds.toFixed(2).padStart(8)} s ${(megabytes / r.seconds).toFixed(1).padStart(7)} MB/s ${r.peakRssMb.toFixed(0).padStart(6)} MB  ${ratio}`;
+  const speedup = b.seconds / v.seconds;
+  const prepareRatio = p.seconds / v.seconds;
+  const full = rows >= FULL_ROWS;
+  const speedTarget = full ? 2.0 : 1.5;
+  const targets: Target[] = [
+    {
+      name: `validate >= ${speedTarget.toFixed(1)}x baseline at ${size}: ${speedup.toFixed(2)}x`,
+      met: speedup >= speedTarget,
+    },
+    { name: `prepare <= 1.3x validate at ${size}: ${prepareRatio.toFixed(2)}x`, met: prepareRatio <= 1.3 },
+  ];
+  if (full)
+    targets.push({
+      name: `validate peak RSS < ${RSS_TARGET_MB} MB at ${size}: ${v.peakRssMb.toFixed(0)} MB`,
+      met: v.peakRssMb < RSS_TARGET_MB,
+    });
+  return {
+    megabytes,
+    lines: [
+      row('baseline (readline + parse)', b, '1.00x'),
+      row('autopilot validate --json', v, `${speedup.toFixed(2)}x baseline`),
+      row('autopilot prepare --json', p, `${prepareRatio.toFixed(2)}x validate's time`),
+    ],
+    targets,
+  };
+}
+
+/** --stack: upload -> submitted on the local stack, 200 rows x 20 (p50), 63 MB, and 1.3 GB with --full. */
+async function stackMain(dir: string, full: boolean): Promise<void> {
+  const { startStackBench } = await import('./stack.bench.js');
+  const small = join(dir, 'train-200.jsonl');
+  await writeDataset(small, 200);
+  const sizes = full ? [SMALL_ROWS, FULL_ROWS] : [SMALL_ROWS];
+  const files: { rows: number; file: string }[] = [];
+  for (const rows of sizes) {
+    const file = join(dir, `train-${rows}.jsonl`);
     process.stdout.write(`writing ${rows} synthetic rows to ${file}...\n`);
     await writeDataset(file, rows);
-    const megabytes = (await stat(file)).size / 1e6;
-    process.stdout.write(`${megabytes.toFixed(1)} MB; best of ${repeats} run(s) each, alternating\n`);
-
-    let best = {
-      validator: undefined as RunResult | undefined,
-      baseline: undefined as RunResult | undefined,
-    };
-    for (let i = 0; i < repeats; i++) {
-      const v = await run([cli, 'validate', '--json', file]);
-      const report = JSON.parse(v.stdout) as { valid: boolean; rows: number };
-      if (!report.valid || report.rows !== rows)
-        throw new Error(`validator disagrees: ${v.stdout.slice(0, 500)}`);
-      const b = await run([baseline, file]);
-      if ((JSON.parse(b.stdout) as { rows: number }).rows !== rows)
-        throw new Error(`baseline disagrees: ${b.stdout}`);
-      if (best.validator === undefined || v.seconds < best.validator.seconds)
-        best = { ...best, validator: v };
-      if (best.baseline === undefined || b.seconds < best.baseline.seconds) best = { ...best, baseline: b };
-    }
-    const v = best.validator;
-    const b = best.baseline;
-    if (v === undefined || b === undefined) throw new Error('no runs');
-    const ratio = b.seconds / v.seconds;
-    const line = (name: string, r: RunResult) =>
-      `${name.padEnd(28)} ${(megabytes / r.seconds).toFixed(1).padStart(7)} MB/s  ${r.seconds.toFixed(2).padStart(6)} s  peak RSS ${r.peakRssMb.toFixed(0).padStart(5)} MB\n`;
-    process.stdout.write(line('autopilot validate --json', v));
-    process.stdout.write(line('baseline (readline + parse)', b));
-    process.stdout.write(
-      `ratio (validator / baseline throughput): ${ratio.toFixed(2)}  target >= 1.0: ${ratio >= 1 ? 'met' : 'NOT met'}\n`,
+    files.push({ rows, file });
+  }
+  process.stdout.write('starting the local stack...\n');
+  const bench = await startStackBench();
+  const lines: string[] = [];
+  const targets: Target[] = [];
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < 20; i++) times.push((await bench.measure('rows200', small)).seconds);
+    times.sort((a, b) => a - b);
+    const p50 = times[9] ?? NaN;
+    lines.push(
+      `200 rows x 20: p50 ${p50.toFixed(2)} s, min ${times[0]?.toFixed(2)} s, max ${times[19]?.toFixed(2)} s`,
     );
-    if (full) {
-      process.stdout.write(
-        `validator peak RSS ${v.peakRssMb.toFixed(0)} MB, target < ${RSS_TARGET_MB} MB: ${v.peakRssMb < RSS_TARGET_MB ? 'met' : 'NOT met'}\n`,
-      );
+    targets.push({ name: `200 rows upload -> submitted p50 <= 0.5 s: ${p50.toFixed(2)} s`, met: p50 <= 0.5 });
+    for (const { rows, file } of files) {
+      const megabytes = (await stat(file)).size / 1e6;
+      const t = await bench.measure(`rows${rows}`, file);
+      const steps = Object.entries(t.steps)
+        .map(([id, s]) => `${id} ${s.toFixed(2)} s`)
+        .join(', ');
+      lines.push(`${megabytes.toFixed(0)} MB: ${t.seconds.toFixed(2)} s (${steps})`);
+      const limit = rows >= FULL_ROWS ? 15 : 1.5;
+      targets.push({
+        name: `${megabytes.toFixed(0)} MB upload -> submitted <= ${limit} s: ${t.seconds.toFixed(2)} s`,
+        met: t.seconds <= limit,
+      });
     }
+  } finally {
+    await bench.stop();
+  }
+  process.stdout.write(
+    `\n${availableParallelism()} cores (os.availableParallelism), node ${process.version}; upload -> job submitted on the local stack (from the upload's return to the run view's submit step succeeded)\n`,
+  );
+  for (const line of lines) process.stdout.write(`${line}\n`);
+  process.stdout.write('\ntargets:\n');
+  for (const t of targets) process.stdout.write(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.name}\n`);
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--stack')) {
+    const dir = await mkdtemp(join(tmpdir(), 'autopilot-bench-'));
+    try {
+      await stackMain(dir, argv.includes('--full'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    return;
+  }
+  const full = argv.includes('--full');
+  const rowsFlag = argv.indexOf('--rows');
+  const sizes = rowsFlag >= 0 ? [Number(argv[rowsFlag + 1])] : full ? [SMALL_ROWS, FULL_ROWS] : [SMALL_ROWS];
+  const keep = argv.includes('--keep'); // leave the folder for profiling
+  const dir = await mkdtemp(join(tmpdir(), 'autopilot-bench-'));
+  try {
+    const results = [];
+    for (const rows of sizes) results.push(await measure(dir, rows, rows >= FULL_ROWS ? 1 : 3));
+    const [load1] = loadavg();
+    process.stdout.write(
+      `\n${availableParallelism()} cores (os.availableParallelism), node ${process.version}, load average ${load1?.toFixed(1)} at the end; best of 3 runs at 63 MB, 1 at 1.3 GB, alternating\n`,
+    );
+    process.stdout.write(
+      `${'what'.padEnd(30)} ${'size'.padStart(8)} ${'time'.padStart(10)} ${'throughput'.padStart(12)} ${'peak RSS'.padStart(9)}  ratio\n`,
+    );
+    for (const r of results) process.stdout.write(`${r.lines.join('\n')}\n`);
+    process.stdout.write('\ntargets:\n');
+    for (const t of results.flatMap((r) => r.targets))
+      process.stdout.write(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.name}\n`);
+    process.stdout.write('  upload -> submitted on the local stack: npm run bench -- --stack [--full]\n');
   } finally {
     if (keep) process.stdout.write(`kept ${dir}\n`);
     else await rm(dir, { recursive: true, force: true });

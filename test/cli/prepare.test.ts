@@ -137,4 +137,22 @@ describe('autopilot prepare', () => {
     expect(code).toBe(2);
     expect(stderr.split('\n')[0]).toContain(message);
   });
+  it('shows progress on a terminal while it reads a large input, and clears it', async () => {
+    const input = join(dir, 'large.jsonl');
+    const row = {
+      messages: [
+        { role: 'user', content: 'q' },
+        { role: 'assistant', content: 'a'.repeat(1 << 20) },
+      ],
+    };
+    await writeFile(input, jsonl(Array.from({ length: 34 }, () => row))); // 34 MB: past the 32 MB threshold
+    const { io, out } = captureIo('', { stderrIsTTY: true });
+
+    const code = await main(['prepare', '--input', input, '--out', join(dir, 'large-out')], io);
+
+    expect(code).toBe(0);
+    // The first 256 KiB read is shown at once; later figures depend on the clock.
+    expect(out.stderr.startsWith(`\r${input}: 262.1 kB read (0%)   `)).toBe(true);
+    expect(out.stderr.endsWith('\r\x1b[K')).toBe(true);
+  });
 });

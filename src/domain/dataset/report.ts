@@ -13,6 +13,25 @@ import type { Finding, ValidateOptions, ValidationReport } from './types.js';
 
 const ROLE_SET: ReadonlySet<string> = new Set(ROLES);
 const NON_BLANK = /\S/;
+/** In a Latin-1 reading: a char that is neither whitespace nor a UTF-8 byte, so the text is not blank. */
+const SURELY_NOT_BLANK = /[^\s\x80-\xff]/;
+const HIGH_CHAR = /[\x80-\xff]/;
+
+/** What checkLatin1Row needs to turn a Latin-1 reading of UTF-8 back into UTF-16 terms. */
+export interface Latin1Text {
+  /** Length in UTF-16 code units of the UTF-8 text whose bytes are these chars. */
+  utf16Length(latin1: string): number;
+  /** The UTF-8 text whose bytes are these chars. */
+  decodeLatin1(latin1: string): string;
+}
+
+export interface RowStats {
+  turns: number;
+  characters: number;
+  systems: number;
+  users: number;
+  assistants: number;
+}
 /** Longest piece of user data quoted in a message. */
 const QUOTE_LIMIT = 40;
 
@@ -52,6 +71,11 @@ export class ReportBuilder {
     return this.errorTotal > 0;
   }
 
+  /** Rows read so far, valid or not (for progress). */
+  get rowsRead(): number {
+    return this.rows;
+  }
+
   /** A problem with the file as a whole (line 0). */
   fileError(code: DatasetErrorCode, message: string): void {
     this.errorTotal++;
@@ -60,7 +84,7 @@ export class ReportBuilder {
 
   /** A row that could not even be read (bad UTF-8, bad JSON, too long). */
   unreadableRow(line: number, code: DatasetErrorCode, detail: string): void {
-    this.rows++;
+    this.countRow();
     this.error(line, code, detail);
   }
 
@@ -72,9 +96,36 @@ export class ReportBuilder {
     this.bytes = bytes;
   }
 
+  /** Adds what a RowLog recorded, in order, as if this builder had checked those rows itself. */
+  replay({ numbers, strings }: RowRecords): void {
+    let s = 0;
+    for (let i = 0; i < numbers.length;) {
+      const op = numbers[i++];
+      if (op === OP_ROW) this.countRow();
+      else if (op === OP_BLANK) this.blankLines++;
+      else if (op === OP_ERROR || op === OP_WARN) {
+        const line = numbers[i++] as number;
+        const code = strings[s++] as DatasetErrorCode & DatasetWarningCode;
+        const detail = strings[s++] as string;
+        if (op === OP_ERROR) this.error(line, code, detail);
+        else this.warn(line, code, detail);
+      } else {
+        const line = numbers[i++] as number;
+        const row = {
+          turns: numbers[i++] as number,
+          characters: numbers[i++] as number,
+          systems: numbers[i++] as number,
+          users: numbers[i++] as number,
+          assistants: numbers[i++] as number,
+        };
+        this.acceptValid(line, op === OP_VALID_WITH_ID ? strings[s++] : undefined, row);
+      }
+    }
+  }
+
   /** Checks one parsed row; returns whether it is valid (no errors). */
   checkRow(line: number, row: unknown): boolean {
-    this.rows++;
+    this.countRow();
     if (typeof row !== 'object' || row === null || Array.isArray(row)) {
       const hint = Array.isArray(row) ? ' (a JSON array file must be converted to one object per line)' : '';
       return this.error(
@@ -170,26 +221,68 @@ export class ReportBuilder {
     }
     if (!valid) return false;
 
-    this.validRows++;
     for (const [field, got] of fieldWarnings) {
       this.warn(line, DatasetWarning.fieldNotString, `'${field}' is ${got}; expected a string`);
     }
     this.checkConversation(line, record, messages as { role: string; content: string }[]);
-    const estimatedTokens = Math.ceil(characters / CHARS_PER_TOKEN);
-    if (this.maxSeqLength !== undefined && estimatedTokens > this.maxSeqLength) {
-      this.warn(
-        line,
-        DatasetWarning.tooManyTokens,
-        `about ${estimatedTokens} tokens (${characters} characters / ${CHARS_PER_TOKEN}) exceed --max-seq-length ${this.maxSeqLength}; training may truncate it`,
-      );
-    }
-    this.turns.add(messages.length);
-    this.characters.add(characters);
-    this.tokens.add(estimatedTokens);
-    this.roles.system += systems;
-    this.roles.user += users;
-    this.roles.assistant += assistants;
+    const promptId = record.prompt_id;
+    this.acceptValid(line, typeof promptId === 'string' ? promptId : undefined, {
+      turns: messages.length,
+      characters,
+      systems,
+      users,
+      assistants,
+    });
     return true;
+  }
+
+  /**
+   * checkRow for a row parsed from the Latin-1 reading of valid UTF-8 (one char per byte) that
+   * holds no `\u` escape, so every char at or above 0x80 in its strings is one byte of a UTF-8
+   * sequence. Such a reading decides exactly that a row is valid and raises no finding but a
+   * duplicate id or too many tokens: then the row is recorded as checkRow would record it and its
+   * prompt_id (decoded) is returned. Otherwise nothing is recorded and undefined says "check the
+   * decoded row": findings quote user text, and the rare blank or mismatch needs the real chars.
+   * Reading Latin-1 skips most of the cost of a row: V8 parses one-byte strings several times
+   * faster than it transcodes UTF-8.
+   */
+  checkLatin1Row(line: number, row: unknown, text: Latin1Text): { promptId: string | undefined } | undefined {
+    if (typeof row !== 'object' || row === null || Array.isArray(row)) return undefined;
+    const { prompt, prompt_id: promptId, messages } = row as Record<string, unknown>;
+    if (prompt !== undefined && prompt !== null && typeof prompt !== 'string') return undefined;
+    if (promptId !== undefined && promptId !== null && typeof promptId !== 'string') return undefined;
+    if (!Array.isArray(messages) || messages.length === 0) return undefined;
+    const start = (messages[0] as { role?: unknown } | null)?.role === 'system' ? 1 : 0;
+    let characters = 0;
+    let systems = 0;
+    let firstUser: string | undefined;
+    for (let i = 0; i < messages.length; i++) {
+      const message: unknown = messages[i];
+      if (typeof message !== 'object' || message === null || Array.isArray(message)) return undefined;
+      const { role, content } = message as Record<string, unknown>;
+      // The roles alternate after an optional system message; anything else is a finding.
+      const expected = i < start ? 'system' : (i - start) % 2 === 0 ? 'user' : 'assistant';
+      if (role !== expected || typeof content !== 'string') return undefined;
+      if (!SURELY_NOT_BLANK.test(content)) return undefined;
+      if (role === 'system') systems++;
+      else if (firstUser === undefined) firstUser = content;
+      characters += HIGH_CHAR.test(content) ? text.utf16Length(content) : content.length;
+    }
+    const turns = messages.length - start;
+    if (turns < 2 || turns % 2 !== 0) return undefined; // no assistant, or ends with a user turn
+    if (typeof prompt === 'string' && prompt !== firstUser) return undefined;
+    const id =
+      typeof promptId === 'string' && HIGH_CHAR.test(promptId) ? text.decodeLatin1(promptId) : promptId;
+    const exactId = typeof id === 'string' ? id : undefined;
+    this.countRow();
+    this.acceptValid(line, exactId, {
+      turns: messages.length,
+      characters,
+      systems,
+      users: turns / 2,
+      assistants: turns / 2,
+    });
+    return { promptId: exactId };
   }
 
   finish(): ValidationReport {
@@ -246,7 +339,7 @@ export class ReportBuilder {
         `the conversation ends with a user message; the last turn should be the assistant's answer`,
       );
     }
-    const { prompt, prompt_id: promptId } = record;
+    const { prompt } = record;
     if (typeof prompt === 'string') {
       const firstUser = messages.find((m) => m.role === 'user')?.content;
       if (firstUser !== undefined && prompt !== firstUser && prompt.trim() !== firstUser.trim()) {
@@ -257,29 +350,112 @@ export class ReportBuilder {
         );
       }
     }
-    if (typeof promptId === 'string' && !this.promptIds.add(promptId)) {
+  }
+
+  /** Records a valid row: the findings that come after the conversation's, then its stats. */
+  protected countRow(): void {
+    this.rows++;
+  }
+
+  protected acceptValid(line: number, promptId: string | undefined, row: RowStats): void {
+    this.validRows++;
+    if (promptId !== undefined && !this.promptIds.add(promptId)) {
       this.warn(
         line,
         DatasetWarning.duplicatePromptId,
         `prompt_id ${quote(promptId)} already appeared on an earlier ${this.unit}`,
       );
     }
+    const { characters } = row;
+    const estimatedTokens = Math.ceil(characters / CHARS_PER_TOKEN);
+    if (this.maxSeqLength !== undefined && estimatedTokens > this.maxSeqLength) {
+      this.warn(
+        line,
+        DatasetWarning.tooManyTokens,
+        `about ${estimatedTokens} tokens (${characters} characters / ${CHARS_PER_TOKEN}) exceed --max-seq-length ${this.maxSeqLength}; training may truncate it`,
+      );
+    }
+    this.turns.add(row.turns);
+    this.characters.add(characters);
+    this.tokens.add(estimatedTokens);
+    this.roles.system += row.systems;
+    this.roles.user += row.users;
+    this.roles.assistant += row.assistants;
   }
 
   /** Records an error; returns false so callers can write `valid = this.error(...)`. */
-  private error(line: number, code: DatasetErrorCode, detail: string): false {
+  protected error(line: number, code: DatasetErrorCode, detail: string): false {
     this.errorTotal++;
     this.record(this.errors, line, code, `${this.unit} ${line}: ${detail}`);
     return false;
   }
 
-  private warn(line: number, code: DatasetWarningCode, detail: string): void {
+  protected warn(line: number, code: DatasetWarningCode, detail: string): void {
     this.record(this.warnings, line, code, `${this.unit} ${line}: ${detail}`);
   }
 
   private record(list: Finding[], line: number, code: string, message: string): void {
     this.counts[code] = (this.counts[code] ?? 0) + 1;
     if (list.length < this.maxFindings) list.push({ line, code, message });
+  }
+}
+
+const OP_ROW = 1;
+const OP_ERROR = 2;
+const OP_WARN = 3;
+const OP_VALID = 4;
+const OP_VALID_WITH_ID = 5;
+const OP_BLANK = 6;
+
+/** What a RowLog recorded, in order: numbers and the strings they refer to (both cheap to post to another thread). */
+export interface RowRecords {
+  numbers: Float64Array;
+  strings: string[];
+}
+
+/**
+ * A ReportBuilder that keeps, instead of a report, the list of what its rows would add to one:
+ * rows, findings, valid rows with their stats and prompt_id. Worker threads check rows with it;
+ * the main thread replays the lists in file order into the real builder, which alone keeps what
+ * depends on earlier rows (duplicate ids, the caps on findings, the sketches), so the report is
+ * the one a single pass gives.
+ */
+export class RowLog extends ReportBuilder {
+  private numbers: number[] = [];
+  private strings: string[] = [];
+
+  /** The records since the last call, and a fresh log. */
+  take(): RowRecords {
+    const records = { numbers: Float64Array.from(this.numbers), strings: this.strings };
+    this.numbers = [];
+    this.strings = [];
+    return records;
+  }
+
+  override blankLine(): void {
+    this.numbers.push(OP_BLANK);
+  }
+
+  protected override countRow(): void {
+    this.numbers.push(OP_ROW);
+  }
+
+  protected override error(line: number, code: DatasetErrorCode, detail: string): false {
+    this.numbers.push(OP_ERROR, line);
+    this.strings.push(code, detail);
+    return false;
+  }
+
+  protected override warn(line: number, code: DatasetWarningCode, detail: string): void {
+    this.numbers.push(OP_WARN, line);
+    this.strings.push(code, detail);
+  }
+
+  protected override acceptValid(line: number, promptId: string | undefined, row: RowStats): void {
+    const { turns, characters, systems, users, assistants } = row;
+    this.numbers.push(promptId === undefined ? OP_VALID : OP_VALID_WITH_ID, line);
+    this.numbers.push(turns, characters, systems, users, assistants);
+    if (promptId !== undefined) this.strings.push(promptId);
   }
 }
 

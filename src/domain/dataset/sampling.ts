@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Where a valid row goes when preparing a dataset. */
 export type Destination = 'train' | 'test' | 'skip';
@@ -16,7 +16,12 @@ export interface SplitPlan {
  */
 export function rowKey(row: unknown, line: number): string {
   const id = (row as { prompt_id?: unknown }).prompt_id;
-  return typeof id === 'string' ? `id:${id}` : `line:${line}`;
+  return keyFor(typeof id === 'string' ? id : undefined, line);
+}
+
+/** rowKey from a prompt_id already read (undefined when the row has no string prompt_id). */
+export function keyFor(promptId: string | undefined, line: number): string {
+  return promptId !== undefined ? `id:${promptId}` : `line:${line}`;
 }
 
 /**
@@ -30,8 +35,9 @@ export function destination(key: string, plan: SplitPlan): Destination {
 
 /** A number in [0, 1) from the first 48 bits of the hash. */
 export function uniform(seed: number, purpose: string, key: string): number {
-  const digest = createHash('sha256').update(`${seed}\0${purpose}\0${key}`).digest();
-  return digest.readUIntBE(0, 6) / 2 ** 48;
+  // One-shot hash() to hex: cheaper per row than createHash() or a Buffer digest, same 48 bits.
+  const hex = hash('sha256', `${seed}\0${purpose}\0${key}`);
+  return parseInt(hex.slice(0, 12), 16) / 2 ** 48;
 }
 
 /**

@@ -16,6 +16,13 @@ export interface ValidateOptions {
   maxLineBytes?: number;
   /** Called now and then with the bytes read so far. */
   onProgress?: (bytesRead: number) => void;
+  /**
+   * Worker threads that parse JSONL (0 = this thread). Default for inputs of 16 MiB or more: the
+   * host's cores less one, up to 4, when it has more than two; else 0. The report is the same either way.
+   */
+  threads?: number;
+  /** Bytes of lines per batch sent to a worker thread (default 1 MiB; small values test batch edges). */
+  batchBytes?: number;
 }
 
 /** A distribution over valid rows. Exact up to the sample size, estimated from a uniform sample beyond. */
@@ -70,8 +77,34 @@ export interface DatasetInput {
 }
 
 export interface TextSink {
-  write(text: string): Promise<void>;
+  /** Text, or UTF-8 bytes the caller no longer changes (prepareDataset writes bytes: lines it never decoded). */
+  write(data: string | Uint8Array): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Text written in the background and made visible all at once: nothing appears under the final
+ * name until commit(); abort() drops what was written. write() waits only when its bounded
+ * buffers are full, so the caller keeps reading while earlier text is stored.
+ */
+export interface StagedSink {
+  /** Text, or UTF-8 bytes, which are the sink's from then on: the caller does not change them. */
+  write(data: string | Uint8Array): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** How far a pass over a dataset got: rows read (valid or not) and input bytes read, over all inputs. */
+export interface DatasetProgress {
+  rows: number;
+  bytes: number;
+}
+
+export interface ValidateAndPrepareOptions extends PrepareOptions {
+  /** Called during the pass at most once per `progressIntervalInMs`, and once at the end. */
+  onProgress?: (progress: DatasetProgress) => void;
+  /** Default 2000. */
+  progressIntervalInMs?: number;
 }
 
 export interface PrepareOptions {
