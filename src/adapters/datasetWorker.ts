@@ -9,7 +9,9 @@ import { destination, keyFor, normalizedLine, uniform } from '../domain/dataset/
 import { nodeByteReader } from './byteReader.js';
 import type { BatchRequest, BatchResult, WorkerSetup } from './parallelJsonl.js';
 
-const { maxLineBytes, plan } = workerData as WorkerSetup;
+// Loaded outside a worker (e.g. by a tool that imports every module) it has no setup: it does
+// nothing rather than fail at import.
+const { maxLineBytes, plan } = (workerData as WorkerSetup | null) ?? { maxLineBytes: 0, plan: undefined };
 const log = new RowLog('jsonl');
 let kept: number[] = [];
 let lines: Buffer[] = [];

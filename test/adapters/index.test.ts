@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { createPorts, type Ports } from '../../src/adapters/index.js';
 import { STATIC_TOKEN } from '../../src/adapters/credential.js';
-import { prepareDataset, validateDataset } from '../../src/adapters/dataset.js';
+import { validateAndPrepareDataset } from '../../src/adapters/dataset.js';
 import { loadConfig } from '../../src/config.js';
 import { RecordingServer } from '../support/recordingServer.js';
 import { startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
@@ -85,7 +85,7 @@ describe('createPorts', () => {
     expect(await ports.blobs.readText('runs/ft-1/summary.json')).toBe('{}');
   });
 
-  it('carries the streaming dataset checks of adapters/dataset.ts as the datasets port', () => {
-    expect(ports.datasets).toEqual({ validate: validateDataset, prepare: prepareDataset });
+  it('carries the one-pass dataset gate of adapters/dataset.ts as the datasets port', () => {
+    expect(ports.datasets).toEqual({ validateAndPrepare: validateAndPrepareDataset });
   });
 });

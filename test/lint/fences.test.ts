@@ -425,7 +425,6 @@ describe('runs/ never imports http/', () => {
 });
 
 describe('only the composition root imports concrete adapters', () => {
-
   it.each([
     ['src/runs/__fence_probe.ts', '../adapters/index.js'],
     ['src/activities/__fence_probe.ts', '../adapters/index.js'],
