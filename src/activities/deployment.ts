@@ -13,7 +13,7 @@ import {
   provisioningEnded,
 } from '../domain/deployment.js';
 import { DomainError, fail, ok } from '../domain/errors.js';
-import type { ChatMessage } from '../domain/ports.js';
+import type { ChatMessage } from '../domain/resources.js';
 import type { ActivityImplementations } from '../orchestration/contract.js';
 import { expected, isOwnedBy, notOwned, requireOwnedEndpoint, type ActivityDeps } from './shared.js';
 

@@ -14,11 +14,11 @@ import type {
   AzureMlGateway,
   BlobStore,
   DatasetProcessor,
-  EndpointInfo,
   ModelCatalog,
   RunMetricsSource,
   ScoringClient,
 } from '../domain/ports.js';
+import type { EndpointInfo } from '../domain/resources.js';
 import { Tag } from '../names.js';
 import type { ActivityResult } from '../orchestration/contract.js';
 

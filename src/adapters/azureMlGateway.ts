@@ -11,8 +11,8 @@ import {
 } from '@azure/arm-machinelearning';
 import type { TokenCredential } from '@azure/core-auth';
 import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
+import type { AzureMlGateway } from '../domain/ports.js';
 import type {
-  AzureMlGateway,
   ComputeInfo,
   DeploymentInfo,
   DeploymentSpec,
@@ -25,7 +25,7 @@ import type {
   PipelineJobRequest,
   UsageInfo,
   VmSizeInfo,
-} from '../domain/ports.js';
+} from '../domain/resources.js';
 import type { AzureMlSettings } from '../config.js';
 import { DomainError } from '../domain/errors.js';
 import { httpError, isNotFound, parseErrorBody, toServiceError } from './errors.js';

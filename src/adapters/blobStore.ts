@@ -11,7 +11,8 @@ import { BlobServiceClient, type BlobClient, type ContainerClient } from '@azure
 import { DefaultAzureCredential } from '@azure/identity';
 import { DomainError } from '../domain/errors.js';
 import type { DatasetInput, StagedSink, TextSink } from '../domain/dataset/types.js';
-import type { BlobInfo, BlobStore } from '../domain/ports.js';
+import type { BlobStore } from '../domain/ports.js';
+import type { BlobInfo } from '../domain/resources.js';
 import type { StorageSettings } from '../config.js';
 import { isNotFound, toServiceError } from './errors.js';
 

@@ -2,7 +2,8 @@
 // (`@azure/arm-monitor`), so the local emulator can serve it like any other ARM call.
 import { MonitorClient } from '@azure/arm-monitor';
 import type { TokenCredential } from '@azure/core-auth';
-import type { EndpointMetrics, RequestCountBucket } from '../domain/ports.js';
+import type { EndpointMetrics } from '../domain/ports.js';
+import type { RequestCountBucket } from '../domain/resources.js';
 import { toServiceError } from './errors.js';
 import { addTransportPolicies, armScope, type TransportOptions } from './http.js';
 

@@ -4,7 +4,8 @@
 // "no such model" is a real error, never papered over.
 import { DomainError } from '../domain/errors.js';
 import { readComponentInputs, type ComponentSpec } from '../domain/componentSpec.js';
-import type { BaseModelInfo, ModelCatalog } from '../domain/ports.js';
+import type { ModelCatalog } from '../domain/ports.js';
+import type { BaseModelInfo } from '../domain/resources.js';
 import { ServiceUnavailableError } from './errors.js';
 import type { JsonHttpClient } from './http.js';
 

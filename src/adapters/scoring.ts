@@ -2,7 +2,8 @@
 // `{"input_data": {"input_string": [<conversation>], "parameters": {...}}, "params": {}}`, a list of
 // conversations holding the one held-out conversation (docs/azure-facts.md).
 // The endpoint key goes only into the Authorization header: never into a message or log line.
-import type { ChatMessage, ScoringClient } from '../domain/ports.js';
+import type { ScoringClient } from '../domain/ports.js';
+import type { ChatMessage } from '../domain/resources.js';
 import { DomainError } from '../domain/errors.js';
 import type { JsonHttpClient } from './http.js';
 

@@ -2,7 +2,7 @@
 // pre-flight: a job whose cluster cannot get its cores waits in the queue instead of failing.
 import type { ErrorCode } from './errorCodes.js';
 import { fail, ok, type Result } from './errors.js';
-import type { ComputeInfo, UsageInfo, UsageScope, VmSizeInfo } from './ports.js';
+import type { ComputeInfo, UsageInfo, UsageScope, VmSizeInfo } from './resources.js';
 
 /** Old K80 sizes the fine-tune component does not support (used when the model has no allow list). */
 export const UNSUPPORTED_FINETUNE_VM_SIZES = [

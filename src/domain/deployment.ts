@@ -2,7 +2,7 @@
 // output, a key-auth managed online endpoint carrying ownership tags, and one deployment "demo".
 import { createHash } from 'node:crypto';
 import { fail, ok, type Result } from './errors.js';
-import type { DeploymentSpec, EndpointSpec, ModelVersionSpec } from './ports.js';
+import type { DeploymentSpec, EndpointSpec, ModelVersionSpec } from './resources.js';
 import { ownershipTags, TRAINED_MODEL_OUTPUT } from './pipelineJob.js';
 
 /** The notebook's deployment name; it takes all of the endpoint's traffic. */

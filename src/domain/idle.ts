@@ -5,7 +5,7 @@
 // minute of the window. A minute without a value is unknown traffic, not zero (Monitor leaves out
 // the values of minutes it has no samples for, and recent minutes arrive late).
 import { OWNER_TAG_VALUE, Tag } from '../names.js';
-import type { EndpointInfo, RequestCountBucket } from './ports.js';
+import type { EndpointInfo, RequestCountBucket } from './resources.js';
 
 export { isTerminalJobStatus, jobFinished } from './jobStatus.js';
 

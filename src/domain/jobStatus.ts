@@ -1,6 +1,6 @@
 // When an Azure ML job is over. "Finished" means Completed, Failed or Canceled (CancelRequested,
 // Finalizing, NotResponding are still in flight).
-import type { JobStatus } from './ports.js';
+import type { JobStatus } from './resources.js';
 
 export const FINISHED_JOB_STATUSES = ['Completed', 'Failed', 'Canceled'] as const;
 export type FinishedJobStatus = (typeof FINISHED_JOB_STATUSES)[number];

@@ -5,7 +5,7 @@
 // `componentId` (the Python SDK's pipeline node serializes it so; the service's `jobs` map is
 // free-form, so a wrong key is not caught by ARM validation). Sources: docs/azure-facts.md.
 import type { FineTuneParameters } from './fineTuneParameters.js';
-import type { PipelineJobRequest } from './ports.js';
+import type { PipelineJobRequest } from './resources.js';
 import { OWNER_TAG_VALUE, Tag } from '../names.js';
 
 /** The pipeline node that runs the component (the notebook's variable name). */

@@ -11,7 +11,7 @@ import type { ErrorCode } from '../domain/errorCodes.js';
 import type { DomainProblem, Result } from '../domain/errors.js';
 import type { ModelLifecycle } from '../domain/modelLifecycle.js';
 import type { FinishedJobStatus } from '../domain/jobStatus.js';
-import type { JobStatus } from '../domain/ports.js';
+import type { JobStatus } from '../domain/resources.js';
 import type { DatasetRef, RunView } from '../domain/runView.js';
 
 /** The settings the orchestrator needs; the starter copies them from config (the orchestrator reads no env). */

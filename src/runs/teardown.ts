@@ -6,7 +6,8 @@
 import type { InvocationContext } from '@azure/functions';
 import type { TeardownSettings } from '../config.js';
 import { decideTeardown, keepWithoutMetrics, type TeardownDecision } from '../domain/idle.js';
-import type { AzureMlGateway, EndpointInfo, EndpointMetrics } from '../domain/ports.js';
+import type { AzureMlGateway, EndpointMetrics } from '../domain/ports.js';
+import type { EndpointInfo } from '../domain/resources.js';
 import { OWNER_TAG_VALUE, Tag } from '../names.js';
 
 /**

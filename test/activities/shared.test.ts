@@ -11,7 +11,7 @@ import {
 } from '../../src/activities/shared.js';
 import { createPorts } from '../../src/adapters/index.js';
 import { DomainError, ok } from '../../src/domain/errors.js';
-import type { EndpointInfo } from '../../src/domain/ports.js';
+import type { EndpointInfo } from '../../src/domain/resources.js';
 import { useActivityStack } from './support.js';
 
 const stack = useActivityStack();

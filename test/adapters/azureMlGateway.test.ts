@@ -4,7 +4,7 @@ import { STATIC_TOKEN, StaticTokenCredential } from '../../src/adapters/credenti
 import { ServiceUnavailableError } from '../../src/adapters/errors.js';
 import { transportOptions } from '../../src/adapters/http.js';
 import { DomainError } from '../../src/domain/errors.js';
-import type { PipelineJobRequest } from '../../src/domain/ports.js';
+import type { PipelineJobRequest } from '../../src/domain/resources.js';
 import { RecordingServer } from '../support/recordingServer.js';
 
 const SUB = '00000000-0000-0000-0000-000000000000';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../dev/emulator/index.js';
 import { createPorts, type Ports } from '../../src/adapters/index.js';
 import { loadConfig } from '../../src/config.js';
-import type { PipelineJobRequest } from '../../src/domain/ports.js';
+import type { PipelineJobRequest } from '../../src/domain/resources.js';
 import { startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
 
 // The default base model: fine-tuning live in the azureml registry (dev/emulator/facts/registry-models.json).

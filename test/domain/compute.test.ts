@@ -7,7 +7,7 @@ import {
   type ComputeCheckInput,
   type QuotaInput,
 } from '../../src/domain/compute.js';
-import type { UsageInfo } from '../../src/domain/ports.js';
+import type { UsageInfo } from '../../src/domain/resources.js';
 import { armExample, responseBody } from '../support/azureFixtures.js';
 
 const NC24RS = { name: 'Standard_NC24rs_v3', gpus: 4, vCPUs: 24, family: 'standardNCSv3Family' };

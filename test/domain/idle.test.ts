@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideTeardown, type TeardownInput } from '../../src/domain/idle.js';
-import type { EndpointInfo, RequestCountBucket } from '../../src/domain/ports.js';
+import type { EndpointInfo, RequestCountBucket } from '../../src/domain/resources.js';
 
 const NOW = new Date('2026-01-01T12:00:00.000Z');
 const OWNED = { 'autopilot-owner': 'finetune-autopilot', 'autopilot-run-id': 'ft-1' };
