@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,6 @@ import {
   validateAndPrepareDataset,
   validateDataset,
 } from '../../src/adapters/dataset.js';
-import { destination, uniform } from '../../src/domain/dataset/sampling.js';
 import type { DatasetInput, DatasetProgress, StagedSink, TextSink } from '../../src/domain/dataset/types.js';
 import { validateText } from '../domain/dataset/validateText.js';
 import { ultrachatRows, writeOtherParquet, writeUltrachatParquet } from './parquetFixture.js';
@@ -237,13 +237,22 @@ describe('prepareDataset', () => {
     expect(fromParquet.test.text).toBe(fromJsonl.test.text);
   });
 
+  /**
+   * The documented draw, written again here (not the production function): a row's number in
+   * [0, 1) is the first 48 bits of sha256(`<seed>\0<purpose>\0<key>`); a row goes to test when its
+   * 'test' number is below testPercent / 100 (samplePercent 100 keeps every row).
+   */
+  const draw = (seed: number, purpose: string, key: string): number =>
+    parseInt(createHash('sha256').update(`${seed}\0${purpose}\0${key}`).digest('hex').slice(0, 12), 16) /
+    2 ** 48;
+
   it('holds out one conversation when the draw gives the test set none, and only then', async () => {
     const rows = ultrachatRows(10);
     const input = await fileInput(await file('small.jsonl', jsonl(rows)));
     const plan = { samplePercent: 100, testPercent: 5 };
     let heldBack = 0;
     for (let seed = 1; seed <= 40; seed++) {
-      const drawn = rows.filter((r) => destination(`id:${r.prompt_id}`, { ...plan, seed }) === 'test');
+      const drawn = rows.filter((r) => draw(seed, 'test', `id:${r.prompt_id}`) < plan.testPercent / 100);
       const sinks = { train: memorySink(), test: memorySink() };
       const result = await prepareDataset({ train: input }, { ...plan, seed }, sinks);
       expect(result.trainRows + result.testRows).toBe(10);
@@ -257,7 +266,7 @@ describe('prepareDataset', () => {
         heldBack++;
         // The row the draw came closest to sending to test.
         const closest = [...rows].sort(
-          (a, b) => uniform(seed, 'test', `id:${a.prompt_id}`) - uniform(seed, 'test', `id:${b.prompt_id}`),
+          (a, b) => draw(seed, 'test', `id:${a.prompt_id}`) - draw(seed, 'test', `id:${b.prompt_id}`),
         )[0];
         expect(testIds).toEqual([closest?.prompt_id]);
         expect(sinks.train.text).not.toContain(`"prompt_id":"${closest?.prompt_id}"`);
