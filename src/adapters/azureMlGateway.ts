@@ -48,7 +48,7 @@ export interface AzureMlGatewayOptions {
   >;
   readonly credential: TokenCredential;
   readonly transport: TransportOptions;
-  readonly lroPollIntervalMs?: number;
+  readonly lroPollIntervalInMs?: number;
 }
 
 type Workspace = Pick<
@@ -67,7 +67,7 @@ export class AzureMlArmGateway implements AzureMlGateway {
     this.ws = options.settings;
     this.rg = options.settings.resourceGroup;
     this.name = options.settings.workspace;
-    this.lro = { updateIntervalInMs: options.lroPollIntervalMs ?? DEFAULT_LRO_POLL_INTERVAL_MS };
+    this.lro = { updateIntervalInMs: options.lroPollIntervalInMs ?? DEFAULT_LRO_POLL_INTERVAL_MS };
     const endpoint = this.ws.armEndpoint.replace(/\/+$/, '');
     this.client = new AzureMachineLearningWorkspaces(options.credential, this.ws.subscriptionId, {
       endpoint,

@@ -36,7 +36,7 @@ export interface Ports {
 export interface PortsOptions {
   readonly credential?: TokenCredential;
   readonly retry?: RetrySettings;
-  readonly lroPollIntervalMs?: number;
+  readonly lroPollIntervalInMs?: number;
 }
 
 export function createPorts(config: AppConfig, options: PortsOptions = {}): Ports {
@@ -49,7 +49,7 @@ export function createPorts(config: AppConfig, options: PortsOptions = {}): Port
     settings: azureMl,
     credential,
     transport,
-    ...(options.lroPollIntervalMs !== undefined && { lroPollIntervalMs: options.lroPollIntervalMs }),
+    ...(options.lroPollIntervalInMs !== undefined && { lroPollIntervalInMs: options.lroPollIntervalInMs }),
   });
   const catalog = new RegistryModelCatalog({
     http: new JsonHttpClient('REGISTRY', transport, auth),

@@ -93,7 +93,7 @@ export function useActivityStack(): ActivityStack {
     createActivities(
       createPorts(cfg, {
         retry: { maxRetries: 0, retryDelayInMs: 10, maxRetryDelayInMs: 10 },
-        lroPollIntervalMs: 20,
+        lroPollIntervalInMs: 20,
       }),
       cfg,
     );

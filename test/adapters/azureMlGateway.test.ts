@@ -27,7 +27,7 @@ function makeGateway(caCertPath: string | undefined): AzureMlArmGateway {
     },
     credential: new StaticTokenCredential(),
     transport: transportOptions(caCertPath, FAST_RETRY),
-    lroPollIntervalMs: 5,
+    lroPollIntervalInMs: 5,
   });
 }
 

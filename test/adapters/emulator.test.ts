@@ -94,7 +94,7 @@ describe('adapters against the Azure ML emulator', () => {
     });
     ports = createPorts(config, {
       retry: { maxRetries: 2, retryDelayInMs: 20, maxRetryDelayInMs: 50, maxRetryAfterInMs: 2_000 },
-      lroPollIntervalMs: 50,
+      lroPollIntervalInMs: 50,
     });
   });
   afterAll(async () => {

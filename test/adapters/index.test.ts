@@ -33,7 +33,7 @@ beforeAll(async () => {
   });
   ports = createPorts(config, {
     retry: { maxRetries: 1, retryDelayInMs: 5, maxRetryDelayInMs: 5 },
-    lroPollIntervalMs: 5,
+    lroPollIntervalInMs: 5,
   });
 });
 afterAll(async () => {

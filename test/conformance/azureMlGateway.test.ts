@@ -38,7 +38,7 @@ function gatewayFor(example: RecordedExample, overrides: { workspace?: string } 
     },
     credential: new StaticTokenCredential(),
     transport: transportOptions(server.caPath, { maxRetries: 0, retryDelayInMs: 1, maxRetryDelayInMs: 1 }),
-    lroPollIntervalMs: 5,
+    lroPollIntervalInMs: 5,
   });
 }
 

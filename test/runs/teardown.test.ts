@@ -43,7 +43,7 @@ beforeAll(async () => {
   });
   ports = createPorts(config, {
     retry: { maxRetries: 0, retryDelayInMs: 10, maxRetryDelayInMs: 10 },
-    lroPollIntervalMs: 20,
+    lroPollIntervalInMs: 20,
   });
   const activities = createActivities(ports, config);
   // a registered model needs a finished job behind it

@@ -39,7 +39,7 @@ beforeAll(async () => {
       },
       credential: new StaticTokenCredential(),
       transport,
-      lroPollIntervalMs: 5,
+      lroPollIntervalInMs: 5,
     }),
     endpointMetrics: new MonitorEndpointMetrics({
       armEndpoint: server.baseUrl,
