@@ -66,6 +66,11 @@ export interface TeardownSettings {
 
 export interface AppConfig {
   readonly storage: StorageSettings;
+  /**
+   * The storage account's name, derived from the storage settings (connection string AccountName,
+   * AzureWebJobsStorage__accountName or the blob service URL): only its BlobCreated events count.
+   */
+  readonly storageAccount: string;
   readonly azureMl: AzureMlSettings;
   readonly fineTune: FineTuneSettings;
   readonly teardown: TeardownSettings;
@@ -199,6 +204,63 @@ function readStorage(r: Reader): StorageSettings {
   return freeze({ trainingContainer });
 }
 
+/** The storage account's name from the settings readStorage read (a missing setting is reported there). */
+function readStorageAccount(r: Reader): string {
+  const connectionString = r.optional('AzureWebJobsStorage');
+  const accountName = r.optional('AzureWebJobsStorage__accountName');
+  const serviceUri = r.optional('AzureWebJobsStorage__blobServiceUri');
+  const [key, name] =
+    connectionString !== undefined
+      ? ['AzureWebJobsStorage', accountFromConnectionString(connectionString)]
+      : accountName !== undefined
+        ? ['AzureWebJobsStorage__accountName', accountName]
+        : serviceUri !== undefined
+          ? ['AzureWebJobsStorage__blobServiceUri', accountFromBlobUrl(serviceUri)]
+          : [undefined, undefined];
+  if (key === undefined) return '';
+  // Account names are lower case; a connection string written otherwise still names the same one.
+  const lower = name?.toLowerCase();
+  if (lower !== undefined && /^[a-z0-9]{3,24}$/.test(lower)) return lower;
+  r.problems.push(
+    `${key}: cannot tell the storage account's name (3-24 lower-case letters and digits) from it, got '${name ?? ''}'`,
+  );
+  return '';
+}
+
+/** Azurite's well-known account, which `UseDevelopmentStorage=true` means. */
+const DEVELOPMENT_ACCOUNT = 'devstoreaccount1';
+
+function accountFromConnectionString(connectionString: string): string | undefined {
+  const parts = new Map(
+    connectionString
+      .split(';')
+      .map((part) => part.trim())
+      .filter((part) => part.includes('='))
+      .map((part) => {
+        const at = part.indexOf('=');
+        return [part.slice(0, at).toLowerCase(), part.slice(at + 1)] as const;
+      }),
+  );
+  if (parts.get('usedevelopmentstorage')?.toLowerCase() === 'true') return DEVELOPMENT_ACCOUNT;
+  const named = parts.get('accountname');
+  if (named !== undefined) return named;
+  const endpoint = parts.get('blobendpoint');
+  return endpoint === undefined ? undefined : accountFromBlobUrl(endpoint);
+}
+
+/** `https://<account>.blob.core.windows.net` or, for an emulator on an IP or localhost, `http://host:port/<account>`. */
+function accountFromBlobUrl(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const host = parsed.hostname;
+  const pathStyle = host === 'localhost' || /^[\d.]+$/.test(host) || host.startsWith('[');
+  return pathStyle ? parsed.pathname.split('/').find((s) => s !== '') : host.split('.')[0];
+}
+
 function readAzureMl(r: Reader): AzureMlSettings {
   return freeze({
     subscriptionId: r.required('AZURE_SUBSCRIPTION_ID'),
@@ -281,6 +343,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const r = new Reader(env);
   const config: AppConfig = Object.freeze({
     storage: readStorage(r),
+    storageAccount: readStorageAccount(r),
     azureMl: readAzureMl(r),
     fineTune: readFineTune(r),
     teardown: readTeardown(r),

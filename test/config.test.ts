@@ -52,6 +52,37 @@ describe('loadConfig', () => {
     expect(config.storage.connectionString).toBeUndefined();
   });
 
+  it('derives the storage account whose BlobCreated events count from each storage setting', () => {
+    const { AzureWebJobsStorage: _, ...rest } = sample.Values;
+    const accounts = [
+      { AzureWebJobsStorage: 'UseDevelopmentStorage=true' },
+      {
+        AzureWebJobsStorage:
+          'DefaultEndpointsProtocol=https;AccountName=stprod01;AccountKey=k;EndpointSuffix=core.windows.net',
+      },
+      {
+        AzureWebJobsStorage: 'BlobEndpoint=https://stsas02.blob.core.windows.net;SharedAccessSignature=sv=x',
+      },
+      { AzureWebJobsStorage__accountName: 'stidentity' },
+      { AzureWebJobsStorage__blobServiceUri: 'https://sturi03.blob.core.windows.net' },
+      { AzureWebJobsStorage__blobServiceUri: 'http://127.0.0.1:10000/devstoreaccount1' },
+    ].map((storage) => loadConfig({ ...rest, ...storage }).storageAccount);
+    expect(accounts).toEqual([
+      'devstoreaccount1',
+      'stprod01',
+      'stsas02',
+      'stidentity',
+      'sturi03',
+      'devstoreaccount1',
+    ]);
+  });
+
+  it('fails at start when the storage account cannot be told from the connection string', () => {
+    expect(() => loadConfig({ ...sample.Values, AzureWebJobsStorage: 'AccountKey=k' })).toThrow(
+      "invalid settings: AzureWebJobsStorage: cannot tell the storage account's name (3-24 lower-case letters and digits) from it, got ''",
+    );
+  });
+
   it('puts every problem on one line, for hosts that log only the first', () => {
     expect(() => loadConfig({ ...sample.Values, AZUREML_WORKSPACE: '', TEARDOWN_DRY_RUN: 'maybe' })).toThrow(
       "invalid settings: AZUREML_WORKSPACE is required but not set; TEARDOWN_DRY_RUN must be true or false, got 'maybe'",

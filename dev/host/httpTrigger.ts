@@ -79,7 +79,17 @@ export async function handleHttpTrigger(r: HttpTriggerRequest): Promise<void> {
   }
   const { route, params } = matched;
   if (!authorized(route.authLevel, r)) {
-    r.res.writeHead(401).end();
+    // The app's JSON error shape (docs/contracts.md "HTTP API"); the code is the app's
+    // REQUEST.UNAUTHORIZED, written here as a literal because dev/ never imports src/.
+    const level = route.authLevel === 'admin' ? 'the master key' : 'a function key';
+    r.res.writeHead(401, { 'Content-Type': 'application/json; charset=utf-8' }).end(
+      JSON.stringify({
+        error: {
+          code: 'REQUEST.UNAUTHORIZED',
+          message: `this route needs ${level}: send it in the x-functions-key header or the code query parameter`,
+        },
+      }),
+    );
     return;
   }
   const headers: Record<string, string> = {};

@@ -51,7 +51,9 @@ export class DurableRunInstances implements RunInstances {
 
   async get(instanceId: string): Promise<RunInstance | undefined> {
     try {
-      const status = await this.client.getStatus(instanceId, { showInput: true });
+      // The durable client puts the id in its URL as given: encode it (run ids are checked
+      // against their pattern at the entry points too, but this adapter does not rely on that).
+      const status = await this.client.getStatus(encodeURIComponent(instanceId), { showInput: true });
       return toInstance(status);
     } catch (error) {
       if (NOT_FOUND.test(messageOf(error))) return undefined;
@@ -67,6 +69,6 @@ export class DurableRunInstances implements RunInstances {
   }
 
   async raise(instanceId: string, eventName: string, payload: unknown): Promise<void> {
-    await this.client.raiseEvent(instanceId, eventName, payload);
+    await this.client.raiseEvent(encodeURIComponent(instanceId), eventName, payload);
   }
 }

@@ -53,7 +53,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     io.stdout.write(usage());
     return name === undefined ? ExitCode.usage : ExitCode.ok;
   }
-  const command = commands[name];
+  // own keys only: `constructor` or `toString` is not a command
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   const devRun = Object.hasOwn(DEV_COMMANDS, name) ? DEV_COMMANDS[name] : undefined;
   if (command === undefined && devRun !== undefined) {
     io.stderr.write(devCommandError(name, devRun));

@@ -51,6 +51,12 @@ const FIXED_CODES = {
   'REQUEST.INVALID_QUERY': caller(400),
   'REQUEST.NOT_FOUND': caller(404),
   'REQUEST.METHOD_NOT_ALLOWED': caller(405),
+  /** The body is over the API's size limit (src/http/runsApi.ts MAX_BODY_BYTES). */
+  'REQUEST.TOO_LARGE': caller(413),
+  /** No valid function key: answered by the Functions host (locally dev/host/httpTrigger.ts). */
+  'REQUEST.UNAUTHORIZED': caller(401),
+  /** A dataset path that could leave incoming/ or exceed Azure's blob name limit. */
+  'REQUEST.INVALID_DATASET_PATH': caller(400),
   INTERNAL: retry(500),
 
   // Runs as a whole.
@@ -101,6 +107,7 @@ const FIXED_CODES = {
   'FINETUNE.UNKNOWN_PARAMETER': caller(400),
   'FINETUNE.BAD_TYPE': caller(400),
   'FINETUNE.OUT_OF_RANGE': caller(400),
+  'FINETUNE.OVERRIDES_TOO_LARGE': caller(400),
 
   // Fine-tune inputs checked against the pinned component's declaration.
   'FINETUNE.UNKNOWN_INPUT': caller(400),

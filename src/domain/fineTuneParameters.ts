@@ -3,24 +3,21 @@
 // (finetune.json or the HTTP body). Names are the component's snake_case inputs and every value
 // is the string the component takes on the wire.
 import { fail, ok, type DomainProblem, type Result } from './errors.js';
+import { truncated } from './untrustedInput.js';
 
 type ParameterRule =
-  | { readonly kind: 'integer'; readonly min: number; readonly max?: number; readonly sentinel?: number }
+  | { readonly kind: 'integer'; readonly min: number; readonly max: number; readonly sentinel?: number }
   | { readonly kind: 'number'; readonly min: number; readonly minExclusive?: boolean; readonly max?: number }
   | { readonly kind: 'boolean' }
   | { readonly kind: 'choice'; readonly values: readonly string[] }
   | { readonly kind: 'text' };
 
-const int = (min: number, max?: number): ParameterRule => ({
-  kind: 'integer',
-  min,
-  ...(max === undefined ? {} : { max }),
-});
-/** A whole number >= min, or -1: the component's "no limit / the model's maximum". */
-const intOrUnset = (min: number): ParameterRule => ({ kind: 'integer', min, sentinel: -1 });
+const int = (min: number, max: number): ParameterRule => ({ kind: 'integer', min, max });
+/** A whole number from min to max, or -1: the component's "no limit / the model's maximum". */
+const intOrUnset = (min: number, max: number): ParameterRule => ({ kind: 'integer', min, max, sentinel: -1 });
 const text: ParameterRule = { kind: 'text' };
-const positive: ParameterRule = { kind: 'number', min: 0, minExclusive: true };
-const nonNegative: ParameterRule = { kind: 'number', min: 0 };
+/** Steps of a training run: far beyond any real one, still a safe integer. */
+const MAX_STEPS = 1_000_000_000;
 const flag: ParameterRule = { kind: 'boolean' };
 const choice = (...values: string[]): ParameterRule => ({ kind: 'choice', values });
 
@@ -39,39 +36,47 @@ export const LR_SCHEDULER_TYPES = [
  * is rejected at once instead of failing the job at submission. Data and compute inputs
  * (mlflow_model_path, *_file_path, compute_*) are not parameters: the run sets them itself.
  */
-export const FINETUNE_PARAMETER_RULES: Readonly<Record<string, ParameterRule>> = {
-  number_of_gpu_to_use_finetuning: int(1),
-  num_nodes_finetune: int(1),
-  num_train_epochs: int(1),
-  max_steps: int(-1),
-  per_device_train_batch_size: int(1),
-  per_device_eval_batch_size: int(1),
-  gradient_accumulation_steps: int(1),
-  learning_rate: positive,
+export const FINETUNE_PARAMETER_RULES: Readonly<Record<string, ParameterRule>> = Object.freeze({
+  // Maxima are generous sanity bounds (a value past them is a typo, not a plan): they keep every
+  // integer a safe integer whose String() has no exponent, e.g. never "1e+308" on the wire.
+  number_of_gpu_to_use_finetuning: int(1, 64),
+  num_nodes_finetune: int(1, 1_000),
+  num_train_epochs: int(1, 1_000),
+  max_steps: int(-1, MAX_STEPS),
+  per_device_train_batch_size: int(1, 4_096),
+  per_device_eval_batch_size: int(1, 4_096),
+  gradient_accumulation_steps: int(1, 4_096),
+  learning_rate: { kind: 'number', min: 0, minExclusive: true, max: 1 },
   lr_scheduler_type: choice(...LR_SCHEDULER_TYPES),
-  warmup_steps: int(0),
-  weight_decay: nonNegative,
-  seed: int(0),
+  warmup_steps: int(0, MAX_STEPS),
+  weight_decay: { kind: 'number', min: 0, max: 1 },
+  // numpy's seed range (0 .. 2^32 - 1)
+  seed: int(0, 4_294_967_295),
   apply_lora: flag,
-  lora_r: int(1),
-  lora_alpha: int(1),
+  lora_r: int(1, 4_096),
+  lora_alpha: int(1, 65_536),
   lora_dropout: { kind: 'number', min: 0, max: 1 },
   apply_deepspeed: flag,
   deepspeed_stage: choice('2', '3'),
   apply_ort: flag,
   precision: choice('16', '32'),
-  max_seq_length: intOrUnset(1),
-  save_total_limit: intOrUnset(1),
+  max_seq_length: intOrUnset(1, 1_048_576),
+  save_total_limit: intOrUnset(1, 1_000),
   optim: choice('adamw_hf', 'adamw_torch', 'adafactor'),
   auto_find_batch_size: flag,
   evaluation_strategy: choice('epoch', 'steps'),
-  eval_steps: int(1),
+  eval_steps: int(1, MAX_STEPS),
   logging_strategy: choice('epoch', 'steps'),
-  logging_steps: int(1),
+  logging_steps: int(1, MAX_STEPS),
   metric_for_best_model: text,
   ignore_mismatched_sizes: flag,
   enable_full_determinism: flag,
-};
+});
+
+/** The rule for a parameter name; names inherited from Object.prototype are not parameters. */
+export function parameterRule(name: string): ParameterRule | undefined {
+  return Object.hasOwn(FINETUNE_PARAMETER_RULES, name) ? FINETUNE_PARAMETER_RULES[name] : undefined;
+}
 
 /** The notebook's training + optimization parameters, plus one node (the component's default). */
 export const NOTEBOOK_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
@@ -108,17 +113,61 @@ export const FineTuneCode = {
   unknownParameter: 'FINETUNE.UNKNOWN_PARAMETER',
   badType: 'FINETUNE.BAD_TYPE',
   outOfRange: 'FINETUNE.OUT_OF_RANGE',
+  /** Overrides past OVERRIDES_LIMITS (nesting depth, key count). */
+  tooLarge: 'FINETUNE.OVERRIDES_TOO_LARGE',
 } as const;
 
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
+/**
+ * Limits on requested overrides, checked before anything recursive runs (run-id hashing, messages,
+ * the durable input's JSON): the component takes ~30 scalar inputs, so these only stop junk.
+ */
+export const OVERRIDES_LIMITS = Object.freeze({
+  /** The overrides object is depth 1; a scalar value in it adds nothing. */
+  maxDepth: 4,
+  /** Keys and array elements counted at every depth. */
+  maxEntries: 200,
+  /** Longer names are echoed truncated and get no "did you mean". */
+  maxNameLength: 100,
+  /** A string value (text parameters and every echo of a value). */
+  maxTextLength: 256,
+});
+
+/**
+ * Why `value` is too deep or too big for overrides, or undefined. Iterative, and it stops at the
+ * first limit passed, so a 5,000-level array costs a few steps.
+ */
+export function overridesSizeProblem(value: unknown): string | undefined {
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  let entries = 0;
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    if (typeof item.value !== 'object' || item.value === null) continue;
+    const depth = item.depth + 1;
+    if (depth > OVERRIDES_LIMITS.maxDepth) {
+      return `overrides are nested more than ${OVERRIDES_LIMITS.maxDepth} levels deep; fine-tune parameters are single values`;
+    }
+    const children: unknown[] = Array.isArray(item.value) ? item.value : Object.values(item.value);
+    entries += children.length;
+    if (entries > OVERRIDES_LIMITS.maxEntries) {
+      return `overrides hold more than ${OVERRIDES_LIMITS.maxEntries} keys and array elements; there are ${Object.keys(FINETUNE_PARAMETER_RULES).length} fine-tune parameters`;
+    }
+    for (const child of children) stack.push({ value: child, depth });
+  }
+  return undefined;
+}
+
+/** A value as a message shows it, bounded: only called on values within OVERRIDES_LIMITS. */
 function describe(value: unknown): string {
-  return typeof value === 'string' ? `'${value}'` : (JSON.stringify(value) ?? String(value));
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  const shown = truncated(text, OVERRIDES_LIMITS.maxTextLength);
+  return typeof value === 'string' ? `'${shown}'` : shown;
 }
 
 function rangeText(rule: { min: number; minExclusive?: boolean; max?: number }): string {
   const low = rule.minExclusive === true ? `> ${rule.min}` : `>= ${rule.min}`;
-  return rule.max === undefined ? low : `from ${rule.min} to ${rule.max}`;
+  if (rule.max === undefined) return low;
+  return rule.minExclusive === true ? `${low} and <= ${rule.max}` : `from ${rule.min} to ${rule.max}`;
 }
 
 /** One value against its rule: the wire string, or the problem with it. */
@@ -146,6 +195,12 @@ function normalize(parameter: string, rule: ParameterRule, value: unknown): Resu
       );
     }
     case 'text': {
+      if (typeof value === 'string' && value.length > OVERRIDES_LIMITS.maxTextLength) {
+        return problem(
+          FineTuneCode.outOfRange,
+          `expected at most ${OVERRIDES_LIMITS.maxTextLength} characters, got ${value.length}`,
+        );
+      }
       if (typeof value === 'string' && value.trim() !== '') return ok(value);
       return problem(FineTuneCode.badType, `expected a non-empty string, got ${describe(value)}`);
     }
@@ -158,6 +213,7 @@ function normalize(parameter: string, rule: ParameterRule, value: unknown): Resu
             ? Number(value)
             : NaN;
       const noun = rule.kind === 'integer' ? 'a whole number' : 'a number';
+      // isInteger, not isSafeInteger: 1e308 is a whole number, refused below as out of range.
       if (!Number.isFinite(number) || (rule.kind === 'integer' && !Number.isInteger(number))) {
         return problem(FineTuneCode.badType, `expected ${noun}, got ${describe(value)}`);
       }
@@ -189,8 +245,9 @@ function editDistance(a: string, b: string): number {
   return previous[b.length] ?? 0;
 }
 
-/** The closest known name within a third of its length (typos, not guesses). */
+/** The closest known name within a third of its length (typos, not guesses); none for long names. */
 function suggestion(name: string): string | undefined {
+  if (name.length > OVERRIDES_LIMITS.maxNameLength) return undefined;
   let best: { name: string; distance: number } | undefined;
   for (const known of Object.keys(FINETUNE_PARAMETER_RULES)) {
     const distance = editDistance(name.toLowerCase(), known);
@@ -230,24 +287,36 @@ export function validateOverrides(overrides: unknown): Result<Record<string, str
       ]),
     );
   }
+  const tooBig = overridesSizeProblem(overrides);
+  if (tooBig !== undefined) {
+    return fail(overridesProblem([{ parameter: '', code: FineTuneCode.tooLarge, message: tooBig }]));
+  }
   const problems: ParameterProblem[] = [];
-  const normalized: Record<string, string> = {};
+  const normalized: [string, string][] = [];
   for (const [parameter, value] of Object.entries(overrides)) {
-    const rule = FINETUNE_PARAMETER_RULES[parameter];
+    const rule = parameterRule(parameter);
     if (rule === undefined) {
       const hint = suggestion(parameter);
+      const shown = truncated(parameter);
       problems.push({
-        parameter,
+        parameter: shown,
         code: FineTuneCode.unknownParameter,
-        message: `${parameter}: not a fine-tune parameter${hint === undefined ? '' : `; did you mean '${hint}'?`}`,
+        message: `${shown}: not a fine-tune parameter${hint === undefined ? '' : `; did you mean '${hint}'?`}`,
       });
       continue;
     }
     const result = normalize(parameter, rule, value);
-    if (result.ok) normalized[parameter] = result.value;
+    if (result.ok) normalized.push([parameter, result.value]);
     else problems.push(result.error);
   }
-  return problems.length > 0 ? fail(overridesProblem(problems)) : ok(normalized);
+  return problems.length > 0 ? fail(overridesProblem(problems)) : ok(Object.fromEntries(normalized));
+}
+
+/** An own property of an object (never one inherited from Object.prototype), or undefined. */
+function ownValue(record: unknown, name: string): unknown {
+  return typeof record === 'object' && record !== null && Object.hasOwn(record, name)
+    ? (record as Record<string, unknown>)[name]
+    : undefined;
 }
 
 export interface ResolveInput {
@@ -272,10 +341,7 @@ export function resolveFineTuneParameters(input: ResolveInput): Result<ResolvedP
   const problems = validated.ok ? [] : [...(validated.error.details as ParameterProblem[])];
   const overrides = validated.ok ? validated.value : {};
   // Checked on the raw value so this problem is listed with the others, not after they are fixed.
-  const rawGpus: unknown =
-    typeof input.overrides === 'object' && input.overrides !== null
-      ? (input.overrides as Record<string, unknown>)[GPUS_PARAMETER]
-      : undefined;
+  const rawGpus = ownValue(input.overrides, GPUS_PARAMETER);
   const requestedGpus = typeof rawGpus === 'number' || typeof rawGpus === 'string' ? Number(rawGpus) : NaN;
   if (Number.isInteger(requestedGpus) && requestedGpus > input.gpusPerNode) {
     problems.push({
@@ -286,26 +352,21 @@ export function resolveFineTuneParameters(input: ResolveInput): Result<ResolvedP
   }
   if (problems.length > 0) return fail(overridesProblem(problems));
 
-  const values: Record<string, string> = {};
-  const sources: Record<string, ParameterSource> = {};
+  // Maps, then fromEntries: a name such as `__proto__` (a model tag) stays a plain own key.
+  const values = new Map<string, { value: string; source: ParameterSource }>();
   const layer = (from: Readonly<Record<string, string>>, source: ParameterSource) => {
-    for (const [name, value] of Object.entries(from)) {
-      values[name] = value;
-      sources[name] = source;
-    }
+    for (const [name, value] of Object.entries(from)) values.set(name, { value, source });
   };
   layer(NOTEBOOK_DEFAULTS, 'default');
   layer(input.modelSpecificDefaults, 'model');
   layer({ [GPUS_PARAMETER]: String(input.gpusPerNode) }, 'compute');
   layer(overrides, 'override');
 
-  const sortedValues: Record<string, string> = {};
-  const sortedSources: Record<string, ParameterSource> = {};
-  for (const name of Object.keys(values).sort()) {
-    sortedValues[name] = values[name] ?? '';
-    sortedSources[name] = sources[name] ?? 'default';
-  }
-  return ok({ parameters: sortedValues, sources: sortedSources });
+  const sorted = [...values.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return ok({
+    parameters: Object.fromEntries(sorted.map(([name, v]) => [name, v.value])),
+    sources: Object.fromEntries(sorted.map(([name, v]) => [name, v.source])),
+  });
 }
 
 /**
@@ -317,12 +378,10 @@ export function fineTuneNodes(input: {
   readonly modelSpecificDefaults: Readonly<Record<string, string>>;
   readonly overrides: unknown;
 }): number {
-  const rule = FINETUNE_PARAMETER_RULES[NODES_PARAMETER];
+  const rule = parameterRule(NODES_PARAMETER);
   const candidates: unknown[] = [
-    typeof input.overrides === 'object' && input.overrides !== null
-      ? (input.overrides as Record<string, unknown>)[NODES_PARAMETER]
-      : undefined,
-    input.modelSpecificDefaults[NODES_PARAMETER],
+    ownValue(input.overrides, NODES_PARAMETER),
+    ownValue(input.modelSpecificDefaults, NODES_PARAMETER),
   ];
   for (const candidate of candidates) {
     if (candidate === undefined || rule === undefined) continue;

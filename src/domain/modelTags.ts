@@ -250,7 +250,13 @@ function readDefaults(
         message: `model tag '${key}' entry '${name}' is not a string, number or boolean; ignored`,
       });
     } else {
-      defaults[name] = text;
+      // defineProperty: a tag entry named __proto__ is data, never the object's prototype
+      Object.defineProperty(defaults, name, {
+        value: text,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
   }
   return defaults;

@@ -14,15 +14,17 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value));
 }
 
+// Recursive: callers bound the depth first (overridesSizeProblem in src/domain/fineTuneParameters.ts).
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (typeof value === 'object' && value !== null) {
-    const sorted: Record<string, unknown> = {};
+    const sorted: [string, unknown][] = [];
     for (const key of Object.keys(value).sort()) {
       const entry = (value as Record<string, unknown>)[key];
-      if (entry !== undefined) sorted[key] = sortKeys(entry);
+      if (entry !== undefined) sorted.push([key, sortKeys(entry)]);
     }
-    return sorted;
+    // fromEntries keeps a `__proto__` key as data (an assignment would set the prototype and drop it)
+    return Object.fromEntries(sorted);
   }
   return value;
 }
@@ -53,6 +55,13 @@ export function computeRunId(input: RunIdInput): { runId: string; hash: string }
     )
     .digest('hex');
   return { runId: RUN_ID_PREFIX + hash.slice(0, RUN_ID_HASH_CHARS), hash };
+}
+
+/** What computeRunId and forcedRunId produce; anything else is no run (checked before any lookup). */
+const RUN_ID_PATTERN = /^ft-[0-9a-f]{20}(-r[1-9][0-9]{0,8})?$/;
+
+export function isRunId(text: string): boolean {
+  return RUN_ID_PATTERN.test(text);
 }
 
 /** The n-th forced re-run of a run (`force: true` on POST /api/runs). */

@@ -1,16 +1,28 @@
 // docs/contracts.md "HTTP API": POST /api/runs, GET /api/runs, GET /api/runs/{id}, POST /api/runs/{id}/cancel.
-// One function, routed here on `runs/{id?}/{action?}`. Never returns the durable management URLs
-// (they carry the system key): the run's own URL is the Location.
+// One function on the catch-all route `runs/{*path}` with every method, routed here, so every
+// request under /api/runs gets this API's JSON answer: 405 with Allow for a method a resource does
+// not serve, 404 REQUEST.NOT_FOUND for an unknown sub-path (the host's own 404s have no body).
+// Never returns the durable management URLs (they carry the system key): the run's own URL is the
+// Location. Inputs are bounded before any work: body size, overrides' depth and keys, run ids.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { fail, ok, type Result } from '../domain/errors.js';
+import { overridesSizeProblem, validateOverrides } from '../domain/fineTuneParameters.js';
+import { isRunId } from '../domain/runId.js';
+import { truncated } from '../domain/untrustedInput.js';
 import { ExternalEvent } from '../names.js';
 import { ACTIVE_STATUSES, type RunInstance } from '../runs/runInstances.js';
 import { datasetAt, startRun, type StartRunDeps } from '../runs/startRun.js';
 import { viewOf } from '../runs/instanceView.js';
 import { errorResponse, internalError } from './errors.js';
 
-export const RUNS_ROUTE = 'runs/{id?}/{action?}';
+export const RUNS_ROUTE = 'runs/{*path}';
+/** Every method reaches the handler, which answers 405 with Allow where one is not served. */
+export const RUNS_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 export const CANCEL_ACTION = 'cancel';
+/** Bodies are a path, a few overrides and a flag: 1 MiB is far more than any real one. */
+export const MAX_BODY_BYTES = 1_048_576;
+/** Unknown body fields listed one by one; past this, one problem counts the rest. */
+const MAX_LISTED_FIELDS = 10;
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
@@ -52,12 +64,19 @@ export function parseStartBody(body: unknown): Result<StartBody> {
     (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides))
   ) {
     problems.push({ field: 'overrides', message: 'must be a JSON object of fine-tune parameters' });
+  } else {
+    const tooBig = overridesSizeProblem(overrides);
+    if (tooBig !== undefined) problems.push({ field: 'overrides', message: tooBig });
   }
   if (record.force !== undefined && typeof record.force !== 'boolean') {
     problems.push({ field: 'force', message: 'must be true or false' });
   }
-  for (const key of Object.keys(record)) {
-    if (!START_FIELDS.includes(key)) problems.push({ field: key, message: 'unknown field' });
+  const unknown = Object.keys(record).filter((key) => !START_FIELDS.includes(key));
+  for (const key of unknown.slice(0, MAX_LISTED_FIELDS)) {
+    problems.push({ field: truncated(key), message: 'unknown field' });
+  }
+  if (unknown.length > MAX_LISTED_FIELDS) {
+    problems.push({ field: '', message: `${unknown.length - MAX_LISTED_FIELDS} more unknown fields` });
   }
   if (problems.length > 0) {
     return fail({
@@ -108,7 +127,7 @@ function parsePaging(request: HttpRequest): Result<{ top: number; after?: Cursor
   if (!Number.isInteger(top) || top < 1 || top > MAX_PAGE_SIZE) {
     problems.push({
       field: 'top',
-      message: `must be a whole number from 1 to ${MAX_PAGE_SIZE}, got '${topText}'`,
+      message: `must be a whole number from 1 to ${MAX_PAGE_SIZE}, got '${truncated(topText ?? '')}'`,
     });
   }
   const token = request.query.get('continuationToken');
@@ -132,8 +151,19 @@ const json = (status: number, body: unknown, headers?: Record<string, string>): 
   ...(headers === undefined ? {} : { headers }),
 });
 
+const tooLarge = (bytes: number) =>
+  fail({
+    code: 'REQUEST.TOO_LARGE' as const,
+    message: `the body is ${bytes} bytes; at most ${MAX_BODY_BYTES} (1 MiB) are accepted`,
+  });
+
 async function readJson(request: HttpRequest): Promise<Result<unknown>> {
+  // Refused before reading when the sender says how big it is; measured after reading otherwise.
+  const declared = Number(request.headers.get('content-length') ?? '');
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) return tooLarge(declared);
   const text = await request.text();
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_BODY_BYTES) return tooLarge(bytes);
   if (text.trim() === '') return ok(undefined);
   try {
     return ok(JSON.parse(text) as unknown);
@@ -151,6 +181,11 @@ async function postRun(
   if (!raw.ok) return errorResponse(raw.error);
   const body = parseStartBody(raw.value);
   if (!body.ok) return errorResponse(body.error);
+  // Bad overrides are the caller's whatever the dataset: answered before any storage call.
+  if (body.value.overrides !== undefined) {
+    const checked = validateOverrides(body.value.overrides);
+    if (!checked.ok) return errorResponse(checked.error);
+  }
   const dataset = await datasetAt(deps.blobs, deps.config, body.value.dataset);
   if (!dataset.ok) return errorResponse(dataset.error);
   const started = await startRun(deps, {
@@ -178,10 +213,11 @@ async function listRuns(request: HttpRequest, deps: StartRunDeps): Promise<HttpR
   return json(200, { runs: page.map(viewOf), ...(more ? { continuationToken: encodeCursor(last) } : {}) });
 }
 
+/** A run by id; an id that is not a run id's shape is no run, answered without a lookup. */
 async function findRun(deps: StartRunDeps, runId: string): Promise<Result<RunInstance>> {
-  const instance = await deps.runs.get(runId);
+  const instance = isRunId(runId) ? await deps.runs.get(runId) : undefined;
   return instance === undefined
-    ? fail({ code: 'RUN.NOT_FOUND', message: `no run with id '${runId}'` })
+    ? fail({ code: 'RUN.NOT_FOUND', message: `no run with id '${truncated(runId)}'` })
     : ok(instance);
 }
 
@@ -211,37 +247,47 @@ const methodNotAllowed = (method: string, allowed: string): HttpResponseInit => 
   headers: { Allow: allowed },
 });
 
+/**
+ * The catch-all route value split into segments. Not decoded: a run id is [a-z0-9-] only, which no
+ * client percent-encodes, so an encoded segment (decoded by the host or not) is never a run id.
+ */
+function segmentsOf(request: HttpRequest): string[] {
+  return (request.params.path ?? '').split('/').filter((segment) => segment !== '');
+}
+
 /** Routes one request. Unexpected failures become a 500 without internals. */
 export async function handleRunsRequest(
   request: HttpRequest,
   context: InvocationContext,
   deps: StartRunDeps,
 ): Promise<HttpResponseInit> {
-  const id = request.params.id;
-  const action = request.params.action;
+  const segments = segmentsOf(request);
+  const [id, action] = segments;
   const method = request.method.toUpperCase();
   try {
-    if (id === undefined || id === '') {
+    if (id === undefined) {
       if (method === 'POST') return await postRun(request, deps, context);
       if (method === 'GET') return await listRuns(request, deps);
       return methodNotAllowed(method, 'GET, POST');
     }
-    if (action === undefined || action === '') {
+    if (segments.length === 1) {
       if (method !== 'GET') return methodNotAllowed(method, 'GET');
       const found = await findRun(deps, id);
       return found.ok ? json(200, viewOf(found.value)) : errorResponse(found.error);
     }
-    if (action === CANCEL_ACTION) {
+    if (segments.length === 2 && action === CANCEL_ACTION) {
       if (method !== 'POST') return methodNotAllowed(method, 'POST');
       return await cancelRun(deps, id, context);
     }
     return errorResponse({
       code: 'REQUEST.NOT_FOUND',
-      message: `no such resource: /api/runs/${id}/${action}`,
+      message: `no such resource: /api/runs/${truncated(segments.join('/'))}; the API serves /api/runs, /api/runs/{id} and /api/runs/{id}/cancel`,
     });
   } catch (error) {
     // name only: messages of SDK errors can carry URLs with keys
-    context.error(`runsApi: ${method} ${id ?? ''} failed: ${error instanceof Error ? error.name : 'error'}`);
+    context.error(
+      `runsApi: ${method} ${truncated(id ?? '')} failed: ${error instanceof Error ? error.name : 'error'}`,
+    );
     return internalError();
   }
 }

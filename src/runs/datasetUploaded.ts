@@ -3,13 +3,8 @@
 // run to gigabytes; the event carries the path and eTag, and the activities stream the blob.
 import type { InvocationContext } from '@azure/functions';
 import { datasetFromBlobEvent } from '../domain/blobEvents.js';
+import { eventFieldOf, eventIdOf } from '../domain/untrustedInput.js';
 import { startRun, type StartRunDeps } from './startRun.js';
-
-export interface BlobEvent {
-  readonly subject: string;
-  readonly eventType: string;
-  readonly data?: unknown;
-}
 
 export type DatasetUploadedOutcome =
   | { readonly ignored: string }
@@ -17,22 +12,26 @@ export type DatasetUploadedOutcome =
   | { readonly rejected: { readonly code: string; readonly message: string } };
 
 /**
- * Starts the run, or logs why not. A finetune.json that is not JSON or has bad overrides still
+ * Starts the run, or logs why not. `event` is one element of the delivered batch, untrusted: only
+ * a BlobCreated of the app's storage account and training container counts; null, malformed or
+ * foreign events are logged with their id and ignored (a throw would fail the whole batch). A finetune.json that is not JSON or has bad overrides still
  * starts the run, which fails at validate saying so: nobody reads the app's logs for an upload.
  * Other rejections are logged, not thrown: redelivery cannot fix them. Transient faults throw so
  * Event Grid redelivers.
  */
 export async function handleDatasetUploaded(
-  event: BlobEvent,
+  event: unknown,
   context: InvocationContext,
   deps: StartRunDeps,
 ): Promise<DatasetUploadedOutcome> {
-  const match = datasetFromBlobEvent(
-    { subject: event.subject, eventType: event.eventType, data: event.data },
-    deps.config.storage.trainingContainer,
-  );
+  const match = datasetFromBlobEvent(event, {
+    storageAccount: deps.config.storageAccount,
+    trainingContainer: deps.config.storage.trainingContainer,
+  });
   if ('ignore' in match) {
-    context.log(`datasetUploaded: ignored ${event.subject}: ${match.ignore}`);
+    context.log(
+      `datasetUploaded: ignored ${eventFieldOf(event, 'subject')}: ${match.ignore} (event ${eventIdOf(event)})`,
+    );
     return { ignored: match.ignore };
   }
   const started = await startRun(deps, { dataset: match.dataset, onBadOverridesFile: 'failRun' });

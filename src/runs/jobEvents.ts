@@ -4,16 +4,10 @@
 import type { InvocationContext } from '@azure/functions';
 import type { AzureMlSettings } from '../config.js';
 import { matchJobEvent } from '../domain/jobEvents.js';
+import { eventFieldOf, eventIdOf } from '../domain/untrustedInput.js';
 import { ExternalEvent } from '../names.js';
 import type { JobFinishedEvent } from '../orchestration/contract.js';
 import { ACTIVE_STATUSES, type RunInstances } from './runInstances.js';
-
-export interface JobEvent {
-  readonly topic?: string;
-  readonly subject: string;
-  readonly eventType: string;
-  readonly data?: unknown;
-}
 
 export function workspaceResourceId(
   settings: Pick<AzureMlSettings, 'subscriptionId' | 'resourceGroup' | 'workspace'>,
@@ -29,17 +23,17 @@ export interface JobEventDeps {
   readonly workspaceId: string;
 }
 
+/** `event` is one element of the delivered batch, untrusted: null or malformed is logged and ignored. */
 export async function handleJobEvent(
-  event: JobEvent,
+  event: unknown,
   context: InvocationContext,
   deps: JobEventDeps,
 ): Promise<JobEventOutcome> {
-  const match = matchJobEvent(
-    { topic: event.topic ?? '', eventType: event.eventType, subject: event.subject, data: event.data },
-    { workspaceId: deps.workspaceId },
-  );
+  const match = matchJobEvent(event, { workspaceId: deps.workspaceId });
   if ('ignore' in match) {
-    context.log(`jobEvents: ignored ${event.eventType} ${event.subject}: ${match.ignore}`);
+    context.log(
+      `jobEvents: ignored ${eventFieldOf(event, 'eventType')} ${eventFieldOf(event, 'subject')}: ${match.ignore} (event ${eventIdOf(event)})`,
+    );
     return { ignored: match.ignore };
   }
   const instance = await deps.runs.get(match.runId);

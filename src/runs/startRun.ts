@@ -4,7 +4,7 @@
 import type { AppConfig } from '../config.js';
 import { parseDatasetPath, siblingPaths } from '../domain/blobEvents.js';
 import { fail, ok, type DomainProblem, type Result } from '../domain/errors.js';
-import { validateOverrides } from '../domain/fineTuneParameters.js';
+import { overridesSizeProblem, validateOverrides } from '../domain/fineTuneParameters.js';
 import type { BlobStore } from '../domain/ports.js';
 import type { DatasetRef, RunView } from '../domain/runView.js';
 import { computeRunId, forcedRunId } from '../domain/runId.js';
@@ -71,6 +71,18 @@ async function readOverrides(blobs: BlobStore, path: string): Promise<Result<Ove
   }
 }
 
+/**
+ * The overrides that name the run and go into its input: an object within OVERRIDES_LIMITS, else
+ * none (hashing or serializing a 5,000-level value overflows the stack; its run fails at validate
+ * with the problem, like an unreadable finetune.json).
+ */
+function usableForIdentity(overrides: unknown): Record<string, unknown> {
+  const isObject = typeof overrides === 'object' && overrides !== null && !Array.isArray(overrides);
+  return isObject && overridesSizeProblem(overrides) === undefined
+    ? (overrides as Record<string, unknown>)
+    : {};
+}
+
 /** The requested overrides and, when they cannot be used, why (naming the file they came from). */
 async function readRequestedOverrides(
   blobs: BlobStore,
@@ -79,7 +91,7 @@ async function readRequestedOverrides(
   if (request.overrides !== undefined) {
     const checked = validateOverrides(request.overrides);
     return {
-      overrides: request.overrides as Record<string, unknown>,
+      overrides: usableForIdentity(request.overrides),
       ...(checked.ok ? {} : { problem: checked.error }),
     };
   }
@@ -88,10 +100,7 @@ async function readRequestedOverrides(
   if (!file.ok) return { overrides: {}, problem: file.error };
   if (file.value === undefined || file.value.overrides === null) return { overrides: {} };
   const checked = validateOverrides(file.value.overrides);
-  const overrides =
-    typeof file.value.overrides === 'object' && !Array.isArray(file.value.overrides)
-      ? (file.value.overrides as Record<string, unknown>)
-      : {};
+  const overrides = usableForIdentity(file.value.overrides);
   return checked.ok
     ? { overrides }
     : {

@@ -31,6 +31,15 @@ describe('autopilot', () => {
     expect(out).toEqual({ stdout: '', stderr: `autopilot: unknown command 'deploy'\n${USAGE}` });
   });
 
+  it.each([['constructor'], ['toString'], ['__proto__']])(
+    'exits 2 with the usage for %s, a name inherited from Object.prototype',
+    async (name) => {
+      const { io, out } = captureIo();
+      expect(await main([name], io)).toBe(2);
+      expect(out).toEqual({ stdout: '', stderr: `autopilot: unknown command '${name}'\n${USAGE}` });
+    },
+  );
+
   it.each([
     ['start', 'npm start'],
     ['demo', 'npm run demo'],

@@ -3,7 +3,7 @@
 // be one of ours, only the run id or blob path of the official event is changed.
 import { describe, expect, it } from 'vitest';
 import { datasetFromBlobEvent } from '../../src/domain/blobEvents.js';
-import { matchJobEvent, type JobEventInput } from '../../src/domain/jobEvents.js';
+import { matchJobEvent } from '../../src/domain/jobEvents.js';
 import { eventExample } from '../support/azureFixtures.js';
 
 const OFFICIAL_RUN_ID = 'AutoML_ad912b2d-6467-4f32-a616-dbe4af6dd8fc_5';
@@ -23,7 +23,7 @@ function official(file: string): RecordedEvent {
 }
 
 /** The official event as if our pipeline job had sent it: its run id (data and subject) is ours. */
-function asOurs(event: RecordedEvent): JobEventInput {
+function asOurs(event: RecordedEvent): RecordedEvent {
   return {
     ...event,
     subject: event.subject.replace(OFFICIAL_RUN_ID, OUR_RUN_ID),
@@ -104,9 +104,24 @@ describe('Microsoft.MachineLearningServices.RunStatusChanged (official example)'
 
 describe('Microsoft.Storage.BlobCreated (official example)', () => {
   const event = official('blobCreated.json');
+  /** The example's account (its topic ends with /storageAccounts/jolovstorage) and our container. */
+  const OUR_STORAGE = { storageAccount: 'jolovstorage', trainingContainer: 'training-data' };
+
+  it('is ignored from another storage account, even naming our container and a dataset path', () => {
+    const ours = {
+      ...event,
+      subject: '/blobServices/default/containers/training-data/blobs/incoming/chat/train.jsonl',
+    };
+    expect(
+      datasetFromBlobEvent(ours, { storageAccount: 'stautopilot', trainingContainer: 'training-data' }),
+    ).toEqual({
+      ignore:
+        "topic '/subscriptions/faa080af-c1d8-40ad-9cce-e1a450ca5b57/resourceGroups/jolov/providers/Microsoft.Storage/storageAccounts/jolovstorage' is not the storage account stautopilot",
+    });
+  });
 
   it('is ignored outside the training container', () => {
-    expect(datasetFromBlobEvent(event, 'training-data')).toEqual({
+    expect(datasetFromBlobEvent(event, OUR_STORAGE)).toEqual({
       ignore: "container 'gaocontainer' is not the training container",
     });
   });
@@ -116,7 +131,7 @@ describe('Microsoft.Storage.BlobCreated (official example)', () => {
       ...event,
       subject: '/blobServices/default/containers/training-data/blobs/incoming/chat/train.jsonl',
     };
-    expect(datasetFromBlobEvent(ours, 'training-data')).toEqual({
+    expect(datasetFromBlobEvent(ours, OUR_STORAGE)).toEqual({
       dataset: { container: 'training-data', path: 'incoming/chat/train.jsonl', etag: '0x8D96060BDA19D9D' },
       kind: 'folder',
     });
@@ -128,7 +143,7 @@ describe('Microsoft.Storage.BlobCreated (official example)', () => {
       eventType: 'microsoft.storage.blobcreated',
       subject: '/blobServices/default/containers/training-data/blobs/incoming/chat.jsonl',
     };
-    expect(datasetFromBlobEvent(ours, 'training-data')).toEqual({
+    expect(datasetFromBlobEvent(ours, OUR_STORAGE)).toEqual({
       dataset: { container: 'training-data', path: 'incoming/chat.jsonl', etag: '0x8D96060BDA19D9D' },
       kind: 'single',
     });

@@ -203,12 +203,12 @@ describe('validateOverrides', () => {
           {
             parameter: 'warmup_steps',
             code: 'FINETUNE.OUT_OF_RANGE',
-            message: 'warmup_steps: expected a whole number >= 0, got -10',
+            message: 'warmup_steps: expected a whole number from 0 to 1000000000, got -10',
           },
           {
             parameter: 'learning_rate',
             code: 'FINETUNE.OUT_OF_RANGE',
-            message: 'learning_rate: expected a number > 0, got 0',
+            message: 'learning_rate: expected a number > 0 and <= 1, got 0',
           },
           {
             parameter: 'lora_dropout',
@@ -292,12 +292,12 @@ describe('-1 and text parameters', () => {
       {
         parameter: 'max_seq_length',
         code: 'FINETUNE.OUT_OF_RANGE',
-        message: 'max_seq_length: expected a whole number >= 1 or -1, got 0',
+        message: 'max_seq_length: expected a whole number from 1 to 1048576 or -1, got 0',
       },
       {
         parameter: 'save_total_limit',
         code: 'FINETUNE.OUT_OF_RANGE',
-        message: 'save_total_limit: expected a whole number >= 1 or -1, got -2',
+        message: 'save_total_limit: expected a whole number from 1 to 1000 or -1, got -2',
       },
       {
         parameter: 'metric_for_best_model',
@@ -305,5 +305,127 @@ describe('-1 and text parameters', () => {
         message: "metric_for_best_model: expected a non-empty string, got ''",
       },
     ]);
+  });
+});
+
+describe('overrides from a hostile or careless caller (issue 14)', () => {
+  it('treats names inherited from Object.prototype as unknown parameters', () => {
+    const result = validateOverrides(
+      JSON.parse('{"constructor":1,"toString":"x","hasOwnProperty":2,"__proto__":3}') as unknown,
+    );
+    expect(result.ok ? [] : result.error.details).toEqual([
+      {
+        parameter: 'constructor',
+        code: 'FINETUNE.UNKNOWN_PARAMETER',
+        message: 'constructor: not a fine-tune parameter',
+      },
+      {
+        parameter: 'toString',
+        code: 'FINETUNE.UNKNOWN_PARAMETER',
+        message: 'toString: not a fine-tune parameter',
+      },
+      {
+        parameter: 'hasOwnProperty',
+        code: 'FINETUNE.UNKNOWN_PARAMETER',
+        message: 'hasOwnProperty: not a fine-tune parameter',
+      },
+      {
+        parameter: '__proto__',
+        code: 'FINETUNE.UNKNOWN_PARAMETER',
+        message: '__proto__: not a fine-tune parameter',
+      },
+    ]);
+  });
+
+  it('refuses a value nested 5,000 levels deep with the limit, without overflowing the stack', () => {
+    const deep = JSON.parse(`{"num_train_epochs":${'['.repeat(5000)}1${']'.repeat(5000)}}`) as unknown;
+    expect(validateOverrides(deep)).toEqual({
+      ok: false,
+      error: {
+        code: 'FINETUNE.INVALID_OVERRIDES',
+        message:
+          'fine-tune overrides have 1 problem: overrides are nested more than 4 levels deep; fine-tune parameters are single values',
+        details: [
+          {
+            parameter: '',
+            code: 'FINETUNE.OVERRIDES_TOO_LARGE',
+            message: 'overrides are nested more than 4 levels deep; fine-tune parameters are single values',
+          },
+        ],
+      },
+    });
+  });
+
+  it('refuses more than 200 keys and array elements in all', () => {
+    const many = Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`p${i}`, 1]));
+    const result = validateOverrides(many);
+    expect(result.ok ? undefined : result.error.details).toEqual([
+      {
+        parameter: '',
+        code: 'FINETUNE.OVERRIDES_TOO_LARGE',
+        message: 'overrides hold more than 200 keys and array elements; there are 31 fine-tune parameters',
+      },
+    ]);
+  });
+
+  it('refuses num_train_epochs 1e308 as out of range instead of sending "1e+308"', () => {
+    const result = validateOverrides({ num_train_epochs: 1e308 });
+    expect(result.ok ? undefined : result.error.details).toEqual([
+      {
+        parameter: 'num_train_epochs',
+        code: 'FINETUNE.OUT_OF_RANGE',
+        message: 'num_train_epochs: expected a whole number from 1 to 1000, got 1e+308',
+      },
+    ]);
+  });
+
+  it('refuses a learning rate above 1, saying the lower bound is exclusive', () => {
+    const result = validateOverrides({ learning_rate: '2' });
+    expect(result.ok ? undefined : result.error.details).toEqual([
+      {
+        parameter: 'learning_rate',
+        code: 'FINETUNE.OUT_OF_RANGE',
+        message: "learning_rate: expected a number > 0 and <= 1, got '2'",
+      },
+    ]);
+  });
+
+  it('refuses a text value longer than 256 characters', () => {
+    const result = validateOverrides({ metric_for_best_model: 'l'.repeat(257) });
+    expect(result.ok ? undefined : result.error.details).toEqual([
+      {
+        parameter: 'metric_for_best_model',
+        code: 'FINETUNE.OUT_OF_RANGE',
+        message: 'metric_for_best_model: expected at most 256 characters, got 257',
+      },
+    ]);
+  });
+
+  it('echoes an unknown name longer than 100 characters truncated, with no suggestion', () => {
+    const name = `num_train_epochs${'s'.repeat(185)}`;
+    const result = validateOverrides({ [name]: 1 });
+    expect(result.ok ? undefined : result.error.details).toEqual([
+      {
+        parameter: `num_train_epochs${'s'.repeat(48)}... (201 characters)`,
+        code: 'FINETUNE.UNKNOWN_PARAMETER',
+        message: `num_train_epochs${'s'.repeat(48)}... (201 characters): not a fine-tune parameter`,
+      },
+    ]);
+  });
+
+  it('still suggests the closest name for a short typo', () => {
+    const result = validateOverrides({ num_train_epoch: 1 });
+    expect(result.ok ? undefined : result.error.details).toEqual([
+      {
+        parameter: 'num_train_epoch',
+        code: 'FINETUNE.UNKNOWN_PARAMETER',
+        message: "num_train_epoch: not a fine-tune parameter; did you mean 'num_train_epochs'?",
+      },
+    ]);
+  });
+
+  it('reads the node count only from own properties, never from a prototype', () => {
+    const inherited = Object.create({ num_nodes_finetune: '4' }) as Record<string, string>;
+    expect(fineTuneNodes({ modelSpecificDefaults: inherited, overrides: {} })).toBe(1);
   });
 });

@@ -147,3 +147,25 @@ describe('matchJobEvent', () => {
     });
   });
 });
+
+describe('matchJobEvent on malformed deliveries (issue 14)', () => {
+  it('ignores null, a string, an array and an event without a subject, naming why', () => {
+    const results = [null, 'x', [1], { eventType: 'x', topic: WORKSPACE }].map((value) =>
+      matchJobEvent(value, options),
+    );
+    expect(results).toEqual([
+      { ignore: 'not an event object (null)' },
+      { ignore: 'not an event object (string)' },
+      { ignore: 'not an event object (an array)' },
+      { ignore: 'subject is not a string' },
+    ]);
+  });
+
+  it('ignores a run id that is not of our shape before anyone looks it up', () => {
+    const id = `${RUN_ID}?x=`;
+    const data = { ...parent('Completed'), runId: id, runTags: { 'autopilot-run-id': id } };
+    expect(matchJobEvent(event('RunCompleted', data), options)).toEqual({
+      ignore: `'${RUN_ID}?x=' is not a run id of ours`,
+    });
+  });
+});

@@ -157,3 +157,12 @@ describe('readModelTags', () => {
     });
   });
 });
+
+describe('model_specific_defaults entries named like Object.prototype members', () => {
+  it('keeps __proto__ as a plain entry, never the prototype', () => {
+    const tags = readModelTags({ model_specific_defaults: "{'__proto__': 'x', 'apply_lora': 'true'}" });
+    expect(Object.getPrototypeOf(tags.modelSpecificDefaults)).toBe(Object.prototype);
+    expect(Object.keys(tags.modelSpecificDefaults)).toEqual(['__proto__', 'apply_lora']);
+    expect(Object.getOwnPropertyDescriptor(tags.modelSpecificDefaults, '__proto__')?.value).toBe('x');
+  });
+});

@@ -4,6 +4,7 @@ import {
   computeRunId,
   endpointNameFor,
   forcedRunId,
+  isRunId,
   unquoteEtag,
 } from '../../src/domain/runId.js';
 
@@ -84,5 +85,37 @@ describe('endpointNameFor', () => {
     expect(() => endpointNameFor(DEFAULT_HASH, 'xyz1')).toThrow(
       "endpoint suffix must be 4 hex digits, got 'xyz1'",
     );
+  });
+});
+
+describe('isRunId', () => {
+  it('accepts ft- + 20 hex and its forced re-runs', () => {
+    expect(
+      ['ft-d6d611a5d854edeb1586', 'ft-d6d611a5d854edeb1586-r1', 'ft-d6d611a5d854edeb1586-r100'].map(isRunId),
+    ).toEqual([true, true, true]);
+  });
+  it('refuses what a client can put in a URL segment instead', () => {
+    const junk = [
+      '?',
+      '/',
+      'a/b',
+      '\u0000',
+      ' ',
+      '%',
+      'ft-d6d611a5d854edeb1586?x=',
+      'ft-d6d611a5d854edeb1586/',
+      'ft-D6D611A5D854EDEB1586',
+      'ft-d6d611a5d854edeb158',
+      'ft-d6d611a5d854edeb1586-r0',
+      'ft-d6d611a5d854edeb1586-r',
+      '',
+    ];
+    expect(junk.filter(isRunId)).toEqual([]);
+  });
+});
+
+describe('canonicalJson and prototype names', () => {
+  it('keeps a __proto__ key as data, so it names the run like any other key', () => {
+    expect(canonicalJson(JSON.parse('{"b":1,"__proto__":{"x":2}}'))).toBe('{"__proto__":{"x":2},"b":1}');
   });
 });

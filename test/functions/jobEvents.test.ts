@@ -38,18 +38,30 @@ describe('jobEvents', () => {
       {
         topic:
           '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-autopilot-local/providers/Microsoft.MachineLearningServices/workspaces/mlw-autopilot-local',
-        subject: 'experiments/e/runs/ft-unknown',
+        subject: 'experiments/e/runs/ft-00000000000000000000',
         eventType: 'Microsoft.MachineLearningServices.RunCompleted',
         data: {
-          runId: 'ft-unknown',
+          runId: 'ft-00000000000000000000',
           runType: 'azureml.PipelineRun',
-          runTags: { 'autopilot-run-id': 'ft-unknown' },
+          runTags: { 'autopilot-run-id': 'ft-00000000000000000000' },
         },
       },
       contextWithClient(FunctionName.jobEvents, durable.baseUrl),
     );
     expect(durable.requests).toEqual([
-      'GET /runtime/webhooks/durabletask/instances/ft-unknown?showInput=true',
+      'GET /runtime/webhooks/durabletask/instances/ft-00000000000000000000?showInput=true',
     ]);
+  });
+});
+
+describe('jobEvents on a null event', () => {
+  it('returns without throwing and asks the durable API nothing', async () => {
+    const before = durable.requests.length;
+    await expect(
+      registered
+        .get(FunctionName.jobEvents)
+        ?.options.handler(null, contextWithClient(FunctionName.jobEvents, durable.baseUrl)),
+    ).resolves.toBeUndefined();
+    expect(durable.requests.slice(before)).toEqual([]);
   });
 });

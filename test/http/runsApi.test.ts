@@ -75,7 +75,8 @@ async function call({ method = 'GET', id, action, body, query }: Call): Promise<
   const request = new HttpRequest({
     method,
     url: url.href,
-    params: { ...(id === undefined ? {} : { id }), ...(action === undefined ? {} : { action }) },
+    // as the host fills the catch-all route runs/{*path}
+    params: { path: [id, action].filter((s) => s !== undefined).join('/') },
     ...(body === undefined ? {} : { body: { string: body } }),
   });
   return (await handleRunsRequest(request, new LoggingContext('runsApi'), deps)) as ApiResponse;
@@ -258,37 +259,54 @@ describe('POST /api/runs', () => {
 
 describe('GET /api/runs/{id}', () => {
   it('returns the run view the orchestration published', async () => {
-    const view = newRunView('ft-a', { container: 'training-data', path: 'incoming/a.jsonl', etag: 'e' });
-    runs.add({ instanceId: 'ft-a', customStatus: view });
-    const response = await call({ id: 'ft-a' });
+    const view = newRunView('ft-aaaaaaaaaaaaaaaaaaaa', {
+      container: 'training-data',
+      path: 'incoming/a.jsonl',
+      etag: 'e',
+    });
+    runs.add({ instanceId: 'ft-aaaaaaaaaaaaaaaaaaaa', customStatus: view });
+    const response = await call({ id: 'ft-aaaaaaaaaaaaaaaaaaaa' });
     expect(response).toEqual({ status: 200, jsonBody: view });
   });
 
   it('returns the output once the run ended', async () => {
-    const running = newRunView('ft-b', { container: 'training-data', path: 'incoming/b.jsonl', etag: 'e' });
+    const running = newRunView('ft-bbbbbbbbbbbbbbbbbbbb', {
+      container: 'training-data',
+      path: 'incoming/b.jsonl',
+      etag: 'e',
+    });
     const done = runEnded(running, 'Canceled', '2026-01-01T01:00:00.000Z');
-    runs.add({ instanceId: 'ft-b', runtimeStatus: 'Completed', customStatus: running, output: done });
-    expect((await call({ id: 'ft-b' })).jsonBody).toEqual(done);
+    runs.add({
+      instanceId: 'ft-bbbbbbbbbbbbbbbbbbbb',
+      runtimeStatus: 'Completed',
+      customStatus: running,
+      output: done,
+    });
+    expect((await call({ id: 'ft-bbbbbbbbbbbbbbbbbbbb' })).jsonBody).toEqual(done);
   });
 
   it('shows a crashed orchestration as Failed without internals', async () => {
-    const view = newRunView('ft-c', { container: 'training-data', path: 'incoming/c.jsonl', etag: 'e' });
+    const view = newRunView('ft-cccccccccccccccccccc', {
+      container: 'training-data',
+      path: 'incoming/c.jsonl',
+      etag: 'e',
+    });
     runs.add({
-      instanceId: 'ft-c',
+      instanceId: 'ft-cccccccccccccccccccc',
       runtimeStatus: 'Failed',
       customStatus: view,
       output: 'TypeError: x at y.js:1',
     });
-    const body = (await call({ id: 'ft-c' })).jsonBody;
+    const body = (await call({ id: 'ft-cccccccccccccccccccc' })).jsonBody;
     expect(body.status).toBe('Failed');
     expect(body.error.code).toBe('RUN.ORCHESTRATION_FAILED');
     expect(JSON.stringify(body)).not.toContain('TypeError');
   });
 
   it('answers 404 for an unknown run', async () => {
-    expect(await call({ id: 'ft-nope' })).toEqual({
+    expect(await call({ id: 'ft-0000000000000000dead' })).toEqual({
       status: 404,
-      jsonBody: { error: { code: 'RUN.NOT_FOUND', message: "no run with id 'ft-nope'" } },
+      jsonBody: { error: { code: 'RUN.NOT_FOUND', message: "no run with id 'ft-0000000000000000dead'" } },
     });
   });
 });
@@ -338,36 +356,40 @@ describe('GET /api/runs', () => {
 
 describe('POST /api/runs/{id}/cancel', () => {
   it('raises CancelRequested on a running run and answers 202', async () => {
-    runs.add({ instanceId: 'ft-run' });
-    const response = await call({ method: 'POST', id: 'ft-run', action: 'cancel' });
+    runs.add({ instanceId: 'ft-eeeeeeeeeeeeeeeeeeee' });
+    const response = await call({ method: 'POST', id: 'ft-eeeeeeeeeeeeeeeeeeee', action: 'cancel' });
     expect(response.status).toBe(202);
     expect(runs.raised).toEqual([
-      { instanceId: 'ft-run', eventName: ExternalEvent.cancelRequested, payload: {} },
+      { instanceId: 'ft-eeeeeeeeeeeeeeeeeeee', eventName: ExternalEvent.cancelRequested, payload: {} },
     ]);
   });
 
   it('answers 409 for a run that already ended and raises nothing', async () => {
-    runs.add({ instanceId: 'ft-done', runtimeStatus: 'Completed' });
-    const response = await call({ method: 'POST', id: 'ft-done', action: 'cancel' });
+    runs.add({ instanceId: 'ft-dddddddddddddddddddd', runtimeStatus: 'Completed' });
+    const response = await call({ method: 'POST', id: 'ft-dddddddddddddddddddd', action: 'cancel' });
     expect(response.status).toBe(409);
     expect(response.jsonBody.error.code).toBe('RUN.NOT_RUNNING');
     expect(runs.raised).toEqual([]);
   });
 
   it('answers 404 for an unknown run', async () => {
-    expect((await call({ method: 'POST', id: 'ft-x', action: 'cancel' })).status).toBe(404);
+    expect((await call({ method: 'POST', id: 'ft-ffffffffffffffffffff', action: 'cancel' })).status).toBe(
+      404,
+    );
   });
 });
 
 describe('errors', () => {
   it('answers 405 with Allow for a method the route does not serve', async () => {
-    const response = await call({ method: 'GET', id: 'ft-a', action: 'cancel' });
+    const response = await call({ method: 'GET', id: 'ft-aaaaaaaaaaaaaaaaaaaa', action: 'cancel' });
     expect(response.status).toBe(405);
     expect(response.headers).toEqual({ Allow: 'POST' });
   });
 
   it('answers 404 for an unknown action', async () => {
-    expect((await call({ id: 'ft-a', action: 'pause' })).jsonBody.error.code).toBe('REQUEST.NOT_FOUND');
+    expect((await call({ id: 'ft-aaaaaaaaaaaaaaaaaaaa', action: 'pause' })).jsonBody.error.code).toBe(
+      'REQUEST.NOT_FOUND',
+    );
   });
 
   it('turns an unexpected failure into a 500 without its message or stack', async () => {
@@ -377,7 +399,7 @@ describe('errors', () => {
     const request = new HttpRequest({
       method: 'GET',
       url: 'http://127.0.0.1/api/runs/ft-a',
-      params: { id: 'ft-a' },
+      params: { path: 'ft-aaaaaaaaaaaaaaaaaaaa' },
     });
     const response = await handleRunsRequest(request, context, deps);
     expect(response).toEqual({
@@ -387,5 +409,234 @@ describe('errors', () => {
       },
     });
     expect(context.lines.join('\n')).not.toContain('SECRET');
+  });
+});
+
+describe('hostile and careless requests (issue 14)', () => {
+  it('answers 400 for override names inherited from Object.prototype, starting nothing', async () => {
+    await upload('incoming/proto.jsonl', ROW);
+    const response = await call({
+      method: 'POST',
+      body: '{"dataset":"incoming/proto.jsonl","overrides":{"constructor":1,"__proto__":{"x":1}}}',
+    });
+    expect(response.status).toBe(400);
+    expect(response.jsonBody.error.details).toEqual([
+      {
+        parameter: 'constructor',
+        code: 'FINETUNE.UNKNOWN_PARAMETER',
+        message: 'constructor: not a fine-tune parameter',
+      },
+      {
+        parameter: '__proto__',
+        code: 'FINETUNE.UNKNOWN_PARAMETER',
+        message: '__proto__: not a fine-tune parameter',
+      },
+    ]);
+    expect(runs.started).toEqual([]);
+  });
+
+  it('answers bad overrides with 400 before looking for the dataset', async () => {
+    const response = await call({
+      method: 'POST',
+      body: JSON.stringify({ dataset: 'incoming/never-uploaded.jsonl', overrides: { toString: 'x' } }),
+    });
+    expect(response.status).toBe(400);
+    expect(response.jsonBody.error.code).toBe('FINETUNE.INVALID_OVERRIDES');
+  });
+
+  it('answers 400 REQUEST.INVALID_BODY naming the limit for overrides nested 5,000 levels deep', async () => {
+    await upload('incoming/deep.jsonl', ROW);
+    const response = await call({
+      method: 'POST',
+      body: `{"dataset":"incoming/deep.jsonl","overrides":{"num_train_epochs":${'['.repeat(5000)}1${']'.repeat(5000)}}}`,
+    });
+    expect(response).toEqual({
+      status: 400,
+      jsonBody: {
+        error: {
+          code: 'REQUEST.INVALID_BODY',
+          message:
+            'invalid body: overrides: overrides are nested more than 4 levels deep; fine-tune parameters are single values',
+          details: [
+            {
+              field: 'overrides',
+              message: 'overrides are nested more than 4 levels deep; fine-tune parameters are single values',
+            },
+          ],
+        },
+      },
+    });
+  });
+
+  it('answers 400 REQUEST.INVALID_DATASET_PATH for incoming/../train.jsonl even when that blob exists', async () => {
+    await upload('train.jsonl', ROW);
+    const response = await call({
+      method: 'POST',
+      body: JSON.stringify({ dataset: 'incoming/../train.jsonl' }),
+    });
+    expect(response).toEqual({
+      status: 400,
+      jsonBody: {
+        error: {
+          code: 'REQUEST.INVALID_DATASET_PATH',
+          message:
+            "dataset path 'incoming/../train.jsonl' has an empty, '.' or '..' segment; name a blob under incoming/ without them",
+        },
+      },
+    });
+    expect(runs.started).toEqual([]);
+  });
+
+  it('answers 400 REQUEST.INVALID_DATASET_PATH for a 16,000-character dataset name', async () => {
+    const response = await call({
+      method: 'POST',
+      body: JSON.stringify({ dataset: `incoming/${'n'.repeat(15_985)}.jsonl` }),
+    });
+    expect(response.status).toBe(400);
+    expect(response.jsonBody.error).toEqual({
+      code: 'REQUEST.INVALID_DATASET_PATH',
+      message: `dataset path 'incoming/${'n'.repeat(55)}... (16000 characters)' is 16000 characters; Azure blob names are at most 1024`,
+    });
+  });
+
+  it('answers 400 FINETUNE.OUT_OF_RANGE for num_train_epochs 1e308, starting nothing', async () => {
+    await upload('incoming/huge.jsonl', ROW);
+    const response = await call({
+      method: 'POST',
+      body: '{"dataset":"incoming/huge.jsonl","overrides":{"num_train_epochs":1e308}}',
+    });
+    expect(response.status).toBe(400);
+    expect(response.jsonBody.error.details).toEqual([
+      {
+        parameter: 'num_train_epochs',
+        code: 'FINETUNE.OUT_OF_RANGE',
+        message: 'num_train_epochs: expected a whole number from 1 to 1000, got 1e+308',
+      },
+    ]);
+    expect(runs.started).toEqual([]);
+  });
+
+  it('answers a 1 MB override name with a small 400 that truncates the name', async () => {
+    await upload('incoming/longname.jsonl', ROW);
+    const name = 'n'.repeat(1_000_000);
+    const response = await call({
+      method: 'POST',
+      body: JSON.stringify({ dataset: 'incoming/longname.jsonl', overrides: { [name]: 1 } }),
+    });
+    expect(response.status).toBe(400);
+    expect(response.jsonBody.error.details).toEqual([
+      {
+        parameter: `${'n'.repeat(64)}... (1000000 characters)`,
+        code: 'FINETUNE.UNKNOWN_PARAMETER',
+        message: `${'n'.repeat(64)}... (1000000 characters): not a fine-tune parameter`,
+      },
+    ]);
+    expect(JSON.stringify(response.jsonBody).length).toBeLessThan(1_000);
+  });
+
+  it('answers 413 REQUEST.TOO_LARGE for a body over 1 MiB, with the limit', async () => {
+    const body = JSON.stringify({ dataset: 'incoming/x.jsonl', pad: 'p'.repeat(1_048_576) });
+    expect(await call({ method: 'POST', body })).toEqual({
+      status: 413,
+      jsonBody: {
+        error: {
+          code: 'REQUEST.TOO_LARGE',
+          message: `the body is ${body.length} bytes; at most 1048576 (1 MiB) are accepted`,
+        },
+      },
+    });
+  });
+
+  it('answers 413 from the declared Content-Length before reading the body', async () => {
+    const request = new HttpRequest({
+      method: 'POST',
+      url: 'http://127.0.0.1/api/runs',
+      headers: { 'content-length': '5000000' },
+      params: { path: '' },
+      body: { string: '{}' },
+    });
+    const response = await handleRunsRequest(request, new LoggingContext('runsApi'), deps);
+    expect(response.status).toBe(413);
+  });
+
+  it('lists at most 10 unknown body fields, each name truncated, and counts the rest', async () => {
+    const body = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`${'f'.repeat(70)}${i}`, 1]));
+    const response = await call({
+      method: 'POST',
+      body: JSON.stringify({ dataset: 'incoming/x.jsonl', ...body }),
+    });
+    expect(response.jsonBody.error.details).toEqual([
+      ...Array.from({ length: 10 }, () => ({
+        field: `${'f'.repeat(64)}... (71 characters)`,
+        message: 'unknown field',
+      })),
+      { field: '', message: '2 more unknown fields' },
+    ]);
+  });
+
+  it.each([
+    ['?'],
+    ['a/b'],
+    ['\u0000'],
+    [' '],
+    ['%'],
+    ['%3F'],
+    ['%2F'],
+    ['ft-aaaaaaaaaaaaaaaaaaaa?x='],
+    ['ft-aaaaaaaaaaaaaaaaaaaa%3Fx%3D'],
+  ])('answers GET /api/runs/%j with 404 RUN.NOT_FOUND and never asks for the run', async (id) => {
+    runs.add({ instanceId: 'ft-aaaaaaaaaaaaaaaaaaaa' });
+    let asked = 0;
+    const get = runs.get.bind(runs);
+    runs.get = (instanceId) => {
+      asked++;
+      return get(instanceId);
+    };
+    const response = await call({ id });
+    expect(response.status).toBe(404);
+    expect(response.jsonBody.error.code).toBe(id.includes('/') ? 'REQUEST.NOT_FOUND' : 'RUN.NOT_FOUND');
+    expect(asked).toBe(0);
+  });
+
+  it.each([['?'], ['%2F'], ['%00'], ['%20'], ['%25'], ['ft-aaaaaaaaaaaaaaaaaaaa?x=']])(
+    'answers POST /api/runs/%j/cancel with 404 RUN.NOT_FOUND and raises nothing',
+    async (id) => {
+      runs.add({ instanceId: 'ft-aaaaaaaaaaaaaaaaaaaa' });
+      const response = await call({ method: 'POST', id, action: 'cancel' });
+      expect(response).toEqual({
+        status: 404,
+        jsonBody: { error: { code: 'RUN.NOT_FOUND', message: `no run with id '${id}'` } },
+      });
+      expect(runs.raised).toEqual([]);
+    },
+  );
+
+  it('answers DELETE /api/runs/{id} with 405, Allow: GET and the JSON error', async () => {
+    expect(await call({ method: 'DELETE', id: 'ft-aaaaaaaaaaaaaaaaaaaa' })).toEqual({
+      status: 405,
+      headers: { Allow: 'GET' },
+      jsonBody: {
+        error: { code: 'REQUEST.METHOD_NOT_ALLOWED', message: 'DELETE is not allowed here; use GET' },
+      },
+    });
+  });
+
+  it('answers PUT /api/runs with 405 and Allow: GET, POST', async () => {
+    const response = await call({ method: 'PUT' });
+    expect(response.status).toBe(405);
+    expect(response.headers).toEqual({ Allow: 'GET, POST' });
+  });
+
+  it('answers an unknown deeper sub-path with 404 REQUEST.NOT_FOUND', async () => {
+    expect(await call({ id: 'ft-aaaaaaaaaaaaaaaaaaaa', action: 'cancel/now' })).toEqual({
+      status: 404,
+      jsonBody: {
+        error: {
+          code: 'REQUEST.NOT_FOUND',
+          message:
+            'no such resource: /api/runs/ft-aaaaaaaaaaaaaaaaaaaa/cancel/now; the API serves /api/runs, /api/runs/{id} and /api/runs/{id}/cancel',
+        },
+      },
+    });
   });
 });

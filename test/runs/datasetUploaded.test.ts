@@ -47,7 +47,7 @@ const ETAG = '0x8DC0FFEE';
 
 const blobCreated = (path: string, eTag: string, containerName = 'training-data') => ({
   id: 'e1',
-  topic: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa',
+  topic: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/devstoreaccount1',
   subject: `/blobServices/default/containers/${containerName}/blobs/${path}`,
   eventType: 'Microsoft.Storage.BlobCreated',
   eventTime: '2026-01-01T00:00:00Z',
@@ -138,5 +138,105 @@ describe('datasetUploaded', () => {
       'num_train_epoch',
       'learning_rate',
     ]);
+  });
+
+  it('starts the promised failing run, once, for a finetune.json naming Object.prototype members', async () => {
+    await upload('incoming/poison/finetune.json', '{"toString":"x","constructor":1}');
+    await upload('incoming/poison/train.jsonl', '{}');
+    const event = blobCreated('incoming/poison/train.jsonl', ETAG);
+    const first = await handleDatasetUploaded(event, new LoggingContext('datasetUploaded'), deps);
+    const again = await handleDatasetUploaded(event, new LoggingContext('datasetUploaded'), deps);
+    expect([first, again].map((o) => ('outcome' in o ? o.outcome : o))).toEqual(['started', 'existing']);
+    expect(runs.started).toHaveLength(1);
+    expect(runs.started[0]?.input.rejectedOverrides).toMatchObject({
+      code: 'FINETUNE.INVALID_OVERRIDES',
+      message:
+        'incoming/poison/finetune.json: fine-tune overrides have 2 problems: toString: not a fine-tune parameter; constructor: not a fine-tune parameter',
+    });
+  });
+
+  it('starts a failing run without the overrides for a finetune.json nested 5,000 levels deep', async () => {
+    await upload(
+      'incoming/deepov/finetune.json',
+      `{"num_train_epochs":${'['.repeat(5000)}1${']'.repeat(5000)}}`,
+    );
+    await upload('incoming/deepov/train.jsonl', '{}');
+    const outcome = await handleDatasetUploaded(
+      blobCreated('incoming/deepov/train.jsonl', ETAG),
+      new LoggingContext('datasetUploaded'),
+      deps,
+    );
+    expect(outcome).toHaveProperty('outcome', 'started');
+    expect(runs.started[0]?.input.overrides).toEqual({});
+    expect(runs.started[0]?.input.rejectedOverrides).toMatchObject({
+      code: 'FINETUNE.INVALID_OVERRIDES',
+      details: [
+        {
+          parameter: '',
+          code: 'FINETUNE.OVERRIDES_TOO_LARGE',
+          message: 'overrides are nested more than 4 levels deep; fine-tune parameters are single values',
+        },
+      ],
+    });
+  });
+
+  it('logs a null event with a placeholder id and ignores it', async () => {
+    const context = new LoggingContext('datasetUploaded');
+    expect(await handleDatasetUploaded(null, context, deps)).toEqual({
+      ignored: 'not an event object (null)',
+    });
+    expect(context.lines).toEqual([
+      'information: datasetUploaded: ignored (no subject): not an event object (null) (event (no id))',
+    ]);
+  });
+
+  it('logs a malformed event with its id and ignores it', async () => {
+    const context = new LoggingContext('datasetUploaded');
+    const outcome = await handleDatasetUploaded({ id: 'bad-1', subject: 42 }, context, deps);
+    expect(outcome).toEqual({ ignored: 'subject is not a string' });
+    expect(context.lines).toEqual([
+      'information: datasetUploaded: ignored (no subject): subject is not a string (event bad-1)',
+    ]);
+  });
+
+  it('ignores a BlobCreated from another storage account naming our container and an existing dataset', async () => {
+    const etag = await upload('incoming/foreign.jsonl', '{}');
+    const event = {
+      ...blobCreated('incoming/foreign.jsonl', etag),
+      topic: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/someoneelse',
+    };
+    const outcome = await handleDatasetUploaded(event, new LoggingContext('datasetUploaded'), deps);
+    expect(outcome).toEqual({
+      ignored:
+        "topic '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/someoneelse' is not the storage account devstoreaccount1",
+    });
+    expect(runs.started).toEqual([]);
+  });
+
+  it('logs and ignores a 1 MB subject with a short log line', async () => {
+    const context = new LoggingContext('datasetUploaded');
+    const outcome = await handleDatasetUploaded(
+      blobCreated(`incoming/${'n'.repeat(1_048_576)}.jsonl`, ETAG),
+      context,
+      deps,
+    );
+    expect(outcome).toEqual({
+      ignored: 'subject is 1048644 characters, more than 2048: not an event of ours',
+    });
+    expect(context.lines.join('\n').length).toBeLessThan(500);
+  });
+
+  it('ignores a subject whose blob path climbs out of incoming/', async () => {
+    await upload('train.jsonl', '{}');
+    const outcome = await handleDatasetUploaded(
+      blobCreated('incoming/../train.jsonl', ETAG),
+      new LoggingContext('datasetUploaded'),
+      deps,
+    );
+    expect(outcome).toEqual({
+      ignored:
+        "REQUEST.INVALID_DATASET_PATH: dataset path 'incoming/../train.jsonl' has an empty, '.' or '..' segment; name a blob under incoming/ without them",
+    });
+    expect(runs.started).toEqual([]);
   });
 });

@@ -55,6 +55,19 @@ describe('HTTP triggers', () => {
     expect((await fetch(`${url}?code=${encodeURIComponent(host.masterKey)}`)).status).toBe(200);
   });
 
+  it('answers 401 with the JSON error shape, never echoing the key sent', async () => {
+    const res = await fetch(`${host.url}/api/items/42`, { headers: { 'x-functions-key': 'wrong-key' } });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await res.json()).toEqual({
+      error: {
+        code: 'REQUEST.UNAUTHORIZED',
+        message:
+          'this route needs a function key: send it in the x-functions-key header or the code query parameter',
+      },
+    });
+  });
+
   it('accepts only the master key for authLevel admin', async () => {
     const url = `${host.url}/api/admin/thing`;
     expect((await fetch(url, { headers: { 'x-functions-key': host.functionKey } })).status).toBe(401);
