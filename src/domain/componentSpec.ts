@@ -3,6 +3,7 @@
 // -> {type, default?, optional?, enum?, min?, max?}); inputs and enums change between versions
 // (docs/azure-facts.md), so the declaration, not our guess, decides what a job may set.
 import { fail, ok, type DomainProblem, type Result } from './errors.js';
+import { numberFrom } from './wireValues.js';
 
 export type ComponentInputType =
   | 'string'
@@ -84,8 +85,6 @@ export interface InputProblem {
   readonly message: string;
 }
 
-const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-
 function show(value: unknown): string {
   return typeof value === 'string'
     ? `'${value.length > 80 ? `${value.slice(0, 80)}...` : value}'`
@@ -127,12 +126,7 @@ export function checkInputValue(
     }
     case 'integer':
     case 'number': {
-      const number =
-        typeof value === 'number'
-          ? value
-          : typeof value === 'string' && DECIMAL.test(value.trim())
-            ? Number(value)
-            : NaN;
+      const number = numberFrom(value);
       const noun = declared.type === 'integer' ? 'a whole number' : 'a number';
       if (!Number.isFinite(number) || (declared.type === 'integer' && !Number.isSafeInteger(number))) {
         return invalid(`expected ${noun}, got ${show(value)}`);

@@ -3,6 +3,7 @@
 // (finetune.json or the HTTP body). Names are the component's snake_case inputs and every value
 // is the string the component takes on the wire.
 import { fail, ok, type DomainProblem, type Result } from './errors.js';
+import { numberFrom } from './wireValues.js';
 import { truncated } from './untrustedInput.js';
 
 type ParameterRule =
@@ -117,8 +118,6 @@ export const FineTuneCode = {
   tooLarge: 'FINETUNE.OVERRIDES_TOO_LARGE',
 } as const;
 
-const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-
 /**
  * Limits on requested overrides, checked before anything recursive runs (run-id hashing, messages,
  * the durable input's JSON): the component takes ~30 scalar inputs, so these only stop junk.
@@ -206,12 +205,7 @@ function normalize(parameter: string, rule: ParameterRule, value: unknown): Resu
     }
     case 'integer':
     case 'number': {
-      const number =
-        typeof value === 'number'
-          ? value
-          : typeof value === 'string' && DECIMAL.test(value.trim())
-            ? Number(value)
-            : NaN;
+      const number = numberFrom(value);
       const noun = rule.kind === 'integer' ? 'a whole number' : 'a number';
       // isInteger, not isSafeInteger: 1e308 is a whole number, refused below as out of range.
       if (!Number.isFinite(number) || (rule.kind === 'integer' && !Number.isInteger(number))) {
