@@ -11,6 +11,6 @@ describe('numberFrom', () => {
 
   it('is NaN for anything else', () => {
     for (const value of ['', 'three', '0x10', '1,5', true, null, [], {}])
-      expect(numberFrom(value), String(value)).toBeNaN();
+      expect(numberFrom(value), JSON.stringify(value)).toBeNaN();
   });
 });
