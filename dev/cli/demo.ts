@@ -1,6 +1,6 @@
 // `demo [--verbose]` (npm run demo): the whole flow on a throw-away local stack (see dev/demo.ts).
 import { ExitCode, parseCommandLine } from '../../src/cli/args.js';
-import type { Command } from '../../src/cli/main.js';
+import type { Command } from '../../src/cli/dispatch.js';
 import { runDemo } from '../demo.js';
 import { APP_DIR } from './start.js';
 

@@ -1,7 +1,7 @@
 // `emulator [--port N] [--config file] [--state-file file]` (npm run emulator): the Azure ML
 // emulator (dev/emulator) alone, until SIGINT/SIGTERM; its ready line is the last stdout line.
 import { ExitCode, integerOption, parseCommandLine } from '../../src/cli/args.js';
-import type { Command } from '../../src/cli/main.js';
+import type { Command } from '../../src/cli/dispatch.js';
 import { DEFAULT_PORT, readyLine, startEmulator } from '../emulator/index.js';
 import { untilStopSignal } from './stopSignal.js';
 

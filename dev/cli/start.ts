@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, integerOption, parseCommandLine } from '../../src/cli/args.js';
-import type { Command } from '../../src/cli/main.js';
+import type { Command } from '../../src/cli/dispatch.js';
 import { startStack } from '../stack.js';
 import { untilStopSignal } from './stopSignal.js';
 

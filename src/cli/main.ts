@@ -3,13 +3,12 @@
 // `validate` never pays for the Azure SDKs. The development commands (the local stack, the demo,
 // the emulator) live in dev/cli/, which the shipped package does not have: here they only say
 // where to run them.
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import { ExitCode, UsageError, processIo, type CliIo } from './args.js';
+import { ExitCode, processIo, type CliIo } from './args.js';
+import { commandLines, findCommand, runCommand, runIfEntryPoint, type CommandEntry } from './dispatch.js';
 
-export type Command = (args: readonly string[], io: CliIo) => Promise<number>;
+export type { Command } from './dispatch.js';
 
-const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+const commands: Readonly<Record<string, CommandEntry>> = {
   validate: {
     summary: 'check a chat dataset (JSONL or Parquet) before any GPU is paid for',
     load: async () => (await import('./validate.js')).validate,
@@ -32,10 +31,9 @@ const DEV_COMMANDS: Readonly<Record<string, string>> = {
 };
 
 function usage(): string {
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
   const dev = Object.entries(DEV_COMMANDS).map(([name, run]) => `${name} (${run})`);
   return (
-    `usage: autopilot <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n` +
+    `usage: autopilot <command> [options]\n\ncommands:\n${commandLines(commands)}\n\n` +
     `development commands, from a clone of the repository: ${dev.join(', ')}\n`
   );
 }
@@ -54,7 +52,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     return name === undefined ? ExitCode.usage : ExitCode.ok;
   }
   // own keys only: `constructor` or `toString` is not a command
-  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  const command = findCommand(commands, name);
   const devRun = Object.hasOwn(DEV_COMMANDS, name) ? DEV_COMMANDS[name] : undefined;
   if (command === undefined && devRun !== undefined) {
     io.stderr.write(devCommandError(name, devRun));
@@ -64,30 +62,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     io.stderr.write(`autopilot: unknown command '${name}'\n${usage()}`);
     return ExitCode.usage;
   }
-  try {
-    return await (
-      await command.load()
-    )(rest, io);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr.write(`autopilot ${name}: ${error.message}\n`);
-      return ExitCode.usage;
-    }
-    throw error;
-  }
+  return runCommand('autopilot', name, command, rest, io);
 }
 
-// Run only when executed (directly or through the npm bin link), not when imported by tests.
-const isEntryPoint =
-  process.argv[1] !== undefined && pathToFileURL(realpathSync(process.argv[1])).href === import.meta.url;
-if (isEntryPoint) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`autopilot: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = ExitCode.usage;
-    },
-  );
-}
+runIfEntryPoint(import.meta.url, 'autopilot', (argv) => main(argv));
