@@ -7,6 +7,8 @@ export const FunctionName = {
   jobEvents: 'jobEvents',
   idleEndpointTeardown: 'idleEndpointTeardown',
   fineTuneOrchestrator: 'fineTuneOrchestrator',
+  lineOrchestrator: 'lineOrchestrator',
+  linesApi: 'linesApi',
 } as const;
 export type FunctionName = (typeof FunctionName)[keyof typeof FunctionName];
 
@@ -23,6 +25,10 @@ export const HandledEventTypes = {
 export const ExternalEvent = {
   jobFinished: 'JobFinished',
   cancelRequested: 'CancelRequested',
+  /** On a line's instance: a Rollout, Park, Wake or Delete request (src/orchestration/lineContract.ts). */
+  lineRequest: 'LineRequest',
+  /** On a run's instance: its line's answer to the run's Rollout request. */
+  rolloutFinished: 'RolloutFinished',
 } as const;
 
 /** Tags on Azure ML jobs, models and endpoints that this app creates. */
@@ -33,6 +39,14 @@ export const Tag = {
   owner: 'autopilot-owner',
   /** `true` keeps an owned endpoint alive whatever its traffic. */
   keep: 'autopilot-keep',
+  /** On a line's endpoint: the line id it serves. */
+  line: 'autopilot-line',
+  /** On a line's endpoint: the ARM id of the champion model (what a wake redeploys). */
+  champion: 'autopilot-champion',
+  /** On a line's endpoint: the champion's deployment name. */
+  championDeployment: 'autopilot-champion-deployment',
+  /** On a parked line's endpoint: when it was parked (ISO 8601). */
+  parkedSince: 'autopilot-parked-since',
 } as const;
 
 export const OWNER_TAG_VALUE = 'finetune-autopilot';

@@ -156,6 +156,20 @@ const FIXED_CODES = {
   'DEPLOY.ENDPOINT_NOT_READY': retry(409),
   'DEPLOY.NO_SCORING_URI': operator(500),
   'DEPLOY.INSTANCE_TYPE_NOT_ALLOWED': operator(409),
+  // Serving lines (src/domain/line.ts, src/orchestration/lineOrchestration.ts).
+  /** No line by that id (never served, or deleted). */
+  'LINE.NOT_FOUND': caller(404),
+  /** The request conflicts with what the line is doing (e.g. park while it rolls out, wake a deleted line). */
+  'LINE.CONFLICT': caller(409),
+  /** The new deployment did not pass the smoke test or the comparison gate: the champion keeps serving. */
+  'ROLLOUT.SMOKE_TEST_FAILED': operator(500),
+  'ROLLOUT.COMPARISON_FAILED': operator(500),
+  /** The new deployment's failed requests during the canary bake were over the limit. */
+  'ROLLOUT.CANARY_FAILED': operator(500),
+  /** The line's endpoint exists but is not this app's line endpoint (tags missing or naming another line). */
+  'LINE.ENDPOINT_NOT_OWNED': operator(409),
+  /** The line orchestration did not answer the run's rollout request before the deploy deadline. */
+  'LINE.NO_ANSWER': retry(500),
 
   // Specific answers of the services, beside the generic outcomes below.
   'AZUREML.NO_MLFLOW': operator(500),

@@ -22,7 +22,8 @@ export const STEP_IDS = [
 export type StepId = (typeof STEP_IDS)[number];
 
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
-export type RunStatus = 'Running' | 'Succeeded' | 'NotDeployed' | 'Failed' | 'Canceled';
+/** RolledBack: the new model is registered but did not pass its rollout; the line's champion kept serving. */
+export type RunStatus = 'Running' | 'Succeeded' | 'NotDeployed' | 'RolledBack' | 'Failed' | 'Canceled';
 
 export interface DatasetRef {
   readonly container: string;
@@ -50,6 +51,8 @@ export interface RunErrorView {
 export interface RunView {
   readonly runId: string;
   readonly dataset: DatasetRef;
+  /** The serving line (the dataset's name, slugged: src/domain/line.ts). */
+  readonly line?: string;
   readonly status: RunStatus;
   readonly step: StepId;
   readonly steps: readonly StepView[];
@@ -69,9 +72,17 @@ export interface RunView {
   readonly endpoint?: { readonly name: string; readonly scoringUri: string };
   readonly metrics?: Readonly<Record<string, number>>;
   readonly smokeTest?: { readonly input: unknown; readonly answer: string };
+  /** How the model's rollout on the line ended (deploy step on): first deployment, rolled out, rolled back, superseded. */
+  readonly rollout?: RolloutView;
   /** Things that did not stop the run: a dropped model default, a check that could not be made, a deprecated model. */
   readonly notes?: readonly RunNote[];
   readonly error?: RunErrorView;
+}
+
+export interface RolloutView {
+  readonly outcome: 'first' | 'rolledOut' | 'rolledBack' | 'superseded';
+  readonly deployment: string;
+  readonly reason: string;
 }
 
 export interface BaseModelView {
@@ -95,10 +106,11 @@ export interface RunNote {
 /** How a run can end other than by failing (a failure goes through runFailed, which records the error). */
 export type EndStatus = Exclude<RunStatus, 'Running' | 'Failed'>;
 
-export function newRunView(runId: string, dataset: DatasetRef): RunView {
+export function newRunView(runId: string, dataset: DatasetRef, line?: string): RunView {
   return {
     runId,
     dataset: { container: dataset.container, path: dataset.path, etag: dataset.etag },
+    ...(line === undefined ? {} : { line }),
     status: 'Running',
     step: STEP_IDS[0],
     steps: STEP_IDS.map((id) => ({ id, status: 'pending' })),
@@ -167,7 +179,8 @@ export function runFailed(view: RunView, step: StepId, problem: DomainProblem, a
 }
 
 /**
- * Ends the run Succeeded, NotDeployed (gate failed: model registered, nothing billing) or
+ * Ends the run Succeeded, NotDeployed (gate failed: model registered, nothing billing),
+ * RolledBack (its rollout failed or was superseded: model registered, the champion serving) or
  * Canceled. A step still running is closed as skipped ('canceled' when the run was canceled);
  * steps that never ran become skipped.
  */
@@ -198,6 +211,7 @@ export interface RunViewPatch {
   readonly endpoint?: RunView['endpoint'];
   readonly metrics?: RunView['metrics'];
   readonly smokeTest?: RunView['smokeTest'];
+  readonly rollout?: RunView['rollout'];
 }
 
 /** Adds notes (in order) to the view's notes. */
