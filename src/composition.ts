@@ -5,11 +5,16 @@
 // settings); each invocation's durable client is wrapped per call.
 import type { DurableClient } from 'durable-functions';
 import { createActivities, type Activities } from './activities/index.js';
-import { DurableRunInstances } from './adapters/durableRunInstances.js';
+import { DurableLineInstances, DurableRunInstances } from './adapters/durableRunInstances.js';
 import { createPorts, type Ports, type PortsOptions } from './adapters/index.js';
 import { getConfig, type AppConfig } from './config.js';
 import { workspaceResourceId, type JobEventDeps } from './runs/jobEvents.js';
+import { createClientActivities, sendToLine } from './runs/lineMessaging.js';
+import { lineSettingsOf } from './runs/startRun.js';
+import { Tag } from './names.js';
+import type { LinesDeps } from './runs/lines.js';
 import { activeRunIds } from './runs/runInstances.js';
+import type { ClientActivityImplementations } from './orchestration/contract.js';
 import type { StartRunDeps } from './runs/startRun.js';
 import type { TeardownDeps } from './runs/teardown.js';
 
@@ -49,12 +54,46 @@ export function jobEventDeps(client: DurableClient, app: Services = getServices(
 /** What one idle-endpoint sweep needs, at `now` (the timer's invocation time). */
 export function teardownDeps(client: DurableClient, now: Date, app: Services = getServices()): TeardownDeps {
   const runs = new DurableRunInstances(client);
+  const lines = new DurableLineInstances(client);
+  const action = app.config.lines.idleAction;
   return {
+    idleLineAction: action,
+    idleLine: async (endpoint, reason) => {
+      const lineId = endpoint.tags[Tag.line] ?? '';
+      await sendToLine(
+        lines,
+        { line: lineId, endpointName: endpoint.name, settings: lineSettingsOf(app.config) },
+        {
+          kind: action,
+          requestId: `teardown-${now.toISOString()}-${lineId}`,
+          reason: `idle: ${reason}`,
+          decidedAt: now.toISOString(),
+        },
+      );
+    },
     gateway: app.ports.gateway,
     endpointMetrics: app.ports.endpointMetrics,
     settings: app.config.teardown,
     metricsDelaySeconds: app.config.teardown.metricsDelaySeconds,
     now,
     activeRunIds: () => activeRunIds(runs),
+  };
+}
+
+/** The activities that talk to other instances (a run and its line), over this invocation's client. */
+export function clientActivities(client: DurableClient): ClientActivityImplementations {
+  return createClientActivities({
+    lines: new DurableLineInstances(client),
+    runs: new DurableRunInstances(client),
+  });
+}
+
+/** What the lines API needs, over this invocation's client. */
+export function linesDeps(client: DurableClient, app: Services = getServices()): LinesDeps {
+  return {
+    lines: new DurableLineInstances(client),
+    config: app.config,
+    endpointMetrics: app.ports.endpointMetrics,
+    now: () => new Date(),
   };
 }

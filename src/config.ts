@@ -64,6 +64,17 @@ export interface TeardownSettings {
   readonly metricsDelaySeconds?: number;
 }
 
+/** Serving lines (docs/lines.md): how a new model replaces the champion, and what idle means. */
+export interface LineSettingsConfig {
+  readonly canaryPercent: number;
+  readonly bakeSeconds: number;
+  readonly drainSeconds: number;
+  readonly compare: 'none' | 'metrics' | 'heldout';
+  readonly compareMetric: string;
+  /** What the idle teardown does to an idle line: park (delete its deployments, keep the endpoint) or delete it. */
+  readonly idleAction: 'park' | 'delete';
+}
+
 export interface AppConfig {
   readonly storage: StorageSettings;
   /**
@@ -74,6 +85,7 @@ export interface AppConfig {
   readonly azureMl: AzureMlSettings;
   readonly fineTune: FineTuneSettings;
   readonly teardown: TeardownSettings;
+  readonly lines: LineSettingsConfig;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -330,6 +342,17 @@ function readTeardown(r: Reader): TeardownSettings {
   });
 }
 
+function readLines(r: Reader): LineSettingsConfig {
+  return freeze({
+    canaryPercent: r.integer('ROLLOUT_CANARY_PERCENT', 0, 0, 99),
+    bakeSeconds: r.integer('ROLLOUT_BAKE_SECONDS', 600, 0, 7 * 86_400),
+    drainSeconds: r.integer('ROLLOUT_DRAIN_SECONDS', 300, 0, 86_400),
+    compare: r.oneOf('ROLLOUT_COMPARE', ['none', 'metrics', 'heldout'] as const, 'none'),
+    compareMetric: r.string('ROLLOUT_COMPARE_METRIC', 'eval_loss'),
+    idleAction: r.oneOf('IDLE_ACTION', ['park', 'delete'] as const, 'park'),
+  });
+}
+
 function freeze<T extends object>(value: T): Readonly<T> {
   // Drop undefined optionals so the frozen object prints and compares cleanly.
   for (const key of Object.keys(value) as (keyof T)[]) {
@@ -347,6 +370,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     azureMl: readAzureMl(r),
     fineTune: readFineTune(r),
     teardown: readTeardown(r),
+    lines: readLines(r),
   });
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;

@@ -45,6 +45,8 @@ export const Tag = {
   champion: 'autopilot-champion',
   /** On a line's endpoint: the champion's deployment name. */
   championDeployment: 'autopilot-champion-deployment',
+  /** On a line's endpoint: when its current model started serving (the idle grace counts from it). */
+  servingSince: 'autopilot-serving-since',
   /** On a parked line's endpoint: when it was parked (ISO 8601). */
   parkedSince: 'autopilot-parked-since',
 } as const;

@@ -4,6 +4,7 @@ import type { AppConfig } from '../config.js';
 import type { ActivityImplementations } from '../orchestration/contract.js';
 import { createDatasetActivities } from './dataset.js';
 import { createDeploymentActivities } from './deployment.js';
+import { createLineActivities } from './line.js';
 import { createModelActivities } from './model.js';
 import type { ActivityPorts } from './shared.js';
 import { createSummaryActivities } from './summary.js';
@@ -26,6 +27,7 @@ export function createActivities(
     ...createModelActivities(deps),
     ...createTrainingActivities(deps),
     ...createDeploymentActivities(deps),
+    ...createLineActivities(deps),
     ...createSummaryActivities(deps),
   };
 }

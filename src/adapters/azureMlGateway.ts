@@ -312,6 +312,47 @@ export class AzureMlArmGateway implements AzureMlGateway {
     });
   }
 
+  /** GET the endpoint, merge `tags` (undefined removes a tag), PUT it back (waits: a short update). */
+  setEndpointTags(
+    endpointName: string,
+    tags: Readonly<Record<string, string | undefined>>,
+  ): Promise<EndpointInfo> {
+    return this.call(`set tags of endpoint ${endpointName}`, async () => {
+      const current = await this.client.onlineEndpoints.get(this.rg, this.name, endpointName);
+      const merged: Record<string, string> = { ...(current.tags ?? {}) };
+      for (const [key, value] of Object.entries(tags)) {
+        if (value === undefined) delete merged[key];
+        else merged[key] = value;
+      }
+      const result = await this.client.onlineEndpoints.beginCreateOrUpdateAndWait(
+        this.rg,
+        this.name,
+        endpointName,
+        { ...current, tags: merged },
+        this.lro,
+      );
+      return toEndpointInfo(result, endpointName);
+    });
+  }
+
+  listDeployments(endpointName: string): Promise<DeploymentInfo[]> {
+    return this.call(`list deployments of endpoint ${endpointName}`, async () => {
+      const deployments: DeploymentInfo[] = [];
+      for await (const d of this.client.onlineDeployments.list(this.rg, this.name, endpointName))
+        deployments.push(toDeploymentInfo(d, d.name ?? ''));
+      return deployments;
+    });
+  }
+
+  async beginDeleteDeployment(endpointName: string, name: string): Promise<void> {
+    try {
+      await this.client.onlineDeployments.beginDelete(this.rg, this.name, endpointName, name, this.lro);
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw toServiceError('AZUREML', `DELETE deployment ${endpointName}/${name}`, error);
+    }
+  }
+
   async deleteEndpoint(name: string): Promise<void> {
     try {
       await this.client.onlineEndpoints.beginDeleteAndWait(this.rg, this.name, name, this.lro);
@@ -502,11 +543,16 @@ function toEndpointInfo(endpoint: OnlineEndpoint, name: string): EndpointInfo {
 }
 
 function toDeploymentInfo(deployment: OnlineDeployment, name: string): DeploymentInfo {
-  const properties = deployment.properties as { provisioningState?: string; instanceType?: string };
+  const properties = deployment.properties as {
+    provisioningState?: string;
+    instanceType?: string;
+    model?: string;
+  };
   const instanceCount = deployment.sku?.capacity;
   return {
     name: deployment.name ?? name,
     provisioningState: properties.provisioningState ?? 'Unknown',
+    ...(properties.model !== undefined && { model: properties.model }),
     ...(properties.instanceType !== undefined && { instanceType: properties.instanceType }),
     ...(instanceCount !== undefined && { instanceCount }),
   };

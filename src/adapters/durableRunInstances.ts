@@ -3,7 +3,8 @@
 // provides (dev/host serves it; the end-to-end tests exercise this adapter through it).
 import type { DurableClient } from 'durable-functions';
 import { FunctionName } from '../names.js';
-import type { FineTuneInput } from '../orchestration/contract.js';
+import type { FineTuneInput, LineInput } from '../orchestration/contract.js';
+import type { LineInstances } from '../runs/lineMessaging.js';
 import type { RunInstance, RunInstances } from '../runs/runInstances.js';
 
 interface RawStatus {
@@ -66,6 +67,41 @@ export class DurableRunInstances implements RunInstances {
     return all
       .filter((s) => s.name === undefined || s.name === FunctionName.fineTuneOrchestrator)
       .map(toInstance);
+  }
+
+  async raise(instanceId: string, eventName: string, payload: unknown): Promise<void> {
+    await this.client.raiseEvent(encodeURIComponent(instanceId), eventName, payload);
+  }
+}
+
+/** LineInstances over the real DurableClient: the line orchestrations (`line-<line id>`). */
+export class DurableLineInstances implements LineInstances {
+  constructor(private readonly client: DurableClient) {}
+
+  async start(instanceId: string, input: LineInput): Promise<'started' | 'exists'> {
+    try {
+      // host.json sets overridableExistingInstanceStates=NonRunningStates: a running line is never replaced
+      await this.client.startNew(FunctionName.lineOrchestrator, { instanceId, input });
+      return 'started';
+    } catch (error) {
+      if (ALREADY_EXISTS.test(messageOf(error))) return 'exists';
+      throw error;
+    }
+  }
+
+  async get(instanceId: string): Promise<RunInstance | undefined> {
+    try {
+      const status = await this.client.getStatus(encodeURIComponent(instanceId), { showInput: false });
+      return toInstance(status);
+    } catch (error) {
+      if (NOT_FOUND.test(messageOf(error))) return undefined;
+      throw error;
+    }
+  }
+
+  async list(): Promise<RunInstance[]> {
+    const all = (await this.client.getStatusAll()) as unknown as RawStatus[];
+    return all.filter((s) => s.name === FunctionName.lineOrchestrator).map(toInstance);
   }
 
   async raise(instanceId: string, eventName: string, payload: unknown): Promise<void> {

@@ -24,11 +24,19 @@ export class EndpointScoringClient implements ScoringClient {
     private readonly timeoutInMs = SCORING_TIMEOUT_MS,
   ) {}
 
-  async score(scoringUri: string, key: string, messages: readonly ChatMessage[]): Promise<string> {
+  async score(
+    scoringUri: string,
+    key: string,
+    messages: readonly ChatMessage[],
+    deployment?: string,
+  ): Promise<string> {
     const { body } = await this.http.send({
       method: 'POST',
       url: scoringUri,
-      headers: { authorization: `Bearer ${key}` },
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(deployment === undefined ? {} : { 'azureml-model-deployment': deployment }),
+      },
       body: {
         input_data: {
           input_string: [messages.map((m) => ({ role: m.role, content: m.content }))],

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { fail, ok, type Result } from './errors.js';
 import type { DeploymentSpec, EndpointSpec, ModelVersionSpec } from './resources.js';
 import { ownershipTags, TRAINED_MODEL_OUTPUT } from './pipelineJob.js';
+import { OWNER_TAG_VALUE, Tag } from '../names.js';
 
 /** The notebook's deployment name; it takes all of the endpoint's traffic. */
 export const DEPLOYMENT_NAME = 'demo';
@@ -64,8 +65,29 @@ export function endpointSpec(input: { name: string; location: string; runId: str
   };
 }
 
+/** A line's endpoint (src/domain/line.ts): owned by the app, named for its line, not for a run. */
+export function lineEndpointSpec(input: { name: string; location: string; line: string }): EndpointSpec {
+  return {
+    name: input.name,
+    location: input.location,
+    tags: { [Tag.owner]: OWNER_TAG_VALUE, [Tag.line]: input.line },
+    properties: {
+      authMode: 'Key',
+      description: `Serving line '${input.line}' of finetune-autopilot: new models roll out here as new deployments`,
+    },
+    identity: { type: 'SystemAssigned' },
+  };
+}
+
+/** Is this the app's endpoint for `line`? Anything else is never touched. */
+export function isLineEndpoint(tags: Readonly<Record<string, string>>, line: string): boolean {
+  return tags[Tag.owner] === OWNER_TAG_VALUE && tags[Tag.line] === line;
+}
+
 export interface DeploymentInput {
   readonly endpointName: string;
+  /** Default DEPLOYMENT_NAME (a run's own endpoint); a line names each model's deployment (deploymentNameFor). */
+  readonly name?: string;
   /** ARM id of the registered model version. */
   readonly modelId: string;
   readonly instanceType: string;
@@ -76,7 +98,7 @@ export interface DeploymentInput {
 export function deploymentSpec(input: DeploymentInput): DeploymentSpec {
   return {
     endpointName: input.endpointName,
-    name: DEPLOYMENT_NAME,
+    name: input.name ?? DEPLOYMENT_NAME,
     location: input.location,
     sku: { name: 'Default', capacity: input.instanceCount },
     properties: {

@@ -65,8 +65,21 @@ export function keepWithoutMetrics(endpoint: EndpointInfo, input: SettledCheckIn
   if (endpoint.provisioningState.toLowerCase() !== SETTLED_STATE) {
     return `provisioning state is ${endpoint.provisioningState}`;
   }
+  const line = endpoint.tags[Tag.line];
+  if (line !== undefined && Object.keys(endpoint.traffic).length === 0) {
+    return `line '${line}' has no deployment taking traffic (parked, or its first model is deploying): nothing to park`;
+  }
   const created = endpoint.createdAt === undefined ? NaN : Date.parse(endpoint.createdAt);
   if (Number.isNaN(created)) return 'creation time unknown, so the grace period cannot be applied';
+  // A line's endpoint outlives its models: its grace counts from when its model began serving.
+  const servingSince = Date.parse(endpoint.tags[Tag.servingSince] ?? '');
+  if (line !== undefined && !Number.isNaN(servingSince) && servingSince > created) {
+    const servingSeconds = Math.floor((now - servingSince) / 1000);
+    if (servingSeconds < input.idleGraceSeconds) {
+      return `line '${line}' began serving its model ${servingSeconds} s ago, within the ${input.idleGraceSeconds} s grace period`;
+    }
+    return undefined;
+  }
   const ageSeconds = Math.floor((now - created) / 1000);
   if (ageSeconds < input.idleGraceSeconds) {
     return `created ${ageSeconds} s ago, within the ${input.idleGraceSeconds} s grace period`;

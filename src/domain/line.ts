@@ -94,6 +94,8 @@ export interface LineModel {
   readonly label: string;
   readonly deployment: string;
   readonly runId: string;
+  /** The run's final training metrics (ROLLOUT_COMPARE=metrics compares a challenger with them). */
+  readonly metrics?: Readonly<Record<string, number>>;
 }
 
 export type LineAction =
@@ -141,7 +143,13 @@ export function withHistory(view: LineView, entry: LineHistoryEntry): LineView {
 }
 
 /** How a run's rollout on its line ended (the run view's `rollout`). */
-export type RolloutOutcome = 'first' | 'rolledOut' | 'rolledBack' | 'superseded';
+/**
+ * first: the line's first model (or the first after a park) is serving; rolledOut: it replaced the
+ * champion; rolledBack: it failed on the way and the champion kept serving; superseded: a newer
+ * model for the line arrived before its turn; failed: there was no champion and it did not
+ * deploy (the run fails, as a run without a line would).
+ */
+export type RolloutOutcome = 'first' | 'rolledOut' | 'rolledBack' | 'superseded' | 'failed';
 
 export interface RolloutResult {
   readonly outcome: RolloutOutcome;

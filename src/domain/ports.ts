@@ -56,6 +56,14 @@ export interface AzureMlGateway {
   beginCreateDeployment(spec: DeploymentSpec): Promise<DeploymentInfo>;
   /** GET the endpoint, set `properties.traffic`, PUT it back (PATCH carries only tags/identity). */
   setTraffic(endpointName: string, traffic: Readonly<Record<string, number>>): Promise<EndpointInfo>;
+  /** GET, merge the tags (an undefined value removes the tag), PUT back; waits for the short update. */
+  setEndpointTags(
+    endpointName: string,
+    tags: Readonly<Record<string, string | undefined>>,
+  ): Promise<EndpointInfo>;
+  listDeployments(endpointName: string): Promise<DeploymentInfo[]>;
+  /** Starts deleting a deployment (ARM refuses one that still has traffic); absent is a no-op. */
+  beginDeleteDeployment(endpointName: string, name: string): Promise<void>;
   /** Deletes and waits; deleting an absent endpoint is a no-op. */
   deleteEndpoint(name: string): Promise<void>;
   /**
@@ -86,8 +94,17 @@ export interface EndpointMetrics {
 }
 
 export interface ScoringClient {
-  /** POSTs a chat request to the endpoint and returns the model's answer text. */
-  score(scoringUri: string, key: string, messages: readonly ChatMessage[]): Promise<string>;
+  /**
+   * POSTs a chat request to the endpoint and returns the model's answer text. With `deployment`,
+   * the request goes to that deployment whatever the traffic split (the `azureml-model-deployment`
+   * header), so a new deployment is tested before it takes traffic.
+   */
+  score(
+    scoringUri: string,
+    key: string,
+    messages: readonly ChatMessage[],
+    deployment?: string,
+  ): Promise<string>;
 }
 
 /** The training container. Paths are relative to it. */

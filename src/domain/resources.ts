@@ -104,6 +104,8 @@ export interface DeploymentInfo {
   readonly provisioningState: string;
   readonly instanceType?: string;
   readonly instanceCount?: number;
+  /** ARM id (or azureml:name:version) of the model it serves. */
+  readonly model?: string;
 }
 
 /** The exact request bodies the domain builds; adapters put them on the wire as they are. */

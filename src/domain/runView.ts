@@ -80,9 +80,11 @@ export interface RunView {
 }
 
 export interface RolloutView {
-  readonly outcome: 'first' | 'rolledOut' | 'rolledBack' | 'superseded';
+  readonly outcome: 'first' | 'rolledOut' | 'rolledBack' | 'superseded' | 'failed';
   readonly deployment: string;
   readonly reason: string;
+  /** What rolled it back (rolledBack, failed). */
+  readonly error?: { readonly code: string; readonly message: string };
 }
 
 export interface BaseModelView {
@@ -180,7 +182,7 @@ export function runFailed(view: RunView, step: StepId, problem: DomainProblem, a
 
 /**
  * Ends the run Succeeded, NotDeployed (gate failed: model registered, nothing billing),
- * RolledBack (its rollout failed or was superseded: model registered, the champion serving) or
+ * RolledBack (its rollout failed: model registered, the champion serving) or
  * Canceled. A step still running is closed as skipped ('canceled' when the run was canceled);
  * steps that never ran become skipped.
  */

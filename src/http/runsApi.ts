@@ -145,7 +145,7 @@ function parsePaging(request: HttpRequest): Result<{ top: number; after?: Cursor
   return ok({ top, ...(after === undefined ? {} : { after }) });
 }
 
-const json = (status: number, body: unknown, headers?: Record<string, string>): HttpResponseInit => ({
+export const json = (status: number, body: unknown, headers?: Record<string, string>): HttpResponseInit => ({
   status,
   jsonBody: body,
   ...(headers === undefined ? {} : { headers }),
@@ -239,7 +239,7 @@ async function cancelRun(
   return json(202, viewOf(found.value), { Location: runUrl(runId) });
 }
 
-const methodNotAllowed = (method: string, allowed: string): HttpResponseInit => ({
+export const methodNotAllowed = (method: string, allowed: string): HttpResponseInit => ({
   ...errorResponse({
     code: 'REQUEST.METHOD_NOT_ALLOWED',
     message: `${method} is not allowed here; use ${allowed}`,
@@ -251,7 +251,7 @@ const methodNotAllowed = (method: string, allowed: string): HttpResponseInit => 
  * The catch-all route value split into segments. Not decoded: a run id is [a-z0-9-] only, which no
  * client percent-encodes, so an encoded segment (decoded by the host or not) is never a run id.
  */
-function segmentsOf(request: HttpRequest): string[] {
+export function segmentsOf(request: HttpRequest): string[] {
   return (request.params.path ?? '').split('/').filter((segment) => segment !== '');
 }
 

@@ -12,6 +12,7 @@ import type { DomainProblem, Result } from '../domain/errors.js';
 import type { ModelLifecycle } from '../domain/modelLifecycle.js';
 import type { FinishedJobStatus } from '../domain/jobStatus.js';
 import type { JobStatus } from '../domain/resources.js';
+import type { LineView, RolloutResult } from '../domain/line.js';
 import type { DatasetRef, RunView } from '../domain/runView.js';
 
 /** The settings the orchestrator needs; the starter copies them from config (the orchestrator reads no env). */
@@ -38,6 +39,15 @@ export interface FineTuneInput {
   /** Why the dataset's finetune.json cannot be used: the run fails at validate with it. */
   readonly rejectedOverrides?: DomainProblem;
   readonly settings: OrchestrationSettings;
+  /**
+   * The serving line the model rolls out on (src/domain/line.ts). Absent in runs started before
+   * lines existed: those deploy to an endpoint of their own, as they began.
+   */
+  readonly line?: {
+    readonly id: string;
+    readonly endpointName: string;
+    readonly settings: LineSettings;
+  };
 }
 
 /** Payload of the JobFinished external event raised by jobEvents. */
@@ -238,6 +248,158 @@ export interface WriteSummaryOutput {
   readonly path: string;
 }
 
+// ---- serving lines (src/orchestration/lineOrchestration.ts) ----------------------------------
+
+/** The line settings the line orchestration needs (from config, copied in by whoever starts it). */
+export interface LineSettings {
+  /** Percent of traffic the new deployment takes during the bake; 0 = straight to 100 after the smoke test. */
+  readonly canaryPercent: number;
+  readonly bakeSeconds: number;
+  /** How long the old deployment keeps existing (0% traffic) after the switch before it is deleted. */
+  readonly drainSeconds: number;
+  readonly compare: 'none' | 'metrics' | 'heldout';
+  /** The metric the `metrics` comparison reads (lower is better), e.g. `eval_loss`. */
+  readonly compareMetric: string;
+  readonly pollSeconds: number;
+  readonly deadlineSeconds: number;
+}
+
+/** A new model for the line (sent by its run once the model is registered). */
+export interface RolloutRequest {
+  readonly kind: 'rollout';
+  readonly runId: string;
+  /** ARM id of the registered model version. */
+  readonly modelId: string;
+  /** `<name>:<version>`. */
+  readonly modelLabel: string;
+  readonly modelVersion: string;
+  /** The run's held-out conversations: the smoke test (and the held-out comparison) scores them. */
+  readonly testPath: string;
+  readonly inferenceAllowList?: readonly string[];
+  /** The run's final training metrics (the `metrics` comparison). */
+  readonly metrics?: Readonly<Record<string, number>>;
+}
+
+/** An operator's or the teardown's request. `requestId` makes a redelivered request a no-op. */
+export interface LineCommand {
+  readonly kind: 'park' | 'wake' | 'delete';
+  readonly requestId: string;
+  readonly reason: string;
+  /**
+   * When the requester decided (the idle teardown's sweep time): a park decided before the line's
+   * model last began serving is stale (the line served a new model since) and is dropped.
+   */
+  readonly decidedAt?: string;
+}
+
+export type LineRequest = RolloutRequest | LineCommand;
+
+/** The line orchestration's input (and what it continues as new with). */
+export interface LineInput {
+  readonly line: string;
+  readonly endpointName: string;
+  readonly settings: LineSettings;
+  readonly view?: LineView;
+  /** Requests received and not yet processed, in arrival order. */
+  readonly pending?: readonly LineRequest[];
+  /** Recently finished rollouts by run id (a resent request is answered from here). */
+  readonly outcomes?: Readonly<Record<string, RolloutResult>>;
+  /** Recently processed command request ids (a redelivered command is dropped). */
+  readonly handled?: readonly string[];
+}
+
+/** The line orchestration's customStatus: what GET /api/lines reads, and what a waiting run polls. */
+export interface LineStatus {
+  readonly view: LineView;
+  /** What the line works on now (`rollout:<runId>`, `park`, ...). */
+  readonly current?: string;
+  readonly pending: readonly string[];
+  readonly outcomes: Readonly<Record<string, RolloutResult>>;
+}
+
+export interface LineEndpointInput {
+  readonly line: string;
+  readonly endpointName: string;
+}
+export interface LineEnsureEndpointInput extends LineEndpointInput {
+  readonly inferenceAllowList?: readonly string[];
+}
+export interface LineDeploymentLook {
+  readonly name: string;
+  readonly provisioningState: string;
+  readonly model?: string;
+}
+/** One look at the line's endpoint: everything the line's waits decide on. */
+export interface LineLook {
+  readonly exists: boolean;
+  readonly provisioningState?: string;
+  readonly scoringUri?: string;
+  readonly traffic: Readonly<Record<string, number>>;
+  readonly deployments: readonly LineDeploymentLook[];
+}
+export interface LineLookInput extends LineEndpointInput {
+  /** A deployment that ended Failed comes back as DEPLOY.FAILED with its container logs. */
+  readonly watch?: string;
+}
+export interface LineDeploymentInput extends LineEndpointInput {
+  readonly deploymentName: string;
+}
+export interface LineStartDeploymentInput extends LineDeploymentInput {
+  readonly modelId: string;
+  readonly inferenceAllowList?: readonly string[];
+}
+export interface LineTrafficInput extends LineEndpointInput {
+  readonly traffic: Readonly<Record<string, number>>;
+}
+export interface LineTagsInput extends LineEndpointInput {
+  /** null removes the tag (JSON has no undefined). */
+  readonly tags: Readonly<Record<string, string | null>>;
+}
+export interface LineSmokeTestInput extends LineDeploymentInput {
+  readonly testPath: string;
+}
+export interface LineHeldOutInput extends LineEndpointInput {
+  readonly deployments: readonly string[];
+  readonly testPath: string;
+  readonly count: number;
+}
+export interface LineHeldOutOutput {
+  readonly conversations: number;
+  /** Deployment name -> conversations it answered. */
+  readonly answered: Readonly<Record<string, number>>;
+}
+export interface LineDeletedOutput {
+  readonly deleted: boolean;
+}
+
+/** Sent by a run to its line: starts the line's orchestration when it is not running. */
+export interface RequestLineInput {
+  readonly line: string;
+  readonly endpointName: string;
+  readonly settings: LineSettings;
+  readonly request: LineRequest;
+}
+export interface RequestLineOutput {
+  /** True when this call started the line's orchestration. */
+  readonly started: boolean;
+}
+export interface ReadLineInput {
+  readonly line: string;
+}
+/** The line's status, absent when the line has no orchestration (never started, or purged). */
+export interface ReadLineOutput {
+  readonly status?: LineStatus;
+  readonly running: boolean;
+}
+export interface NotifyRunInput {
+  readonly runId: string;
+  readonly result: RolloutResult;
+}
+export interface NotifyRunOutput {
+  /** False when the run no longer waits (ended, or unknown). */
+  readonly delivered: boolean;
+}
+
 /** One activity: its registered function name, and (as phantom types) what it takes and returns. */
 export interface ActivityDeclaration<I, O> {
   readonly name: string;
@@ -268,7 +430,47 @@ export const Activity = {
   smokeTest: declare<SmokeTestInput, SmokeTestOutput>('fineTuneSmokeTest'),
   cleanup: declare<RunEndpointInput, CleanupOutput>('fineTuneCleanup'),
   writeSummary: declare<WriteSummaryInput, WriteSummaryOutput>('fineTuneWriteSummary'),
+  // Serving lines: the line orchestration's own steps (src/activities/line.ts).
+  lineEnsureEndpoint: declare<LineEnsureEndpointInput, LineLook>('lineEnsureEndpoint'),
+  lineLook: declare<LineLookInput, LineLook>('lineLook'),
+  lineStartDeployment: declare<LineStartDeploymentInput, LineDeploymentLook>('lineStartDeployment'),
+  lineSetTraffic: declare<LineTrafficInput, LineLook>('lineSetTraffic'),
+  lineSetTags: declare<LineTagsInput, LineLook>('lineSetTags'),
+  lineSmokeTest: declare<LineSmokeTestInput, SmokeTestOutput>('lineSmokeTest'),
+  lineHeldOut: declare<LineHeldOutInput, LineHeldOutOutput>('lineHeldOut'),
+  lineDeleteDeployment: declare<LineDeploymentInput, LineDeletedOutput>('lineDeleteDeployment'),
+  lineDeleteEndpoint: declare<LineEndpointInput, LineDeletedOutput>('lineDeleteEndpoint'),
 } as const;
+
+/**
+ * Activities that talk to other orchestration instances (a run and its line), so they need the
+ * durable client binding (functions/fineTuneOrchestrator.ts registers them with it); built per
+ * invocation by createClientActivities (src/runs/lineMessaging.ts).
+ */
+export const ClientActivity = {
+  requestLine: declare<RequestLineInput, RequestLineOutput>('lineRequest'),
+  readLine: declare<ReadLineInput, ReadLineOutput>('lineRead'),
+  notifyRun: declare<NotifyRunInput, NotifyRunOutput>('lineNotifyRun'),
+} as const;
+export type ClientActivityKey = keyof typeof ClientActivity;
+export type ClientActivityImplementations = {
+  readonly [K in ClientActivityKey]: (
+    input: InputOf<(typeof ClientActivity)[K]>,
+  ) => Promise<ActivityResult<OutputOf<(typeof ClientActivity)[K]>>>;
+};
+export const CLIENT_ACTIVITY_KEYS = Object.keys(ClientActivity) as readonly ClientActivityKey[];
+
+/** invokeActivity for the client activities. */
+export function invokeClientActivity<K extends ClientActivityKey>(
+  implementations: ClientActivityImplementations,
+  key: K,
+  input: unknown,
+): Promise<ActivityResult<OutputOf<(typeof ClientActivity)[K]>>> {
+  const implementation = implementations[key] as (
+    input: unknown,
+  ) => Promise<ActivityResult<OutputOf<(typeof ClientActivity)[K]>>>;
+  return implementation(input);
+}
 
 export type ActivityKey = keyof typeof Activity;
 export type ActivityInput<K extends ActivityKey> =

@@ -17,6 +17,7 @@ import {
   newRunView,
   runEnded,
   runFailed,
+  stepFailed,
   stepSkipped,
   stepStarted,
   stepSucceeded,
@@ -27,9 +28,11 @@ import {
   type RunViewPatch,
   type StepId,
 } from '../domain/runView.js';
+import type { RolloutResult } from '../domain/line.js';
 import { ExternalEvent } from '../names.js';
 import {
   Activity,
+  ClientActivity,
   type ActivityDeclaration,
   type ActivityResult,
   type DeployOutput,
@@ -37,6 +40,7 @@ import {
   type FineTuneInput,
   type InputOf,
   type OutputOf,
+  type RolloutRequest,
   type StepNote,
   type SubmitOutput,
 } from './contract.js';
@@ -51,6 +55,9 @@ export function activityRetryOptions(): df.RetryOptions {
   options.maxRetryIntervalInMilliseconds = 60_000;
   return options;
 }
+
+/** A request the line does not know (lost in transit) is sent again this many times. */
+const MAX_ROLLOUT_RESENDS = 3;
 
 /** Deploy polling never waits longer than this between looks (locally the job interval is shorter). */
 const MAX_DEPLOY_POLL_SECONDS = 30;
@@ -81,7 +88,7 @@ type Gen<T> = Generator<Task, T, unknown>;
 const failed = (problem: DomainProblem): Outcome<never> => ({ kind: 'failed', problem });
 
 /** `base` plus whole seconds, as the Date createTimer wants; derived from replayed time only. */
-function secondsAfter(base: Date, seconds: number): Date {
+export function secondsAfter(base: Date, seconds: number): Date {
   // eslint-disable-next-line no-restricted-globals -- deterministic: built from currentUtcDateTime, not the clock
   return new Date(base.getTime() + seconds * 1000);
 }
@@ -107,7 +114,7 @@ class Run {
     private readonly context: OrchestrationContext,
     readonly input: FineTuneInput,
   ) {
-    this.view = newRunView(input.runId, input.dataset);
+    this.view = newRunView(input.runId, input.dataset, input.line?.id);
     this.publish();
   }
 
@@ -144,6 +151,13 @@ class Run {
     this.view = stepSkipped(this.view, step, detail);
     this.publish();
     this.log(`${step} skipped: ${detail}`);
+  }
+
+  /** A step that failed without failing the run (a rollout that rolled back: the champion serves). */
+  stepFailed(step: StepId, detail: string): void {
+    this.view = stepFailed(this.view, step, this.now(), detail);
+    this.publish();
+    this.log(`${step} failed: ${detail}`);
   }
 
   /** The one way a step's failure is recorded: the run is Failed at `step` with the problem. */
@@ -343,6 +357,45 @@ class Run {
   }
 
   /**
+   * Hands the registered model to its line (src/orchestration/lineOrchestration.ts), the one
+   * writer of the line's endpoint, and waits for the line's answer: the RolloutFinished event,
+   * with a look at the line's status every poll as the backstop (an event can be lost; a request
+   * the line does not know is sent again). CancelRequested wins the wait; the line finishes what
+   * it started (nothing is left half-made on the endpoint) and the answer goes unread.
+   */
+  *rollout(line: NonNullable<FineTuneInput['line']>, request: RolloutRequest): Gen<Outcome<RolloutResult>> {
+    const target = { line: line.id, endpointName: line.endpointName, settings: line.settings, request };
+    const sent = yield* this.call(ClientActivity.requestLine, target);
+    if (sent.kind !== 'ok') return sent;
+    const key = `rollout:${request.runId}`;
+    let resends = 0;
+    for (;;) {
+      const finished = this.df.waitForExternalEvent(ExternalEvent.rolloutFinished);
+      const waited = yield* this.race(
+        finished,
+        secondsAfter(this.df.currentUtcDateTime, line.settings.pollSeconds),
+      );
+      if (waited === 'canceled') return { kind: 'canceled' };
+      if (waited === 'task') return { kind: 'ok', value: finished.result as RolloutResult };
+      const read = yield* this.call(ClientActivity.readLine, { line: line.id });
+      if (read.kind !== 'ok') return read;
+      const status = read.value.status;
+      const answer = status?.outcomes[request.runId];
+      if (answer !== undefined) return { kind: 'ok', value: answer };
+      if (read.value.running && (status?.current === key || status?.pending.includes(key) === true)) continue;
+      if (resends >= MAX_ROLLOUT_RESENDS) {
+        return failed({
+          code: 'LINE.NO_ANSWER',
+          message: `line '${line.id}' did not take the rollout request after ${MAX_ROLLOUT_RESENDS + 1} tries; the model is registered, the line unchanged`,
+        });
+      }
+      resends += 1;
+      const again = yield* this.call(ClientActivity.requestLine, target);
+      if (again.kind !== 'ok') return again;
+    }
+  }
+
+  /**
    * Ends the run. A failed or canceled run first cancels its job (unless it finished) and deletes
    * its endpoint (if deploy began); every run writes its summary.
    */
@@ -488,6 +541,20 @@ function* fineTune(context: OrchestrationContext): Gen<RunView> {
     return yield* run.finish('NotDeployed');
   }
 
+  if (input.line !== undefined) {
+    return yield* rollOutOnLine(run, input.line, {
+      kind: 'rollout',
+      runId,
+      modelId: registered.value.id,
+      modelLabel: `${registered.value.name}:${registered.value.version}`,
+      modelVersion: registered.value.version,
+      testPath,
+      ...(inferenceAllowList === undefined ? {} : { inferenceAllowList }),
+      metrics: metrics.value,
+    });
+  }
+
+  // A run started before serving lines (no line in its input) deploys to an endpoint of its own.
   // newGuid is replay-safe: the same suffix on every replay and retry of this run.
   const suffix = context.df.newGuid(runId).replace(/-/g, '').slice(0, 4);
   run.endpointName = endpointNameFor(input.hash, suffix);
@@ -515,6 +582,61 @@ function* fineTune(context: OrchestrationContext): Gen<RunView> {
 
   run.skipped('cleanup', 'nothing to clean up');
   return yield* run.finish('Succeeded');
+}
+
+/** deploy and smokeTest are the line's rollout; the run ends by how it went. */
+function* rollOutOnLine(
+  run: Run,
+  line: NonNullable<FineTuneInput['line']>,
+  request: RolloutRequest,
+): Gen<RunView> {
+  run.started('deploy');
+  const rolled = yield* run.rollout(line, request);
+  if (rolled.kind === 'canceled') return yield* run.finish('Canceled');
+  if (rolled.kind === 'failed') {
+    run.failed('deploy', rolled.problem);
+    return yield* run.finish('Failed');
+  }
+  const result = rolled.value;
+  run.patch({
+    endpoint: { name: result.endpoint.name, scoringUri: result.endpoint.scoringUri ?? '' },
+    rollout: {
+      outcome: result.outcome,
+      deployment: result.deployment,
+      reason: result.reason,
+      ...(result.error === undefined
+        ? {}
+        : { error: { code: result.error.code, message: result.error.message } }),
+    },
+  });
+  switch (result.outcome) {
+    case 'first':
+    case 'rolledOut':
+      run.succeeded('deploy', `${result.deployment} on line ${result.line}: ${result.reason}`);
+      run.started('smokeTest');
+      if (result.smokeTest !== undefined) run.patch({ smokeTest: result.smokeTest });
+      run.succeeded('smokeTest', `${result.deployment} answered`);
+      run.skipped('cleanup', 'nothing to clean up');
+      return yield* run.finish('Succeeded');
+    case 'superseded':
+      run.skipped('deploy', result.reason);
+      run.skipped('smokeTest', 'superseded');
+      run.skipped('cleanup', 'nothing deployed');
+      return yield* run.finish('NotDeployed');
+    case 'rolledBack':
+      run.stepFailed('deploy', result.reason);
+      run.skipped('smokeTest', 'rolled back');
+      run.skipped('cleanup', 'the line removed the new deployment');
+      return yield* run.finish('RolledBack');
+    case 'failed':
+    default:
+      run.failed('deploy', {
+        code: (result.error?.code ?? 'DEPLOY.FAILED') as DomainProblem['code'],
+        message: result.error?.message ?? result.reason,
+        ...(result.error?.details === undefined ? {} : { details: result.error.details }),
+      });
+      return yield* run.finish('Failed');
+  }
 }
 
 export const fineTuneOrchestrator: OrchestrationHandler = fineTune;

@@ -2,18 +2,14 @@
 // workspace's events count; child-run, non-final and unknown events are logged and ignored. The
 // orchestrator polls as a backstop, so a lost or ignored event only costs time.
 import type { InvocationContext } from '@azure/functions';
-import type { AzureMlSettings } from '../config.js';
 import { matchJobEvent } from '../domain/jobEvents.js';
 import { eventFieldOf, eventIdOf } from '../domain/untrustedInput.js';
 import { ExternalEvent } from '../names.js';
 import type { JobFinishedEvent } from '../orchestration/contract.js';
 import { ACTIVE_STATUSES, type RunInstances } from './runInstances.js';
 
-export function workspaceResourceId(
-  settings: Pick<AzureMlSettings, 'subscriptionId' | 'resourceGroup' | 'workspace'>,
-): string {
-  return `/subscriptions/${settings.subscriptionId}/resourceGroups/${settings.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${settings.workspace}`;
-}
+/** The workspace's ARM id (defined with the line names that also hash it: src/domain/line.ts). */
+export { workspaceResourceId } from '../domain/line.js';
 
 export type JobEventOutcome = { readonly raised: string } | { readonly ignored: string };
 

@@ -9,7 +9,8 @@ import type { BlobStore } from '../domain/ports.js';
 import type { DatasetRef, RunView } from '../domain/runView.js';
 import { computeRunId, forcedRunId } from '../domain/runId.js';
 import { newRunView } from '../domain/runView.js';
-import type { FineTuneInput } from '../orchestration/contract.js';
+import { lineEndpointName, lineOfDataset, workspaceResourceId } from '../domain/line.js';
+import type { FineTuneInput, LineSettings } from '../orchestration/contract.js';
 import type { RunInstances } from './runInstances.js';
 import { viewOf } from './instanceView.js';
 
@@ -166,6 +167,7 @@ export async function startRun(
   }
 
   const testPath = await findTestFile(blobs, dataset.path);
+  const line = lineOfDataset(dataset.path);
   const input: FineTuneInput = {
     runId,
     hash: identity.hash,
@@ -178,6 +180,7 @@ export async function startRun(
       jobDeadlineSeconds: config.fineTune.jobDeadlineSeconds,
       ...(config.fineTune.gate === undefined ? {} : { gate: config.fineTune.gate }),
     },
+    ...(line.ok ? { line: lineFor(line.value, config) } : {}),
   };
   const started = await runs.start(runId, input);
   if (started === 'exists') {
@@ -190,4 +193,31 @@ export async function startRun(
     });
   }
   return ok({ runId, outcome: 'started', view: newRunView(runId, dataset) });
+}
+
+/** Deploy polling never waits longer than this between looks (locally the job interval is shorter). */
+const MAX_DEPLOY_POLL_SECONDS = 30;
+/** A managed deployment takes 10-20 minutes; past this something is stuck. */
+const DEPLOY_DEADLINE_SECONDS = 90 * 60;
+
+/** The line a run's model rolls out on: its id, its endpoint in this workspace, and the rollout settings. */
+export function lineFor(lineId: string, config: AppConfig): NonNullable<FineTuneInput['line']> {
+  return {
+    id: lineId,
+    endpointName: lineEndpointName(workspaceResourceId(config.azureMl), lineId),
+    settings: lineSettingsOf(config),
+  };
+}
+
+export function lineSettingsOf(config: AppConfig): LineSettings {
+  const { lines, fineTune } = config;
+  return {
+    canaryPercent: lines.canaryPercent,
+    bakeSeconds: lines.bakeSeconds,
+    drainSeconds: lines.drainSeconds,
+    compare: lines.compare,
+    compareMetric: lines.compareMetric,
+    pollSeconds: Math.min(fineTune.jobPollIntervalSeconds, MAX_DEPLOY_POLL_SECONDS),
+    deadlineSeconds: DEPLOY_DEADLINE_SECONDS,
+  };
 }

@@ -38,6 +38,13 @@ export interface TeardownDeps {
   readonly metricsDelaySeconds?: number;
   /** Metric (and price) reads in flight at once; default METRICS_CONCURRENCY. */
   readonly concurrency?: number;
+  /**
+   * An idle serving line's endpoint is not deleted here: the request goes to the line, its one
+   * writer (park, or delete when IDLE_ACTION=delete). Absent: line endpoints are deleted as others.
+   */
+  readonly idleLine?: (endpoint: EndpointInfo, reason: string) => Promise<void>;
+  /** What idleLine asks for, for the log. */
+  readonly idleLineAction?: 'park' | 'delete';
 }
 
 /** Bounded so 1,000 endpoints take seconds, not minutes, without flooding ARM's read quota. */
@@ -173,7 +180,10 @@ export async function sweepIdleEndpoints(
   const toDelete = decisions.filter((d) => d.action === 'delete');
   await forEachBounded(toDelete, deps.concurrency ?? METRICS_CONCURRENCY, async (decision) => {
     try {
-      await gateway.beginDeleteEndpoint(decision.endpoint.name);
+      const line = decision.endpoint.tags[Tag.line];
+      if (line !== undefined && deps.idleLine !== undefined)
+        await deps.idleLine(decision.endpoint, decision.reason);
+      else await gateway.beginDeleteEndpoint(decision.endpoint.name);
     } catch (error) {
       failed.push(decision.endpoint.name);
       context.error(
@@ -182,7 +192,13 @@ export async function sweepIdleEndpoints(
     }
   });
   for (const decision of decisions) {
-    if (!failed.includes(decision.endpoint.name)) context.log(describe(decision));
+    if (failed.includes(decision.endpoint.name)) continue;
+    const parked =
+      decision.action === 'delete' &&
+      decision.endpoint.tags[Tag.line] !== undefined &&
+      deps.idleLine !== undefined &&
+      deps.idleLineAction !== 'delete';
+    context.log(parked ? describe(decision).replace(': deleted ', ': parked ') : describe(decision));
   }
   context.log(
     `idleEndpointTeardown: ${endpoints.length} owned endpoint(s): ${count(decisions, 'delete') - failed.length} deleted, ${count(decisions, 'wouldDelete')} would delete (dry run), ${count(decisions, 'keep')} kept${failed.length > 0 ? `, ${failed.length} failed` : ''}`,

@@ -280,6 +280,7 @@ describe('OnlineDeployments_CreateOrUpdate / _Get (OnlineDeployment/ManagedOnlin
       provisioningState: 'Creating',
       instanceType: 'string',
       instanceCount: 1,
+      model: 'string',
     });
   });
 
@@ -304,6 +305,7 @@ describe('OnlineDeployments_CreateOrUpdate / _Get (OnlineDeployment/ManagedOnlin
       provisioningState: 'Creating',
       instanceType: 'string',
       instanceCount: 1,
+      model: 'string',
     });
   });
 

@@ -36,10 +36,29 @@ describe('fineTuneOrchestrator', () => {
       'fineTuneSubmit',
       'fineTuneValidate',
       'fineTuneWriteSummary',
+      'lineDeleteDeployment',
+      'lineDeleteEndpoint',
+      'lineEnsureEndpoint',
+      'lineHeldOut',
+      'lineLook',
+      'lineNotifyRun',
+      'lineRead',
+      'lineRequest',
+      'lineSetTags',
+      'lineSetTraffic',
+      'lineSmokeTest',
+      'lineStartDeployment',
     ]);
   });
 
-  it('registers nothing else', () => {
-    expect(registered.size).toBe(17);
+  it('registers the client activities with the durable client input', () => {
+    for (const name of ['lineNotifyRun', 'lineRead', 'lineRequest']) {
+      const inputs = registered.get(name)?.options.extraInputs as { type: string }[] | undefined;
+      expect(inputs?.map((i) => i.type)).toEqual(['durableClient']);
+    }
+  });
+
+  it('registers nothing else: the two orchestrations and 28 activities', () => {
+    expect(registered.size).toBe(30);
   });
 });

@@ -10,6 +10,7 @@ beforeAll(async () => {
   registered = await captureRegistrations(async () => {
     await import('../../functions/datasetUploaded.js');
     await import('../../functions/runsApi.js');
+    await import('../../functions/linesApi.js');
     await import('../../functions/jobEvents.js');
     await import('../../functions/idleEndpointTeardown.js');
     await import('../../functions/fineTuneOrchestrator.js');
@@ -18,7 +19,9 @@ beforeAll(async () => {
 
 describe('function registrations', () => {
   it('registers each entry point under its documented name', () => {
-    expect([...registered.keys()].filter((n) => !n.startsWith('fineTune')).sort()).toEqual(
+    expect(
+      [...registered.keys()].filter((n) => !n.startsWith('fineTune') && !n.startsWith('line')).sort(),
+    ).toEqual(
       [
         FunctionName.datasetUploaded,
         FunctionName.idleEndpointTeardown,
@@ -27,5 +30,7 @@ describe('function registrations', () => {
       ].sort(),
     );
     expect(registered.has(FunctionName.fineTuneOrchestrator)).toBe(true);
+    expect(registered.has(FunctionName.lineOrchestrator)).toBe(true);
+    expect(registered.has(FunctionName.linesApi)).toBe(true);
   });
 });

@@ -12,7 +12,7 @@ import { encodeCursor, handleRunsRequest } from '../../src/http/runsApi.js';
 import { ExternalEvent } from '../../src/names.js';
 import type { StartRunDeps } from '../../src/runs/startRun.js';
 import { startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
-import { LoggingContext, RecordingRunInstances, testConfig } from '../runs/support.js';
+import { expectedLine, LoggingContext, RecordingRunInstances, testConfig } from '../runs/support.js';
 
 let azurite: AzuriteBlob;
 let container: ContainerClient;
@@ -133,6 +133,7 @@ describe('POST /api/runs', () => {
             jobDeadlineSeconds: 3600,
             gate: { metric: 'eval_loss', max: 1.5 },
           },
+          line: expectedLine('chat'),
         },
       },
     ]);

@@ -23,6 +23,7 @@ const EventType = {
 const ActionType = {
   CallActivity: 0,
   CallActivityWithRetry: 1,
+  ContinueAsNew: 4,
   CreateTimer: 5,
   WaitForExternalEvent: 6,
   WhenAny: 11,
@@ -46,7 +47,8 @@ interface RawAction {
 export type Scheduled =
   | { kind: 'activity'; id: number; name: string; input: unknown }
   | { kind: 'timer'; id: number; fireAt: string; canceled: boolean }
-  | { kind: 'wait'; event: string };
+  | { kind: 'wait'; event: string }
+  | { kind: 'continueAsNew'; input: unknown };
 
 interface PendingActivity {
   kind: 'activity';
@@ -80,6 +82,8 @@ export class DurableSim {
   /** Every leaf action in scheduling order (what the orchestrator asked the host to do). */
   readonly scheduled: Scheduled[] = [];
   state: OrchestratorState | undefined;
+  /** The input the orchestration continued as new with (ContinueAsNew), if it did. */
+  continuedWith: unknown;
   /** What the orchestrator logged in the last episode. */
   logs: string[] = [];
   private queued: HistoryEvent[] = [];
@@ -247,6 +251,12 @@ export class DurableSim {
         this.scheduled.push({ kind: 'wait', event: leaf.externalEventName ?? '' });
         continue;
       }
+      if (leaf.actionType === ActionType.ContinueAsNew) {
+        this.continuedWith =
+          typeof leaf.input === 'string' ? JSON.parse(leaf.input) : structuredClone(leaf.input);
+        this.scheduled.push({ kind: 'continueAsNew', input: this.continuedWith });
+        continue;
+      }
       const id = this.nextId++;
       this.leafIds.push(id);
       if (leaf.actionType === ActionType.CreateTimer) {
@@ -276,7 +286,9 @@ export class DurableSim {
   private refreshTimerActions(actions: RawAction[]): void {
     const leaves = actions
       .flatMap((a) => this.leaves(a))
-      .filter((l) => l.actionType !== ActionType.WaitForExternalEvent);
+      .filter(
+        (l) => l.actionType !== ActionType.WaitForExternalEvent && l.actionType !== ActionType.ContinueAsNew,
+      );
     leaves.forEach((leaf, index) => {
       const id = this.leafIds[index];
       const timer = id === undefined ? undefined : this.pending.get(id);

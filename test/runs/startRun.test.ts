@@ -8,7 +8,7 @@ import { AzureBlobStore, createContainerClient } from '../../src/adapters/blobSt
 import type { AppConfig } from '../../src/config.js';
 import { datasetAt, startRun, type StartRunDeps } from '../../src/runs/startRun.js';
 import { startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
-import { RecordingRunInstances, testConfig } from './support.js';
+import { expectedLine, RecordingRunInstances, testConfig } from './support.js';
 
 let azurite: AzuriteBlob;
 let container: ContainerClient;
@@ -71,6 +71,7 @@ describe('startRun', () => {
           testPath: 'incoming/sr-start/test.jsonl',
           overrides: { num_train_epochs: 2 },
           settings: { jobPollIntervalSeconds: 30, jobDeadlineSeconds: 3600 },
+          line: expectedLine('sr-start'),
         },
       },
     ]);

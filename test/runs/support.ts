@@ -2,6 +2,7 @@
 // Functions host's durable HTTP API; test/adapters/durableRunInstances.test.ts covers it against a
 // local server), settings as config.ts reads them, and a quiet real InvocationContext that keeps
 // its logs.
+import { createHash } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
 import { loadConfig, type AppConfig } from '../../src/config.js';
 import type { FineTuneInput } from '../../src/orchestration/contract.js';
@@ -82,4 +83,26 @@ export class LoggingContext extends InvocationContext {
       logHandler: (level, ...args) => this.lines.push(`${level}: ${args.map(String).join(' ')}`),
     });
   }
+}
+
+/**
+ * The line a run of `line` is given under testConfig's workspace with the default rollout settings
+ * (docs/lines.md): the endpoint name computed here from the documented formula, not by the app.
+ */
+export function expectedLine(line: string, pollSeconds = 30): Record<string, unknown> {
+  const ws = `/subscriptions/${WORKSPACE.AZURE_SUBSCRIPTION_ID}/resourceGroups/${WORKSPACE.AZUREML_RESOURCE_GROUP}/providers/Microsoft.MachineLearningServices/workspaces/${WORKSPACE.AZUREML_WORKSPACE}`;
+  const hash = createHash('sha256').update(`${ws.toLowerCase()}\n${line}`).digest('hex').slice(0, 8);
+  return {
+    id: line,
+    endpointName: `${line.slice(0, 20)}-${hash}`,
+    settings: {
+      canaryPercent: 0,
+      bakeSeconds: 600,
+      drainSeconds: 300,
+      compare: 'none',
+      compareMetric: 'eval_loss',
+      pollSeconds,
+      deadlineSeconds: 5400,
+    },
+  };
 }
