@@ -74,6 +74,8 @@ export interface AppConfig {
   readonly azureMl: AzureMlSettings;
   readonly fineTune: FineTuneSettings;
   readonly teardown: TeardownSettings;
+  /** Event Grid topic endpoint for lifecycle events (CloudEvents 1.0); unset: publish nothing. */
+  readonly eventsTopicEndpoint?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -341,12 +343,14 @@ function freeze<T extends object>(value: T): Readonly<T> {
 /** Reads and validates every app setting. Throws ConfigError naming each bad or missing key. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const r = new Reader(env);
+  const eventsTopicEndpoint = r.url('EVENTS_TOPIC_ENDPOINT', '');
   const config: AppConfig = Object.freeze({
     storage: readStorage(r),
     storageAccount: readStorageAccount(r),
     azureMl: readAzureMl(r),
     fineTune: readFineTune(r),
     teardown: readTeardown(r),
+    ...(eventsTopicEndpoint === '' ? {} : { eventsTopicEndpoint }),
   });
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
