@@ -355,6 +355,17 @@ teardown() {
   fi
   local rg_id="/subscriptions/$subscription_id/resourceGroups/$resource_group/providers"
   delete_if_exists "$rg_id/Microsoft.EventGrid/systemTopics/$storage_topic" "system topic $storage_topic"
+  # The optional pieces (parameters durableBackend, lifecycleEventsTopic): empty names when not made.
+  local scheduler lifecycle_topic
+  scheduler="$(output durableTaskSchedulerName)"
+  lifecycle_topic="$(output lifecycleTopicName)"
+  if [[ -n "$lifecycle_topic" ]]; then
+    delete_if_exists "$rg_id/Microsoft.EventGrid/topics/$lifecycle_topic" "lifecycle events topic $lifecycle_topic"
+  fi
+  if [[ -n "$scheduler" ]]; then
+    # Its task hub (and the orchestration state in it) goes with it.
+    delete_if_exists "$rg_id/Microsoft.DurableTask/schedulers/$scheduler" "Durable Task Scheduler $scheduler"
+  fi
   delete_if_exists "$rg_id/Microsoft.Web/sites/$app" "function app $app"
   delete_if_exists "$rg_id/Microsoft.Web/serverfarms/plan-$app" "plan plan-$app"
   delete_if_exists "$rg_id/Microsoft.Storage/storageAccounts/$(output storageAccountName)" "storage account"

@@ -86,6 +86,8 @@ export interface AppConfig {
   readonly fineTune: FineTuneSettings;
   readonly teardown: TeardownSettings;
   readonly lines: LineSettingsConfig;
+  /** Event Grid topic endpoint for lifecycle events (CloudEvents 1.0); unset: publish nothing. */
+  readonly eventsTopicEndpoint?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -364,6 +366,7 @@ function freeze<T extends object>(value: T): Readonly<T> {
 /** Reads and validates every app setting. Throws ConfigError naming each bad or missing key. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const r = new Reader(env);
+  const eventsTopicEndpoint = r.url('EVENTS_TOPIC_ENDPOINT', '');
   const config: AppConfig = Object.freeze({
     storage: readStorage(r),
     storageAccount: readStorageAccount(r),
@@ -371,6 +374,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     fineTune: readFineTune(r),
     teardown: readTeardown(r),
     lines: readLines(r),
+    ...(eventsTopicEndpoint === '' ? {} : { eventsTopicEndpoint }),
   });
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;

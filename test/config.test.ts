@@ -106,4 +106,23 @@ describe('loadConfig', () => {
       "BASE_MODEL_FALLBACK_TAGS must be a JSON object of string values (model tags), got '[1]'",
     );
   });
+
+  it('reads the lifecycle events topic endpoint', () => {
+    const endpoint = 'https://evgt-ft-lifecycle.eastus2-1.eventgrid.azure.net/api/events';
+    expect(loadConfig({ ...sample.Values, EVENTS_TOPIC_ENDPOINT: endpoint }).eventsTopicEndpoint).toBe(
+      endpoint,
+    );
+  });
+
+  it('treats an empty events topic endpoint (the template sets one when no topic is made) as unset', () => {
+    expect(loadConfig({ ...sample.Values, EVENTS_TOPIC_ENDPOINT: '' })).not.toHaveProperty(
+      'eventsTopicEndpoint',
+    );
+  });
+
+  it('rejects an events topic endpoint that is not a URL', () => {
+    expect(() => loadConfig({ ...sample.Values, EVENTS_TOPIC_ENDPOINT: 'topic' })).toThrow(
+      "EVENTS_TOPIC_ENDPOINT must be an http(s) URL, got 'topic'",
+    );
+  });
 });

@@ -4,12 +4,15 @@
 // Failure policy: callActivityWithRetry retries EVERY thrown error, so an activity throws only
 // for transient faults (5xx, 429, resets, timeouts: worth the retries). Expected failures (a bad
 // dataset, a compute rule, a 4xx the adapters turn into DomainError) come back as Result values
-// that the orchestrator records on the run view without spending retries.
+// that the orchestrator records on the run view without spending retries. So does a throttle
+// whose Retry-After outlasts those retries (src/domain/throttle.ts): `<SERVICE>.THROTTLED` with
+// details.retryAfterSeconds, which the orchestrator waits out on a durable timer.
 //
 // Idempotent: an activity may run again (retry after a crash, replay); submit, register and the
 // deploy steps look before they create, cleanup and cancel treat "already gone" as done.
 import type { AppConfig } from '../config.js';
 import { DomainError, fail, ok } from '../domain/errors.js';
+import { longThrottleProblem } from '../domain/throttle.js';
 import type {
   AzureMlGateway,
   BlobStore,
@@ -44,7 +47,10 @@ export const today = (deps: ActivityDeps): string => (deps.now?.() ?? new Date()
 
 export const runBlobPath = (runId: string, file: string): string => `runs/${runId}/${file}`;
 
-/** Turns a DomainError thrown by an adapter into a Result; anything else is transient and rethrown. */
+/**
+ * Turns a DomainError thrown by an adapter, or a throttle longer than the activity retries can
+ * wait, into a Result; anything else is transient and rethrown.
+ */
 export async function expected<T>(
   work: () => Promise<ActivityResult<NoInfer<T>>>,
 ): Promise<ActivityResult<T>> {
@@ -58,6 +64,8 @@ export async function expected<T>(
         ...(error.details === undefined ? {} : { details: error.details }),
       });
     }
+    const throttle = longThrottleProblem(error);
+    if (throttle !== undefined) return fail(throttle);
     throw error;
   }
 }

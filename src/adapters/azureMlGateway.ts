@@ -10,7 +10,7 @@ import {
   type Usage,
 } from '@azure/arm-machinelearning';
 import type { TokenCredential } from '@azure/core-auth';
-import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
+import { createHttpHeaders, createPipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 import type { AzureMlGateway } from '../domain/ports.js';
 import type {
   ComputeInfo,
@@ -28,7 +28,7 @@ import type {
 } from '../domain/resources.js';
 import type { AzureMlSettings } from '../config.js';
 import { DomainError } from '../domain/errors.js';
-import { httpError, isNotFound, parseErrorBody, toServiceError } from './errors.js';
+import { httpError, isNotFound, parseErrorBody, retryAfterSeconds, toServiceError } from './errors.js';
 import { addTransportPolicies, armScope, type TransportOptions } from './http.js';
 
 /** The ARM api-version the SDK speaks (and the raw job PUT uses, so both match). */
@@ -139,16 +139,23 @@ export class AzureMlArmGateway implements AzureMlGateway {
       }),
       body: JSON.stringify(body),
     });
-    let status: number;
-    let text: string | undefined;
+    let response: PipelineResponse;
     try {
-      const response = await this.client.sendRequest(pipelineRequest);
-      status = response.status;
-      text = response.bodyAsText ?? undefined;
+      response = await this.client.sendRequest(pipelineRequest);
     } catch (error) {
       throw toServiceError('AZUREML', operation, error);
     }
-    if (status !== 200 && status !== 201) throw httpError('AZUREML', operation, status, parseErrorBody(text));
+    const { status } = response;
+    const text = response.bodyAsText ?? undefined;
+    if (status !== 200 && status !== 201) {
+      throw httpError(
+        'AZUREML',
+        operation,
+        status,
+        parseErrorBody(text),
+        retryAfterSeconds(response.headers),
+      );
+    }
     return text === undefined || text === '' ? undefined : (JSON.parse(text) as unknown);
   }
 

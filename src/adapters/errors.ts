@@ -74,14 +74,53 @@ function firstString(...values: unknown[]): string | undefined {
 }
 
 /**
+ * Where the throttle policy (./http.ts) keeps a Retry-After too long to sleep in-process: it
+ * removes the standard headers so the SDK's retry policy does not sleep, and the error still says
+ * how long the service asked for.
+ */
+export const KEPT_RETRY_AFTER_MS_HEADER = 'x-autopilot-retry-after-ms';
+
+const RETRY_AFTER_HEADERS = ['retry-after-ms', 'x-ms-retry-after-ms', 'retry-after'] as const;
+
+/** Headers as core-rest-pipeline hands them out. */
+interface Headers {
+  get(name: string): string | undefined;
+}
+
+/**
+ * How long an answer asks us to wait, in ms (`retry-after-ms`, `x-ms-retry-after-ms`, or
+ * `Retry-After` as seconds or an HTTP date); undefined when it does not say.
+ */
+export function retryAfterInMs(headers: Headers, now: () => number = Date.now): number | undefined {
+  for (const header of [KEPT_RETRY_AFTER_MS_HEADER, ...RETRY_AFTER_HEADERS]) {
+    const raw = headers.get(header);
+    if (raw === undefined) continue;
+    const seconds = header === 'retry-after';
+    const value = Number(raw);
+    if (raw.trim() !== '' && Number.isFinite(value)) return Math.max(0, seconds ? value * 1000 : value);
+    const date = Date.parse(raw);
+    if (seconds && Number.isFinite(date)) return Math.max(0, date - now());
+  }
+  return undefined;
+}
+
+/** The wait an answer asked for in whole seconds (rounded up), for error details. */
+export function retryAfterSeconds(headers: Headers | undefined): number | undefined {
+  const ms = headers === undefined ? undefined : retryAfterInMs(headers);
+  return ms === undefined ? undefined : Math.ceil(ms / 1000);
+}
+
+/**
  * The error for a failed HTTP answer. `operation` names what we were doing, e.g.
- * `PUT job ft-abc`, so the message says where it failed.
+ * `PUT job ft-abc`, so the message says where it failed. `retryAfterSeconds` is what a throttled
+ * or unavailable service asked for; it goes into the details, where the activities read it.
  */
 export function httpError(
   service: ServiceName,
   operation: string,
   status: number,
   body: ServiceErrorBody,
+  retryAfterSeconds?: number,
 ): DomainError | ServiceUnavailableError {
   const said = body.message ?? 'no message';
   const serviceCode = body.code ?? `HTTP${status}`;
@@ -96,8 +135,9 @@ export function httpError(
   }
   return new ServiceUnavailableError(
     serviceErrorCode(service, status === 429 ? 'THROTTLED' : 'UNAVAILABLE'),
-    `${operation}: HTTP ${status} ${serviceCode}: ${said} (gave up after retries)`,
-    details,
+    `${operation}: HTTP ${status} ${serviceCode}: ${said} (gave up after retries` +
+      (retryAfterSeconds === undefined ? ')' : `; it asks to wait ${retryAfterSeconds} s)`),
+    retryAfterSeconds === undefined ? details : { ...details, retryAfterSeconds },
   );
 }
 
@@ -112,7 +152,13 @@ export function toServiceError(service: ServiceName, operation: string, error: u
         code: fromBody.code ?? (isServiceCode(error.code) ? error.code : undefined),
         message: fromBody.message ?? error.message,
       };
-      return httpError(service, operation, error.statusCode, body);
+      return httpError(
+        service,
+        operation,
+        error.statusCode,
+        body,
+        retryAfterSeconds(error.response?.headers),
+      );
     }
     if (error.code !== undefined && TLS_TRUST_CODES.has(error.code)) {
       // A configuration problem, not a fault: retrying will not make the certificate trusted.

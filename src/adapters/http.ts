@@ -18,7 +18,15 @@ import {
   type TlsSettings,
 } from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/core-auth';
-import { httpError, parseErrorBody, toServiceError, type ServiceName } from './errors.js';
+import {
+  httpError,
+  KEPT_RETRY_AFTER_MS_HEADER,
+  parseErrorBody,
+  retryAfterInMs,
+  retryAfterSeconds,
+  toServiceError,
+  type ServiceName,
+} from './errors.js';
 
 /** Transient-fault retries: bounded so an activity fails (and durable retries it) rather than hangs. */
 export interface RetrySettings {
@@ -40,27 +48,15 @@ export const DEFAULT_RETRY: RetrySettings = Object.freeze({
 
 const RETRY_AFTER_HEADERS = ['retry-after-ms', 'x-ms-retry-after-ms', 'retry-after'] as const;
 
-/** How long a throttled answer asks us to wait, in ms; undefined when it does not say. */
-function retryAfterInMs(response: PipelineResponse): number | undefined {
-  for (const header of RETRY_AFTER_HEADERS) {
-    const raw = response.headers.get(header);
-    if (raw === undefined) continue;
-    const seconds = header === 'retry-after';
-    const value = Number(raw);
-    if (Number.isFinite(value)) return seconds ? value * 1000 : value;
-    const date = Date.parse(raw);
-    if (seconds && Number.isFinite(date)) return Math.max(0, date - Date.now());
-  }
-  return undefined;
-}
-
 export const THROTTLE_POLICY_NAME = 'autopilotThrottlePolicy';
 
 /**
  * Sits between the retry policy and the wire so the retry policy sees throttles we can afford:
  * a 429 without Retry-After (the SDK would not retry it) gets our base delay, and a Retry-After
  * longer than `maxRetryAfterInMs` is dropped so the call fails now (as a retryable error) instead
- * of holding an activity for as long as the service asks.
+ * of holding an activity for as long as the service asks. The dropped wait is kept under
+ * KEPT_RETRY_AFTER_MS_HEADER, which the retry policy ignores: the error's details carry it, and
+ * the orchestrator waits that long on a durable timer (src/orchestration/throttle.ts).
  */
 export function throttlePolicy(retry: RetrySettings): PipelinePolicy {
   const cap = retry.maxRetryAfterInMs ?? retry.maxRetryDelayInMs;
@@ -69,11 +65,12 @@ export function throttlePolicy(retry: RetrySettings): PipelinePolicy {
     async sendRequest(request, next) {
       const response = await next(request);
       if (response.status !== 429 && response.status !== 503) return response;
-      const wait = retryAfterInMs(response);
+      const wait = retryAfterInMs(response.headers);
       if (wait === undefined) {
         if (response.status === 429) response.headers.set('retry-after-ms', String(retry.retryDelayInMs));
       } else if (wait > cap) {
         for (const header of RETRY_AFTER_HEADERS) response.headers.delete(header);
+        response.headers.set(KEPT_RETRY_AFTER_MS_HEADER, String(wait));
       }
       return response;
     },
@@ -190,18 +187,23 @@ export class JsonHttpClient {
       ...(request.body !== undefined && { body: JSON.stringify(request.body) }),
       ...(request.timeoutInMs !== undefined && { timeout: request.timeoutInMs }),
     });
-    let status: number;
-    let text: string | undefined;
+    let response: PipelineResponse;
     try {
-      const response = await this.pipeline.sendRequest(this.httpClient, pipelineRequest);
-      status = response.status;
-      text = response.bodyAsText ?? undefined;
+      response = await this.pipeline.sendRequest(this.httpClient, pipelineRequest);
     } catch (error) {
       throw toServiceError(this.service, request.operation, error);
     }
+    const { status } = response;
+    const text = response.bodyAsText ?? undefined;
     if (status >= 200 && status < 300) return { status, body: parseJson(text) };
     if (accept.includes(status)) return { status, body: undefined };
-    throw httpError(this.service, request.operation, status, parseErrorBody(text));
+    throw httpError(
+      this.service,
+      request.operation,
+      status,
+      parseErrorBody(text),
+      retryAfterSeconds(response.headers),
+    );
   }
 }
 

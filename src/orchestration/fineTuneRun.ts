@@ -44,6 +44,7 @@ import {
   type StepNote,
   type SubmitOutput,
 } from './contract.js';
+import { withThrottleWaits } from './throttle.js';
 
 /**
  * Transient faults only (activities return expected failures as values): 5 attempts, 5 s then
@@ -202,25 +203,37 @@ class Run {
 
   /**
    * Runs one activity, racing it with CancelRequested. A cancel lets the activity finish (so
-   * nothing is left half-made) and then stops the run: cancel is honoured between steps.
+   * nothing is left half-made) and then stops the run: cancel is honoured between steps. A
+   * throttle longer than the retries (the activity hands it back as a value) is waited out on a
+   * durable timer and the activity called again (./throttle.ts); a cancel wins that wait too.
    */
   *call<D extends ActivityDeclaration<unknown, unknown>>(
     activity: D,
     input: InputOf<D>,
   ): Gen<Outcome<OutputOf<D>>> {
-    const work = this.df.callActivityWithRetry(activity.name, activityRetryOptions(), input);
-    if ((yield* this.race(work)) === 'canceled') {
-      try {
-        yield work;
-      } catch {
-        // the run is canceled either way; what the activity managed is cleaned up after
+    return yield* withThrottleWaits(() => attempt.call(this), {
+      sleep: (seconds) => this.race(undefined, secondsAfter(this.df.currentUtcDateTime, seconds)),
+      onWait: (seconds, problem) => {
+        this.log(`${activity.name} throttled (${problem.code}): calling again in ${seconds} s`);
+      },
+    });
+
+    function* attempt(this: Run): Gen<Outcome<OutputOf<D>>> {
+      const work = this.df.callActivityWithRetry(activity.name, activityRetryOptions(), input);
+      if ((yield* this.race(work)) === 'canceled') {
+        try {
+          yield work;
+        } catch {
+          // the run is canceled either way; what the activity managed is cleaned up after
+        }
+        return { kind: 'canceled' };
       }
-      return { kind: 'canceled' };
+      if (work.isFaulted)
+        return failed({ code: 'RUN.ACTIVITY_FAILED', message: failureMessage(work.result) });
+      // The activity returned its declared Result (the contract types the implementation).
+      const result = work.result as ActivityResult<OutputOf<D>>;
+      return result.ok ? { kind: 'ok', value: result.value } : failed(result.error);
     }
-    if (work.isFaulted) return failed({ code: 'RUN.ACTIVITY_FAILED', message: failureMessage(work.result) });
-    // The activity returned its declared Result (the contract types the implementation).
-    const result = work.result as ActivityResult<OutputOf<D>>;
-    return result.ok ? { kind: 'ok', value: result.value } : failed(result.error);
   }
 
   /** An activity that must run whatever happens (cancel the job, write the summary); best effort. */

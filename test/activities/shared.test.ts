@@ -9,6 +9,7 @@ import {
   requireOwnedEndpoint,
   runBlobPath,
 } from '../../src/activities/shared.js';
+import { ServiceUnavailableError } from '../../src/adapters/errors.js';
 import { createPorts } from '../../src/adapters/index.js';
 import { DomainError, ok } from '../../src/domain/errors.js';
 import type { EndpointInfo } from '../../src/domain/resources.js';
@@ -43,6 +44,39 @@ describe('expected', () => {
   it('leaves details out when the DomainError has none', async () => {
     const result = await expected(() => Promise.reject(new DomainError('JOB.NOT_FOUND', 'no job ft-x')));
     expect(result).toEqual({ ok: false, error: { code: 'JOB.NOT_FOUND', message: 'no job ft-x' } });
+  });
+
+  it('hands back a throttle longer than the activity retries as <SERVICE>.THROTTLED with its wait', async () => {
+    const details = { status: 503, serviceCode: 'ServerBusy', operation: 'GET blob', retryAfterSeconds: 120 };
+    const result = await expected(() =>
+      Promise.reject(new ServiceUnavailableError('STORAGE.UNAVAILABLE', 'GET blob: busy', details)),
+    );
+    expect(result).toEqual({
+      ok: false,
+      error: { code: 'STORAGE.THROTTLED', message: 'GET blob: busy', details },
+    });
+  });
+
+  it('rethrows a throttle the activity retries can wait out', async () => {
+    const fault = new ServiceUnavailableError('AZUREML.THROTTLED', 'slow down', { retryAfterSeconds: 10 });
+    await expect(expected(() => Promise.reject(fault))).rejects.toBe(fault);
+  });
+
+  it('hands back the emulator throttling Jobs_Get for 120 s, through the real gateway', async () => {
+    const runId = 'ft-throttled0000000001';
+    await stack.admin('POST', 'faults', {
+      operation: 'Jobs_Get',
+      status: 429,
+      retryAfterSeconds: 120,
+      count: 1,
+    });
+    expect(await stack.activities.getJob({ jobName: runId })).toMatchObject({
+      ok: false,
+      error: {
+        code: 'AZUREML.THROTTLED',
+        details: { status: 429, serviceCode: 'TooManyRequests', retryAfterSeconds: 120 },
+      },
+    });
   });
 
   it('rethrows any other error, so the durable retry policy sees it', async () => {

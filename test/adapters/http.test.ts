@@ -65,6 +65,56 @@ describe('transport', () => {
   });
 });
 
+describe('a throttle longer than the in-process retries', () => {
+  const quick = { maxRetries: 2, retryDelayInMs: 1, maxRetryDelayInMs: 1, maxRetryAfterInMs: 30_000 };
+
+  it('fails at once, with the Retry-After the service sent in the details', async () => {
+    server.on('GET', '/busy', {
+      status: 429,
+      headers: { 'retry-after': '120' },
+      body: { error: { code: 'TooManyRequests', message: 'slow down' } },
+    });
+    const http = new JsonHttpClient('MLFLOW', transportOptions(server.caPath, quick));
+
+    await expect(
+      http.send({ method: 'GET', url: `${server.baseUrl}/busy`, operation: 'GET busy' }),
+    ).rejects.toMatchObject({
+      name: 'ServiceUnavailableError',
+      code: 'MLFLOW.THROTTLED',
+      details: { status: 429, serviceCode: 'TooManyRequests', operation: 'GET busy', retryAfterSeconds: 120 },
+    });
+    expect(server.recorded('GET', '/busy')).toHaveLength(1);
+  });
+
+  it('keeps the Retry-After of a 503 through the retries of a server fault', async () => {
+    server.on('GET', '/down', { status: 503, headers: { 'retry-after': '90' }, body: {} });
+    const http = new JsonHttpClient('MLFLOW', transportOptions(server.caPath, quick));
+
+    await expect(
+      http.send({ method: 'GET', url: `${server.baseUrl}/down`, operation: 'GET down' }),
+    ).rejects.toMatchObject({
+      code: 'MLFLOW.UNAVAILABLE',
+      details: { status: 503, retryAfterSeconds: 90 },
+    });
+    expect(server.recorded('GET', '/down')).toHaveLength(3);
+  });
+
+  it('still sleeps a short Retry-After in-process and succeeds', async () => {
+    server.sequence('GET', '/brief', [
+      { status: 429, headers: { 'retry-after-ms': '20' }, body: {} },
+      { status: 200, body: { fine: true } },
+    ]);
+    const http = new JsonHttpClient('MLFLOW', transportOptions(server.caPath, quick));
+
+    expect(
+      await http.send({ method: 'GET', url: `${server.baseUrl}/brief`, operation: 'GET brief' }),
+    ).toEqual({
+      status: 200,
+      body: { fine: true },
+    });
+  });
+});
+
 describe('credential', () => {
   it('static mode hands out the fixed local token', async () => {
     const credential = createCredential({ credential: 'static' });

@@ -69,6 +69,43 @@ describe('evaluateString', () => {
     });
   });
 
+  it('uses a given parameter value over the default', () => {
+    expect(
+      evaluateString("[string(parameters('count'))]", {
+        ...scope,
+        parameterDefaults: true,
+        parameterValues: { count: 7 },
+      }),
+    ).toBe('7');
+  });
+
+  it('compares known values with equals() and negates booleans with not()', () => {
+    const given = { ...scope, parameterValues: { app: 'ft' } };
+    expect(evaluateString("[equals(parameters('app'), 'ft')]", given)).toBe(true);
+    expect(evaluateString("[equals(parameters('app'), 'other')]", given)).toBe(false);
+    expect(evaluateString("[not(equals(parameters('app'), 'ft'))]", given)).toBe(false);
+  });
+
+  it('keeps equals() of an unknown value symbolic', () => {
+    expect(evaluateString("[equals(parameters('app'), 'ft')]", scope)).toBe('⟨equals(⟨p:app⟩,ft)⟩');
+  });
+
+  it('evaluates only the branch if() picks', () => {
+    const given = { ...scope, parameterValues: { app: 'ft' } };
+    expect(evaluateString("[if(equals(parameters('app'), 'ft'), 'yes', variables('missing'))]", given)).toBe(
+      'yes',
+    );
+    expect(evaluateString("[if(equals(parameters('app'), 'x'), variables('missing'), 'no')]", given)).toBe(
+      'no',
+    );
+  });
+
+  it('keeps if() of an unknown condition symbolic', () => {
+    expect(evaluateString("[if(equals(parameters('app'), 'ft'), 'yes', 'no')]", scope)).toBe(
+      '⟨if(⟨equals(⟨p:app⟩,ft)⟩)⟩',
+    );
+  });
+
   it('rejects an undefined variable', () => {
     expect(() => evaluateString("[variables('missing')]", scope)).toThrow(
       "variables('missing') is not defined",

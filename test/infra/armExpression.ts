@@ -147,6 +147,8 @@ export interface Scope {
   readonly variables: Readonly<Record<string, unknown>>;
   /** Use parameters' literal default values instead of placeholders (for checking app settings). */
   readonly parameterDefaults?: boolean;
+  /** Values for some parameters, as a deployment's parameters file would give them (win over defaults). */
+  readonly parameterValues?: Readonly<Record<string, Value>>;
 }
 
 /** A resource id the evaluator could build: its type and name ('a/b' for child resources). */
@@ -211,10 +213,38 @@ export function evaluate(expr: Expr, scope: Scope, depth = 0): Value {
       const name = text(args()[0] ?? '');
       const definition = scope.parameters[name] as { defaultValue?: unknown } | undefined;
       const fallback = definition?.defaultValue;
+      const given = scope.parameterValues?.[name];
       value =
-        scope.parameterDefaults === true && fallback !== undefined && !containsExpression(fallback)
-          ? (fallback as Value)
-          : `⟨p:${name}⟩`;
+        given !== undefined
+          ? given
+          : scope.parameterDefaults === true && fallback !== undefined && !containsExpression(fallback)
+            ? (fallback as Value)
+            : `⟨p:${name}⟩`;
+      break;
+    }
+    case 'if': {
+      // Like ARM, only the branch the condition picks is evaluated (a reference() to a resource
+      // that is not deployed may sit in the other one).
+      const [conditionExpr, whenTrue, whenFalse] = expr.args;
+      if (conditionExpr === undefined || whenTrue === undefined || whenFalse === undefined) {
+        throw new ExpressionError('if() takes a condition and two values');
+      }
+      const condition = evaluate(conditionExpr, scope, depth + 1);
+      value =
+        typeof condition === 'boolean'
+          ? evaluate(condition ? whenTrue : whenFalse, scope, depth + 1)
+          : symbolic(fn, [condition]);
+      break;
+    }
+    case 'equals': {
+      const [a, b] = args();
+      const known = (v: Value | undefined): boolean => v !== undefined && !text(v).includes('⟨');
+      value = known(a) && known(b) ? text(a ?? '') === text(b ?? '') : symbolic(fn, [a ?? '', b ?? '']);
+      break;
+    }
+    case 'not': {
+      const [arg] = args();
+      value = typeof arg === 'boolean' ? !arg : symbolic(fn, [arg ?? '']);
       break;
     }
     case 'variables': {

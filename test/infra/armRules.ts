@@ -39,7 +39,11 @@ export interface Finding {
   readonly message: string;
 }
 
-/** Built-in roles the templates may grant, by id: a role assignment's comment must name its role. */
+/**
+ * Built-in roles the templates may grant, by id: a role assignment's comment must name its role.
+ * Ids as listed in Microsoft Learn's "Azure built-in roles" (MicrosoftDocs/azure-docs
+ * articles/role-based-access-control/built-in-roles.md); see docs/azure-facts.md.
+ */
 export const BUILT_IN_ROLES: Readonly<Record<string, string>> = {
   'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': 'Storage Blob Data Owner',
   'ba92f5b4-2d11-453d-a403-e96b0029c9fe': 'Storage Blob Data Contributor',
@@ -52,6 +56,8 @@ export const BUILT_IN_ROLES: Readonly<Record<string, string>> = {
   '8e3af657-a8ff-443c-a75c-2fe8c4bcb635': 'Owner',
   'b24988ac-6180-42a0-ab88-20f7382dd24c': 'Contributor',
   'acdd72a7-3385-48ef-bd42-f606fba81ae7': 'Reader',
+  '0ad04412-c4d5-4796-b79c-f76d14c8d402': 'Durable Task Data Contributor',
+  'd5a91429-5739-47e2-a06b-3470a27159e7': 'EventGrid Data Sender',
 };
 
 const ROLE_DEFINITIONS = 'microsoft.authorization/roledefinitions';

@@ -27,6 +27,8 @@ const OUTPUTS: Record<string, string> = {
   eventsIdentityName: 'id-ftauto-test-events',
   appPrincipalId: '22222222-2222-2222-2222-222222222222',
   appRoleDefinitionName: '33333333-3333-3333-3333-333333333333',
+  durableTaskSchedulerName: 'dts-ftauto-test',
+  lifecycleTopicName: 'evgt-ftauto-test-lifecycle',
 };
 
 // The stand-in az: logs its arguments, keeps a little state in files, answers by pattern.
@@ -291,5 +293,20 @@ describe('infra/deploy.sh', () => {
       `role definition delete --name ${OUTPUTS.appRoleDefinitionName} --scope /subscriptions/${SUBSCRIPTION}/resourceGroups/rg-ml -o none`,
       'group delete -n rg-app --yes -o none',
     ]);
+  });
+
+  it('tears down the scheduler and the lifecycle topic too when the group is not its own', () => {
+    const state = freshState();
+    writeFileSync(join(state, 'deployed'), '');
+    const { status, calls } = run(withParams('-g', 'rg-app', '--delete', '--yes'), state);
+    expect(status).toBe(0);
+    const rg = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-app/providers`;
+    const looked = calls.filter((c) => c.startsWith('resource show --ids ') && c.includes(rg));
+    expect(looked).toContain(
+      `resource show --ids ${rg}/Microsoft.EventGrid/topics/evgt-ftauto-test-lifecycle -o none`,
+    );
+    expect(looked).toContain(
+      `resource show --ids ${rg}/Microsoft.DurableTask/schedulers/dts-ftauto-test -o none`,
+    );
   });
 });
