@@ -3,6 +3,7 @@
 // The keys and their meaning are the settings table of docs/settings.md; local values live in
 // local.settings.sample.json, Azure values in the infra template.
 import { parseComponentId } from './domain/componentSpec.js';
+import { LOCAL_EVENT_SOURCE } from './domain/lifecycleEvents.js';
 import { PINNED_COMPONENT } from './domain/pinnedComponent.js';
 
 export class ConfigError extends Error {
@@ -64,6 +65,14 @@ export interface TeardownSettings {
   readonly metricsDelaySeconds?: number;
 }
 
+/** Lifecycle events out (docs/contracts.md "Lifecycle events"). */
+export interface EventSettings {
+  /** The Event Grid topic's endpoint (`https://<topic>.<region>-1.eventgrid.azure.net/api/events`); unset = publish nothing. */
+  readonly topicEndpoint?: string;
+  /** The events' CloudEvents `source`: the Function App's resource id. */
+  readonly source: string;
+}
+
 export interface AppConfig {
   readonly storage: StorageSettings;
   /**
@@ -74,6 +83,8 @@ export interface AppConfig {
   readonly azureMl: AzureMlSettings;
   readonly fineTune: FineTuneSettings;
   readonly teardown: TeardownSettings;
+  /** Optional so configs built by hand (tests, tools) need none: absent = publish nothing. */
+  readonly events?: EventSettings;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -330,6 +341,17 @@ function readTeardown(r: Reader): TeardownSettings {
   });
 }
 
+function readEvents(r: Reader): EventSettings {
+  const topicEndpoint = r.optional('EVENTS_TOPIC_ENDPOINT');
+  if (topicEndpoint !== undefined && !/^https:\/\/[^/]/i.test(topicEndpoint)) {
+    // Event Grid takes a bearer token over HTTPS only (and the SDK refuses to send one over http).
+    r.problems.push(
+      `EVENTS_TOPIC_ENDPOINT must be an https URL (the topic's endpoint), got '${topicEndpoint}'`,
+    );
+  }
+  return freeze({ topicEndpoint, source: r.string('EVENTS_SOURCE', LOCAL_EVENT_SOURCE) });
+}
+
 function freeze<T extends object>(value: T): Readonly<T> {
   // Drop undefined optionals so the frozen object prints and compares cleanly.
   for (const key of Object.keys(value) as (keyof T)[]) {
@@ -347,6 +369,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     azureMl: readAzureMl(r),
     fineTune: readFineTune(r),
     teardown: readTeardown(r),
+    events: readEvents(r),
   });
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;

@@ -4,6 +4,7 @@ import type { AppConfig } from '../config.js';
 import type { ActivityImplementations } from '../orchestration/contract.js';
 import { createDatasetActivities } from './dataset.js';
 import { createDeploymentActivities } from './deployment.js';
+import { createEventActivities } from './events.js';
 import { createModelActivities } from './model.js';
 import type { ActivityPorts } from './shared.js';
 import { createSummaryActivities } from './summary.js';
@@ -27,5 +28,6 @@ export function createActivities(
     ...createTrainingActivities(deps),
     ...createDeploymentActivities(deps),
     ...createSummaryActivities(deps),
+    ...createEventActivities(deps),
   };
 }

@@ -14,6 +14,7 @@ import type {
   AzureMlGateway,
   BlobStore,
   DatasetProcessor,
+  LifecycleEvents,
   ModelCatalog,
   RunMetricsSource,
   ScoringClient,
@@ -30,6 +31,7 @@ export interface ActivityPorts {
   readonly scoring: ScoringClient;
   readonly blobs: BlobStore;
   readonly datasets: DatasetProcessor;
+  readonly events: LifecycleEvents;
 }
 
 export interface ActivityDeps {

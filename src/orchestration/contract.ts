@@ -11,6 +11,7 @@ import type { ErrorCode } from '../domain/errorCodes.js';
 import type { DomainProblem, Result } from '../domain/errors.js';
 import type { ModelLifecycle } from '../domain/modelLifecycle.js';
 import type { FinishedJobStatus } from '../domain/jobStatus.js';
+import type { LifecycleEvent } from '../domain/lifecycleEvents.js';
 import type { JobStatus } from '../domain/resources.js';
 import type { DatasetRef, RunView } from '../domain/runView.js';
 
@@ -238,6 +239,14 @@ export interface WriteSummaryOutput {
   readonly path: string;
 }
 
+/** Lifecycle events to publish (built by src/domain/lifecycleEvents.ts; ids are deterministic). */
+export interface PublishEventsInput {
+  readonly events: readonly LifecycleEvent[];
+}
+export interface PublishEventsOutput {
+  readonly published: number;
+}
+
 /** One activity: its registered function name, and (as phantom types) what it takes and returns. */
 export interface ActivityDeclaration<I, O> {
   readonly name: string;
@@ -268,6 +277,7 @@ export const Activity = {
   smokeTest: declare<SmokeTestInput, SmokeTestOutput>('fineTuneSmokeTest'),
   cleanup: declare<RunEndpointInput, CleanupOutput>('fineTuneCleanup'),
   writeSummary: declare<WriteSummaryInput, WriteSummaryOutput>('fineTuneWriteSummary'),
+  publishEvents: declare<PublishEventsInput, PublishEventsOutput>('fineTunePublishEvents'),
 } as const;
 
 export type ActivityKey = keyof typeof Activity;

@@ -6,7 +6,8 @@
 import type { InvocationContext } from '@azure/functions';
 import type { TeardownSettings } from '../config.js';
 import { decideTeardown, keepWithoutMetrics, type TeardownDecision } from '../domain/idle.js';
-import type { AzureMlGateway, EndpointMetrics } from '../domain/ports.js';
+import { teardownDeletedEvent } from '../domain/lifecycleEvents.js';
+import type { AzureMlGateway, EndpointMetrics, LifecycleEvents } from '../domain/ports.js';
 import type { EndpointInfo } from '../domain/resources.js';
 import { OWNER_TAG_VALUE, Tag } from '../names.js';
 
@@ -38,6 +39,8 @@ export interface TeardownDeps {
   readonly metricsDelaySeconds?: number;
   /** Metric (and price) reads in flight at once; default METRICS_CONCURRENCY. */
   readonly concurrency?: number;
+  /** Where `teardown.deleted` goes; absent = published nowhere. */
+  readonly events?: LifecycleEvents;
 }
 
 /** Bounded so 1,000 endpoints take seconds, not minutes, without flooding ARM's read quota. */
@@ -181,6 +184,11 @@ export async function sweepIdleEndpoints(
       );
     }
   });
+  await publishDeletions(
+    deps,
+    toDelete.filter((d) => !failed.includes(d.endpoint.name)),
+    context,
+  );
   for (const decision of decisions) {
     if (!failed.includes(decision.endpoint.name)) context.log(describe(decision));
   }
@@ -188,6 +196,36 @@ export async function sweepIdleEndpoints(
     `idleEndpointTeardown: ${endpoints.length} owned endpoint(s): ${count(decisions, 'delete') - failed.length} deleted, ${count(decisions, 'wouldDelete')} would delete (dry run), ${count(decisions, 'keep')} kept${failed.length > 0 ? `, ${failed.length} failed` : ''}`,
   );
   return { decisions, failed };
+}
+
+/** `teardown.deleted` per deletion started; best effort: a lost event never fails the sweep. */
+async function publishDeletions(
+  deps: TeardownDeps,
+  started: readonly TeardownDecision[],
+  context: InvocationContext,
+): Promise<void> {
+  if (deps.events === undefined || started.length === 0) return;
+  const events = started.map(({ endpoint, reason, hourlyCost }) =>
+    teardownDeletedEvent({
+      endpoint: {
+        name: endpoint.name,
+        id: endpoint.id,
+        ...(endpoint.createdAt && { createdAt: endpoint.createdAt }),
+      },
+      ...(endpoint.tags[Tag.runId] !== undefined && { runId: endpoint.tags[Tag.runId] }),
+      ...(endpoint.tags[Tag.line] !== undefined && { line: endpoint.tags[Tag.line] }),
+      reason,
+      ...(hourlyCost !== undefined && { estimatedHourlyCostSavedUsd: hourlyCost }),
+      at: deps.now.toISOString(),
+    }),
+  );
+  try {
+    await deps.events.publish(events);
+  } catch (error) {
+    context.warn(
+      `idleEndpointTeardown: publishing ${events.length} teardown.deleted event(s) failed: ${firstLine(error)}`,
+    );
+  }
 }
 
 const count = (decisions: readonly TeardownDecision[], action: TeardownDecision['action']): number =>

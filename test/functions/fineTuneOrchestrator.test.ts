@@ -27,6 +27,7 @@ describe('fineTuneOrchestrator', () => {
       'fineTuneGetJob',
       'fineTuneMetrics',
       'fineTunePrepare',
+      'fineTunePublishEvents',
       'fineTuneRegister',
       'fineTuneResolveModel',
       'fineTuneSetTraffic',
@@ -40,6 +41,6 @@ describe('fineTuneOrchestrator', () => {
   });
 
   it('registers nothing else', () => {
-    expect(registered.size).toBe(17);
+    expect(registered.size).toBe(18);
   });
 });
