@@ -107,3 +107,29 @@ describe('loadConfig', () => {
     );
   });
 });
+
+describe('lifecycle event settings', () => {
+  it('publishes nothing by default, with the local source', () => {
+    expect(loadConfig(sample.Values).events).toEqual({ source: 'finetune-autopilot/local' });
+  });
+
+  it('reads the topic endpoint and the source', () => {
+    const config = loadConfig({
+      ...sample.Values,
+      EVENTS_TOPIC_ENDPOINT: 'https://evgt-autopilot.eastus-1.eventgrid.azure.net/api/events',
+      EVENTS_SOURCE: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/func-autopilot',
+    });
+    expect(config.events).toEqual({
+      topicEndpoint: 'https://evgt-autopilot.eastus-1.eventgrid.azure.net/api/events',
+      source: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/func-autopilot',
+    });
+  });
+
+  it('refuses a topic endpoint that is not https', () => {
+    expect(() =>
+      loadConfig({ ...sample.Values, EVENTS_TOPIC_ENDPOINT: 'http://127.0.0.1:1/api/events' }),
+    ).toThrow(
+      "invalid settings: EVENTS_TOPIC_ENDPOINT must be an https URL (the topic's endpoint), got 'http://127.0.0.1:1/api/events'",
+    );
+  });
+});
