@@ -57,26 +57,29 @@ const SECRET_NAMES =
 /** URL query parameters that carry a credential (function keys, SAS signatures, tokens). */
 const SECRET_QUERY = /^(code|sig|key|token|access_token|api-key|x-functions-key)$/i;
 
-function withoutSecretQuery(text: string): string {
-  if (!/^https?:\/\//i.test(text)) return text;
+/** A URL without the query parameters that carry a credential. */
+function withoutSecretQuery(link: string): string {
   let url: URL;
   try {
-    url = new URL(text);
+    url = new URL(link);
   } catch {
-    return text;
+    return link;
   }
   const secrets = [...url.searchParams.keys()].filter((k) => SECRET_QUERY.test(k));
-  if (secrets.length === 0) return text;
+  if (secrets.length === 0) return link;
   for (const k of secrets) url.searchParams.delete(k);
   return url.toString();
 }
+
+/** Every URL in a text (a whole value or one inside an error message). */
+const URL_IN_TEXT = /https?:\/\/[^\s"'<>]+/gi;
 
 /**
  * The data without credentials: properties named like a key, secret or token are left out, and
  * URLs lose the query parameters that carry one. Defence in depth: the views carry none today.
  */
 export function withoutSecrets(value: unknown): unknown {
-  if (typeof value === 'string') return withoutSecretQuery(value);
+  if (typeof value === 'string') return value.replace(URL_IN_TEXT, withoutSecretQuery);
   if (Array.isArray(value)) return value.map(withoutSecrets);
   if (typeof value === 'object' && value !== null) {
     return Object.fromEntries(

@@ -151,6 +151,12 @@ describe('withoutSecrets', () => {
     });
   });
 
+  it('removes a key from a URL inside an error message', () => {
+    expect(withoutSecrets('GET https://app.azurewebsites.net/api/runs?code=abc failed: 500')).toBe(
+      'GET https://app.azurewebsites.net/api/runs failed: 500',
+    );
+  });
+
   it('leaves a scoring URI without a query alone', () => {
     expect(withoutSecrets('https://e.eastus.inference.ml.azure.com/score')).toBe(
       'https://e.eastus.inference.ml.azure.com/score',
