@@ -5,6 +5,8 @@
 // retried publish sends the same id and a subscriber can drop the duplicate; the time comes from
 // the view, never from a clock.
 import { createHash } from 'node:crypto';
+import { Tag } from '../names.js';
+import type { TeardownDecision } from './idle.js';
 import type { LineHistoryEntry, LineView } from './line.js';
 import type { RunStatus, RunView } from './runView.js';
 
@@ -228,4 +230,24 @@ export function teardownDeletedEvent(deletion: TeardownDeletion): LifecycleEvent
     time: at,
     data: withoutSecrets(data) as Record<string, unknown>,
   };
+}
+
+/** `teardown.deleted` for each endpoint whose deletion the sweep started at `at`. */
+export function teardownEvents(started: readonly TeardownDecision[], at: string): LifecycleEvent[] {
+  return started.map(({ endpoint, reason, hourlyCost }) => {
+    const runId = endpoint.tags[Tag.runId];
+    const line = endpoint.tags[Tag.line];
+    return teardownDeletedEvent({
+      endpoint: {
+        name: endpoint.name,
+        id: endpoint.id,
+        ...(endpoint.createdAt === undefined ? {} : { createdAt: endpoint.createdAt }),
+      },
+      ...(runId === undefined ? {} : { runId }),
+      ...(line === undefined ? {} : { line }),
+      reason,
+      ...(hourlyCost === undefined ? {} : { estimatedHourlyCostSavedUsd: hourlyCost }),
+      at,
+    });
+  });
 }

@@ -6,7 +6,7 @@
 import type { InvocationContext } from '@azure/functions';
 import type { TeardownSettings } from '../config.js';
 import { decideTeardown, keepWithoutMetrics, type TeardownDecision } from '../domain/idle.js';
-import { teardownDeletedEvent } from '../domain/lifecycleEvents.js';
+import { teardownEvents } from '../domain/lifecycleEvents.js';
 import type { AzureMlGateway, EndpointMetrics, LifecycleEvents } from '../domain/ports.js';
 import type { EndpointInfo } from '../domain/resources.js';
 import { OWNER_TAG_VALUE, Tag } from '../names.js';
@@ -205,27 +205,11 @@ async function publishDeletions(
   context: InvocationContext,
 ): Promise<void> {
   if (deps.events === undefined || started.length === 0) return;
-  const events = started.map(({ endpoint, reason, hourlyCost }) =>
-    teardownDeletedEvent({
-      endpoint: {
-        name: endpoint.name,
-        id: endpoint.id,
-        ...(endpoint.createdAt && { createdAt: endpoint.createdAt }),
-      },
-      ...(endpoint.tags[Tag.runId] !== undefined && { runId: endpoint.tags[Tag.runId] }),
-      ...(endpoint.tags[Tag.line] !== undefined && { line: endpoint.tags[Tag.line] }),
-      reason,
-      ...(hourlyCost !== undefined && { estimatedHourlyCostSavedUsd: hourlyCost }),
-      at: deps.now.toISOString(),
-    }),
-  );
-  try {
-    await deps.events.publish(events);
-  } catch (error) {
+  await deps.events.publish(teardownEvents(started, deps.now.toISOString())).catch((error: unknown) => {
     context.warn(
-      `idleEndpointTeardown: publishing ${events.length} teardown.deleted event(s) failed: ${firstLine(error)}`,
+      `idleEndpointTeardown: publishing ${started.length} teardown.deleted event(s) failed: ${firstLine(error)}`,
     );
-  }
+  });
 }
 
 const count = (decisions: readonly TeardownDecision[], action: TeardownDecision['action']): number =>

@@ -6,6 +6,7 @@ import {
   runEndedAt,
   runEvents,
   teardownDeletedEvent,
+  teardownEvents,
   withoutSecrets,
 } from '../../src/domain/lifecycleEvents.js';
 import type { LineHistoryEntry, LineView } from '../../src/domain/line.js';
@@ -290,6 +291,33 @@ describe('teardownDeletedEvent', () => {
     expect(teardownDeletedEvent({ ...deletion, at: '2026-12-01T12:00:00.000Z' }).id).toBe(
       teardownDeletedEvent(deletion).id,
     );
+  });
+});
+
+describe('teardownEvents', () => {
+  it("takes each started deletion's run, line, reason and hourly cost from the decision", () => {
+    const endpoint = {
+      name: 'chat-1a2b3c4d',
+      id: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/onlineEndpoints/chat-1a2b3c4d',
+      provisioningState: 'Succeeded',
+      traffic: {},
+      tags: { 'autopilot-run-id': RUN_ID, 'autopilot-line': 'chat' },
+    };
+    const [event] = teardownEvents(
+      [{ endpoint, action: 'delete', reason: 'idle', hourlyCost: 3.67 }],
+      '2026-12-01T11:00:00.000Z',
+    );
+    expect([event?.subject, event?.time, event?.data]).toEqual([
+      'lines/chat',
+      '2026-12-01T11:00:00.000Z',
+      {
+        endpoint: { name: 'chat-1a2b3c4d', id: endpoint.id },
+        runId: RUN_ID,
+        line: 'chat',
+        reason: 'idle',
+        estimatedHourlyCostSavedUsd: 3.67,
+      },
+    ]);
   });
 });
 
