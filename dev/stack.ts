@@ -25,6 +25,12 @@ import { readLocalSettings } from './host/appFiles.js';
 import { httpsRequest } from './httpsClient.js';
 import { startStorageEventPublisher, type StorageEventPublisher } from './storageEvents.js';
 
+/**
+ * The local Event Grid topic the app publishes its lifecycle events to (dev/emulator/topics.ts);
+ * what it received: GET <emulator admin URL>topics/lifecycle/events.
+ */
+export const LIFECYCLE_TOPIC = 'lifecycle';
+
 export interface StackOptions {
   /** The app folder: package.json, host.json, local.settings*.json, dist/. */
   appDir: string;
@@ -97,6 +103,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     });
     started.push(emulator);
 
+    // The lifecycle events topic (infra creates the real one).
+    await createTopic(emulator, LIFECYCLE_TOPIC);
+
     await BlobServiceClient.fromConnectionString(azurite.connectionString)
       .getContainerClient(trainingContainer)
       .createIfNotExists();
@@ -113,6 +122,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       AZUREML_REGISTRY_DISCOVERY_URL: emulator.baseUrl,
       AZUREML_CREDENTIAL: 'static',
       TRAINING_CONTAINER: trainingContainer,
+      EVENTS_TOPIC_ENDPOINT: `${emulator.baseUrl}/_topics/${LIFECYCLE_TOPIC}/api/events`,
       ...options.settings,
     };
 
@@ -183,6 +193,18 @@ async function registerEventSubscription(
   if (response.status >= 300) {
     throw new Error(
       `could not register the '${name}' event subscription with the emulator: ${response.status} ${response.text}`,
+    );
+  }
+}
+
+async function createTopic(emulator: RunningEmulator, name: string): Promise<void> {
+  const response = await httpsRequest(`${emulator.adminUrl}topics/${name}`, {
+    ca: emulator.caCert,
+    method: 'PUT',
+  });
+  if (response.status >= 300) {
+    throw new Error(
+      `could not create the '${name}' topic in the emulator: ${response.status} ${response.text}`,
     );
   }
 }

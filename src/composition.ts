@@ -77,6 +77,7 @@ export function teardownDeps(client: DurableClient, now: Date, app: Services = g
     metricsDelaySeconds: app.config.teardown.metricsDelaySeconds,
     now,
     activeRunIds: () => activeRunIds(runs),
+    events: app.ports.events,
   };
 }
 

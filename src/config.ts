@@ -3,6 +3,7 @@
 // The keys and their meaning are the settings table of docs/settings.md; local values live in
 // local.settings.sample.json, Azure values in the infra template.
 import { parseComponentId } from './domain/componentSpec.js';
+import { LOCAL_EVENT_SOURCE } from './domain/lifecycleEvents.js';
 import { PINNED_COMPONENT } from './domain/pinnedComponent.js';
 
 export class ConfigError extends Error {
@@ -75,6 +76,14 @@ export interface LineSettingsConfig {
   readonly idleAction: 'park' | 'delete';
 }
 
+/** Lifecycle events out (docs/contracts.md "Lifecycle events"). */
+export interface EventSettings {
+  /** The Event Grid topic's endpoint (`https://<topic>.<region>-1.eventgrid.azure.net/api/events`); unset = publish nothing. */
+  readonly topicEndpoint?: string;
+  /** The events' CloudEvents `source`: the Function App's resource id. */
+  readonly source: string;
+}
+
 export interface AppConfig {
   readonly storage: StorageSettings;
   /**
@@ -86,8 +95,8 @@ export interface AppConfig {
   readonly fineTune: FineTuneSettings;
   readonly teardown: TeardownSettings;
   readonly lines: LineSettingsConfig;
-  /** Event Grid topic endpoint for lifecycle events (CloudEvents 1.0); unset: publish nothing. */
-  readonly eventsTopicEndpoint?: string;
+  /** Optional so configs built by hand (tests, tools) need none: absent = publish nothing. */
+  readonly events?: EventSettings;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -355,6 +364,17 @@ function readLines(r: Reader): LineSettingsConfig {
   });
 }
 
+function readEvents(r: Reader): EventSettings {
+  const topicEndpoint = r.optional('EVENTS_TOPIC_ENDPOINT');
+  if (topicEndpoint !== undefined && !/^https:\/\/[^/]/i.test(topicEndpoint)) {
+    // Event Grid takes a bearer token over HTTPS only (and the SDK refuses to send one over http).
+    r.problems.push(
+      `EVENTS_TOPIC_ENDPOINT must be an https URL (the topic's endpoint), got '${topicEndpoint}'`,
+    );
+  }
+  return freeze({ topicEndpoint, source: r.string('EVENTS_SOURCE', LOCAL_EVENT_SOURCE) });
+}
+
 function freeze<T extends object>(value: T): Readonly<T> {
   // Drop undefined optionals so the frozen object prints and compares cleanly.
   for (const key of Object.keys(value) as (keyof T)[]) {
@@ -366,7 +386,6 @@ function freeze<T extends object>(value: T): Readonly<T> {
 /** Reads and validates every app setting. Throws ConfigError naming each bad or missing key. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const r = new Reader(env);
-  const eventsTopicEndpoint = r.url('EVENTS_TOPIC_ENDPOINT', '');
   const config: AppConfig = Object.freeze({
     storage: readStorage(r),
     storageAccount: readStorageAccount(r),
@@ -374,7 +393,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     fineTune: readFineTune(r),
     teardown: readTeardown(r),
     lines: readLines(r),
-    ...(eventsTopicEndpoint === '' ? {} : { eventsTopicEndpoint }),
+    events: readEvents(r),
   });
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;

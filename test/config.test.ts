@@ -109,20 +109,46 @@ describe('loadConfig', () => {
 
   it('reads the lifecycle events topic endpoint', () => {
     const endpoint = 'https://evgt-ft-lifecycle.eastus2-1.eventgrid.azure.net/api/events';
-    expect(loadConfig({ ...sample.Values, EVENTS_TOPIC_ENDPOINT: endpoint }).eventsTopicEndpoint).toBe(
+    expect(loadConfig({ ...sample.Values, EVENTS_TOPIC_ENDPOINT: endpoint }).events?.topicEndpoint).toBe(
       endpoint,
     );
   });
 
   it('treats an empty events topic endpoint (the template sets one when no topic is made) as unset', () => {
-    expect(loadConfig({ ...sample.Values, EVENTS_TOPIC_ENDPOINT: '' })).not.toHaveProperty(
-      'eventsTopicEndpoint',
+    expect(loadConfig({ ...sample.Values, EVENTS_TOPIC_ENDPOINT: '' }).events).not.toHaveProperty(
+      'topicEndpoint',
     );
   });
 
-  it('rejects an events topic endpoint that is not a URL', () => {
+  it('rejects an events topic endpoint that is not an https URL', () => {
     expect(() => loadConfig({ ...sample.Values, EVENTS_TOPIC_ENDPOINT: 'topic' })).toThrow(
-      "EVENTS_TOPIC_ENDPOINT must be an http(s) URL, got 'topic'",
+      "EVENTS_TOPIC_ENDPOINT must be an https URL (the topic's endpoint), got 'topic'",
+    );
+  });
+});
+
+describe('lifecycle event settings', () => {
+  it('publishes nothing by default, with the local source', () => {
+    expect(loadConfig(sample.Values).events).toEqual({ source: 'finetune-autopilot/local' });
+  });
+
+  it('reads the topic endpoint and the source', () => {
+    const config = loadConfig({
+      ...sample.Values,
+      EVENTS_TOPIC_ENDPOINT: 'https://evgt-autopilot.eastus-1.eventgrid.azure.net/api/events',
+      EVENTS_SOURCE: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/func-autopilot',
+    });
+    expect(config.events).toEqual({
+      topicEndpoint: 'https://evgt-autopilot.eastus-1.eventgrid.azure.net/api/events',
+      source: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/func-autopilot',
+    });
+  });
+
+  it('refuses a topic endpoint that is not https', () => {
+    expect(() =>
+      loadConfig({ ...sample.Values, EVENTS_TOPIC_ENDPOINT: 'http://127.0.0.1:1/api/events' }),
+    ).toThrow(
+      "invalid settings: EVENTS_TOPIC_ENDPOINT must be an https URL (the topic's endpoint), got 'http://127.0.0.1:1/api/events'",
     );
   });
 });

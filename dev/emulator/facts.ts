@@ -7,6 +7,7 @@ import metricFacts from './facts/metrics.json' with { type: 'json' };
 import modelFacts from './facts/registry-models.json' with { type: 'json' };
 import scoringFacts from './facts/scoring.json' with { type: 'json' };
 import stepMetricFacts from './facts/step-metrics.json' with { type: 'json' };
+import topicFacts from './facts/topics.json' with { type: 'json' };
 import usageFacts from './facts/usages.json' with { type: 'json' };
 import vmSizeFacts from './facts/vm-sizes.json' with { type: 'json' };
 
@@ -89,6 +90,12 @@ export const SCORING_FACTS = scoringFacts as unknown as { roles: string[] };
 
 export const STEP_METRIC_FACTS = stepMetricFacts as unknown as {
   steps: { chat_completion_finetune: { perLoggingStep: string[]; perEvaluation: string[]; atEnd: string[] } };
+};
+
+export const TOPIC_FACTS = topicFacts as unknown as {
+  publish: { apiVersion: string; contentType: string; requiredAttributes: string[] };
+  auth: { entraId: { audience: string } };
+  limits: { batchBytes: number; eventBytesPreview: number };
 };
 
 /** The retirement of a VM size (case-insensitive), if the recorded retirements list it. */

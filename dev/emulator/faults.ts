@@ -41,6 +41,7 @@ export const OPERATIONS = [
   'MLflow_GetRun',
   'MLflow_GetMetricHistory',
   'Scoring_Score',
+  'PublishCloudEventEvents',
 ] as const;
 export type OperationName = (typeof OPERATIONS)[number];
 

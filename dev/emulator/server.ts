@@ -7,8 +7,9 @@ import { armRoutes } from './arm.js';
 import type { Core, Route } from './core.js';
 import { dataRoutes } from './data.js';
 import { ArmError, parseJson, readBody, send, type Reply } from './http.js';
+import { topicRoutes } from './topics.js';
 
-const routes: Route[] = [...adminRoutes, ...armRoutes, ...dataRoutes];
+const routes: Route[] = [...adminRoutes, ...armRoutes, ...dataRoutes, ...topicRoutes];
 
 export type TokenCheck = (token: string) => boolean;
 

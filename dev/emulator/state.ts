@@ -104,6 +104,8 @@ export interface PersistedState {
   subscriptions: Record<string, SubscriptionRecord>;
   /** Scoring requests counted per `endpoint|deployment|minute epoch ms`. */
   requests: Record<string, number>;
+  /** CloudEvents each local Event Grid topic received, in arrival order (dev/emulator/topics.ts). */
+  topics?: Record<string, unknown[]>;
 }
 
 export interface State extends PersistedState {

@@ -5,6 +5,7 @@ import type { ActivityImplementations } from '../orchestration/contract.js';
 import { createDatasetActivities } from './dataset.js';
 import { createDeploymentActivities } from './deployment.js';
 import { createLineActivities } from './line.js';
+import { createEventActivities } from './events.js';
 import { createModelActivities } from './model.js';
 import type { ActivityPorts } from './shared.js';
 import { createSummaryActivities } from './summary.js';
@@ -29,5 +30,6 @@ export function createActivities(
     ...createDeploymentActivities(deps),
     ...createLineActivities(deps),
     ...createSummaryActivities(deps),
+    ...createEventActivities(deps),
   };
 }

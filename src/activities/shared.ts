@@ -17,6 +17,7 @@ import type {
   AzureMlGateway,
   BlobStore,
   DatasetProcessor,
+  LifecycleEvents,
   ModelCatalog,
   RunMetricsSource,
   ScoringClient,
@@ -33,6 +34,7 @@ export interface ActivityPorts {
   readonly scoring: ScoringClient;
   readonly blobs: BlobStore;
   readonly datasets: DatasetProcessor;
+  readonly events: LifecycleEvents;
 }
 
 export interface ActivityDeps {

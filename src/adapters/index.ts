@@ -8,6 +8,7 @@ import type {
   BlobStore,
   DatasetProcessor,
   EndpointMetrics,
+  LifecycleEvents,
   ModelCatalog,
   RunMetricsSource,
   ScoringClient,
@@ -18,6 +19,7 @@ import { createCredential } from './credential.js';
 import { validateAndPrepareDataset } from './dataset.js';
 import { MonitorEndpointMetrics } from './endpointMetrics.js';
 import { armScope, DEFAULT_RETRY, JsonHttpClient, transportOptions, type RetrySettings } from './http.js';
+import { EventGridLifecycleEvents, NoLifecycleEvents } from './lifecycleEvents.js';
 import { MlflowRunMetrics } from './mlflow.js';
 import { RegistryModelCatalog } from './modelCatalog.js';
 import { EndpointScoringClient } from './scoring.js';
@@ -30,6 +32,8 @@ export interface Ports {
   readonly scoring: ScoringClient;
   readonly blobs: BlobStore;
   readonly datasets: DatasetProcessor;
+  /** Lifecycle events out; a no-op when EVENTS_TOPIC_ENDPOINT is unset. */
+  readonly events: LifecycleEvents;
 }
 
 /** Knobs tests (and only tests) turn: a credential of their own, faster retries and polling. */
@@ -82,6 +86,16 @@ export function createPorts(config: AppConfig, options: PortsOptions = {}): Port
     scoring: new EndpointScoringClient(new JsonHttpClient('SCORING', transport)),
     blobs: new AzureBlobStore(createContainerClient(config.storage)),
     datasets: { validateAndPrepare: validateAndPrepareDataset },
+    // The same credential and TLS trust as the other clients: the managed identity in Azure.
+    events:
+      config.events?.topicEndpoint === undefined
+        ? new NoLifecycleEvents()
+        : new EventGridLifecycleEvents({
+            topicEndpoint: config.events.topicEndpoint,
+            source: config.events.source,
+            credential,
+            transport,
+          }),
   };
 }
 

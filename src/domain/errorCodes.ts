@@ -18,7 +18,16 @@ const operator = (status: number): ErrorCodeInfo => ({ status, fixedBy: 'operato
 const retry = (status: number): ErrorCodeInfo => ({ status, fixedBy: 'retry' });
 
 /** The services the adapters talk to: the prefix of the codes built from their answers. */
-export const SERVICE_NAMES = ['AZUREML', 'REGISTRY', 'MLFLOW', 'MONITOR', 'SCORING', 'STORAGE'] as const;
+export const SERVICE_NAMES = [
+  'AZUREML',
+  'REGISTRY',
+  'MLFLOW',
+  'MONITOR',
+  'SCORING',
+  'STORAGE',
+  // The lifecycle events topic (Event Grid): src/adapters/lifecycleEvents.ts.
+  'EVENTS',
+] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /**

@@ -1,6 +1,7 @@
 // Ports: what the domain and the activities need from the outside world, in the domain's own
 // terms. src/adapters/ implements them over the real Azure SDKs; nothing here knows an SDK type.
 import type { ComponentSpec } from './componentSpec.js';
+import type { LifecycleEvent } from './lifecycleEvents.js';
 import type {
   DatasetInput,
   PrepareResult,
@@ -133,4 +134,13 @@ export interface DatasetProcessor {
     options: ValidateAndPrepareOptions,
     sinks: { readonly train: StagedSink; readonly test: StagedSink },
   ): Promise<PrepareResult>;
+}
+
+/**
+ * Lifecycle events out (an Event Grid topic, CloudEvents 1.0): the adapter adds `source` and
+ * `specversion`. Throws ServiceUnavailableError on a transient fault (callers retry) and
+ * DomainError when the topic refuses the events; a no-op when no topic is configured.
+ */
+export interface LifecycleEvents {
+  publish(events: readonly LifecycleEvent[]): Promise<void>;
 }

@@ -11,6 +11,7 @@ import type { ErrorCode } from '../domain/errorCodes.js';
 import type { DomainProblem, Result } from '../domain/errors.js';
 import type { ModelLifecycle } from '../domain/modelLifecycle.js';
 import type { FinishedJobStatus } from '../domain/jobStatus.js';
+import type { LifecycleEvent } from '../domain/lifecycleEvents.js';
 import type { JobStatus } from '../domain/resources.js';
 import type { LineView, RolloutResult } from '../domain/line.js';
 import type { DatasetRef, RunView } from '../domain/runView.js';
@@ -400,6 +401,14 @@ export interface NotifyRunOutput {
   readonly delivered: boolean;
 }
 
+/** Lifecycle events to publish (built by src/domain/lifecycleEvents.ts; ids are deterministic). */
+export interface PublishEventsInput {
+  readonly events: readonly LifecycleEvent[];
+}
+export interface PublishEventsOutput {
+  readonly published: number;
+}
+
 /** One activity: its registered function name, and (as phantom types) what it takes and returns. */
 export interface ActivityDeclaration<I, O> {
   readonly name: string;
@@ -440,6 +449,7 @@ export const Activity = {
   lineHeldOut: declare<LineHeldOutInput, LineHeldOutOutput>('lineHeldOut'),
   lineDeleteDeployment: declare<LineDeploymentInput, LineDeletedOutput>('lineDeleteDeployment'),
   lineDeleteEndpoint: declare<LineEndpointInput, LineDeletedOutput>('lineDeleteEndpoint'),
+  publishEvents: declare<PublishEventsInput, PublishEventsOutput>('fineTunePublishEvents'),
 } as const;
 
 /**

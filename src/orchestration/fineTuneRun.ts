@@ -12,6 +12,7 @@ import { PROVISIONED } from '../domain/deployment.js';
 import type { DomainProblem } from '../domain/errors.js';
 import { evaluateGate } from '../domain/gate.js';
 import { isTerminalJobStatus, type FinishedJobStatus } from '../domain/jobStatus.js';
+import { runEvents } from '../domain/lifecycleEvents.js';
 import { endpointNameFor } from '../domain/runId.js';
 import {
   newRunView,
@@ -436,6 +437,7 @@ class Run {
       }
     }
     if (status !== 'Failed') this.ended(status);
+    yield* this.always(Activity.publishEvents, { events: runEvents(this.view) });
     yield* this.always(Activity.writeSummary, { view: this.view });
     return this.view;
   }

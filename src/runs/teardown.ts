@@ -6,7 +6,8 @@
 import type { InvocationContext } from '@azure/functions';
 import type { TeardownSettings } from '../config.js';
 import { decideTeardown, keepWithoutMetrics, type TeardownDecision } from '../domain/idle.js';
-import type { AzureMlGateway, EndpointMetrics } from '../domain/ports.js';
+import { teardownEvents } from '../domain/lifecycleEvents.js';
+import type { AzureMlGateway, EndpointMetrics, LifecycleEvents } from '../domain/ports.js';
 import type { EndpointInfo } from '../domain/resources.js';
 import { OWNER_TAG_VALUE, Tag } from '../names.js';
 
@@ -45,6 +46,8 @@ export interface TeardownDeps {
   readonly idleLine?: (endpoint: EndpointInfo, reason: string) => Promise<void>;
   /** What idleLine asks for, for the log. */
   readonly idleLineAction?: 'park' | 'delete';
+  /** Where `teardown.deleted` goes; absent = published nowhere. */
+  readonly events?: LifecycleEvents;
 }
 
 /** Bounded so 1,000 endpoints take seconds, not minutes, without flooding ARM's read quota. */
@@ -191,6 +194,11 @@ export async function sweepIdleEndpoints(
       );
     }
   });
+  await publishDeletions(
+    deps,
+    toDelete.filter((d) => !failed.includes(d.endpoint.name)),
+    context,
+  );
   for (const decision of decisions) {
     if (failed.includes(decision.endpoint.name)) continue;
     const parked =
@@ -204,6 +212,20 @@ export async function sweepIdleEndpoints(
     `idleEndpointTeardown: ${endpoints.length} owned endpoint(s): ${count(decisions, 'delete') - failed.length} deleted, ${count(decisions, 'wouldDelete')} would delete (dry run), ${count(decisions, 'keep')} kept${failed.length > 0 ? `, ${failed.length} failed` : ''}`,
   );
   return { decisions, failed };
+}
+
+/** `teardown.deleted` per deletion started; best effort: a lost event never fails the sweep. */
+async function publishDeletions(
+  deps: TeardownDeps,
+  started: readonly TeardownDecision[],
+  context: InvocationContext,
+): Promise<void> {
+  if (deps.events === undefined || started.length === 0) return;
+  await deps.events.publish(teardownEvents(started, deps.now.toISOString())).catch((error: unknown) => {
+    context.warn(
+      `idleEndpointTeardown: publishing ${started.length} teardown.deleted event(s) failed: ${firstLine(error)}`,
+    );
+  });
 }
 
 const count = (decisions: readonly TeardownDecision[], action: TeardownDecision['action']): number =>

@@ -33,7 +33,13 @@ export const TEARDOWN_OFF = {
   TEARDOWN_DRY_RUN: 'true',
 } as const;
 
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['Succeeded', 'NotDeployed', 'RolledBack', 'Failed', 'Canceled'];
+export const TERMINAL_STATUSES: readonly RunStatus[] = [
+  'Succeeded',
+  'NotDeployed',
+  'RolledBack',
+  'Failed',
+  'Canceled',
+];
 
 // The emulator accepts any bearer token; these clients never leave 127.0.0.1.
 const LOCAL_TOKEN = 'e2e-local-token';

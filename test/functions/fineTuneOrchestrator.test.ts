@@ -27,6 +27,7 @@ describe('fineTuneOrchestrator', () => {
       'fineTuneGetJob',
       'fineTuneMetrics',
       'fineTunePrepare',
+      'fineTunePublishEvents',
       'fineTuneRegister',
       'fineTuneResolveModel',
       'fineTuneSetTraffic',
@@ -58,7 +59,7 @@ describe('fineTuneOrchestrator', () => {
     }
   });
 
-  it('registers nothing else: the two orchestrations and 28 activities', () => {
-    expect(registered.size).toBe(30);
+  it('registers nothing else: the two orchestrations and 29 activities', () => {
+    expect(registered.size).toBe(31);
   });
 });

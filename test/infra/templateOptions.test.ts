@@ -203,7 +203,11 @@ describe('main.json with lifecycleEventsTopic', () => {
 
 describe('host.json and the backend settings', () => {
   it('leaves the storage provider to the default (Azure Storage), so the local host keeps it', () => {
-    expect(hostJson.extensions.durableTask).toEqual({ hubName: '%TASKHUB_NAME%' });
+    expect(hostJson.extensions.durableTask).toEqual({
+      hubName: '%TASKHUB_NAME%',
+      // a running line orchestration is never replaced by a start with its id (src/runs/lineMessaging.ts)
+      overridableExistingInstanceStates: 'NonRunningStates',
+    });
   });
 
   it('overrides only keys under the durableTask section host.json has', () => {

@@ -6,7 +6,7 @@ import * as azf from '@azure/functions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunView } from '../../src/domain/runView.js';
 import { ExternalEvent, FunctionName } from '../../src/names.js';
-import { Activity } from '../../src/orchestration/contract.js';
+import { Activity, ClientActivity } from '../../src/orchestration/contract.js';
 import { deployTiming } from '../../src/orchestration/fineTuneRun.js';
 import type { FineTuneInput } from '../../src/orchestration/contract.js';
 import { DurableSim, type OrchestratorState } from './durableSim.js';
@@ -31,7 +31,12 @@ let registeredNames: string[] = [];
 
 it('registers the orchestration and every activity it schedules', () => {
   expect(registeredNames.sort()).toEqual(
-    [FunctionName.fineTuneOrchestrator, ...Object.values(Activity).map((a) => a.name)].sort(),
+    [
+      FunctionName.fineTuneOrchestrator,
+      FunctionName.lineOrchestrator,
+      ...Object.values(Activity).map((a) => a.name),
+      ...Object.values(ClientActivity).map((a) => a.name),
+    ].sort(),
   );
 });
 
@@ -160,7 +165,9 @@ function endpointNameOf(sim: DurableSim): string {
   return (start as { input: { endpointName: string } } | undefined)?.input.endpointName ?? '';
 }
 
+/** The run's end: its lifecycle event is published, then its summary written. */
 async function summarize(sim: DurableSim): Promise<OrchestratorState> {
+  await sim.complete(Activity.publishEvents.name, ok({ published: 1 })).episode();
   const state = await sim.complete(Activity.writeSummary.name, ok(null)).episode();
   expect(state.isDone).toBe(true);
   return state;
@@ -184,6 +191,7 @@ describe('fineTuneOrchestrator', () => {
       Activity.register.name,
       ...DEPLOY_AT_ONCE,
       Activity.smokeTest.name,
+      Activity.publishEvents.name,
       Activity.writeSummary.name,
     ]);
     expect(view.status).toBe('Succeeded');
@@ -332,6 +340,29 @@ describe('fineTuneOrchestrator', () => {
     });
   });
 
+  it("publishes the run's event (run.succeeded for runs/<runId>) once the status is final, before the summary", async () => {
+    const sim = await untilTraining();
+    await jobEnds(sim, 'Completed');
+    await afterTraining(sim);
+    const publish = sim.pendingActivities().find((p) => p.name === Activity.publishEvents.name);
+    const events = (publish?.input as { events: { type: string; subject: string; data: RunView }[] }).events;
+    expect(events.map((e) => [e.type, e.subject, e.data.status])).toEqual([
+      ['finetune-autopilot.run.succeeded', `runs/${RUN_ID}`, 'Succeeded'],
+    ]);
+  });
+
+  it('still writes the summary and ends Succeeded when publishing fails on every retry', async () => {
+    const sim = await untilTraining();
+    await jobEnds(sim, 'Completed');
+    await afterTraining(sim);
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      await sim.fail(Activity.publishEvents.name, 'topic answered 503').episode();
+      await sim.fireTimer().episode();
+    }
+    const state = await sim.complete(Activity.writeSummary.name, ok(null)).episode();
+    expect([state.isDone, viewOf(state).status, viewOf(state).error]).toEqual([true, 'Succeeded', undefined]);
+  });
+
   it('ends Failed at validate with the report errors and submits no job when the dataset is invalid', async () => {
     const sim = new DurableSim(handler, RUN_ID, input());
     await sim.start();
@@ -341,7 +372,11 @@ describe('fineTuneOrchestrator', () => {
       .episode();
     const view = viewOf(await summarize(sim));
 
-    expect(sim.activityNames()).toEqual([Activity.validate.name, Activity.writeSummary.name]);
+    expect(sim.activityNames()).toEqual([
+      Activity.validate.name,
+      Activity.publishEvents.name,
+      Activity.writeSummary.name,
+    ]);
     expect(view.status).toBe('Failed');
     expect(view.error).toEqual({
       step: 'validate',
@@ -369,7 +404,7 @@ describe('fineTuneOrchestrator', () => {
     await sim.start();
     const view = viewOf(await summarize(sim));
 
-    expect(sim.activityNames()).toEqual([Activity.writeSummary.name]);
+    expect(sim.activityNames()).toEqual([Activity.publishEvents.name, Activity.writeSummary.name]);
     expect(view.status).toBe('Failed');
     expect(view.error).toEqual({ step: 'validate', ...rejectedOverrides });
     expect(stepStatuses(view)).toMatchObject({ validate: 'failed', prepare: 'skipped', submit: 'skipped' });
@@ -388,7 +423,11 @@ describe('fineTuneOrchestrator', () => {
       await sim.complete(Activity.checkCompute.name, fail(code, `compute rule ${code}`)).episode();
       const view = viewOf(await summarize(sim));
 
-      expect(sim.activityNames()).toEqual([...PRE_TRAIN.slice(0, 4), Activity.writeSummary.name]);
+      expect(sim.activityNames()).toEqual([
+        ...PRE_TRAIN.slice(0, 4),
+        Activity.publishEvents.name,
+        Activity.writeSummary.name,
+      ]);
       expect(view.status).toBe('Failed');
       expect(view.error).toEqual({ step: 'checkCompute', code, message: `compute rule ${code}` });
     });
@@ -433,7 +472,12 @@ describe('fineTuneOrchestrator', () => {
       await jobEnds(sim, status);
       const view = viewOf(await summarize(sim));
 
-      expect(sim.activityNames()).toEqual([...PRE_TRAIN, Activity.getJob.name, Activity.writeSummary.name]);
+      expect(sim.activityNames()).toEqual([
+        ...PRE_TRAIN,
+        Activity.getJob.name,
+        Activity.publishEvents.name,
+        Activity.writeSummary.name,
+      ]);
       expect(view.status).toBe('Failed');
       expect(view.error).toEqual({
         step: 'train',
@@ -504,7 +548,12 @@ describe('fineTuneOrchestrator', () => {
     expect(view.status).toBe('Canceled');
     expect(view.error).toBeUndefined();
     expect(view.steps.find((s) => s.id === 'train')).toMatchObject({ status: 'skipped', detail: 'canceled' });
-    expect(sim.activityNames()).toEqual([...PRE_TRAIN, Activity.cancelJob.name, Activity.writeSummary.name]);
+    expect(sim.activityNames()).toEqual([
+      ...PRE_TRAIN,
+      Activity.cancelJob.name,
+      Activity.publishEvents.name,
+      Activity.writeSummary.name,
+    ]);
     // the backstop timer lost the race and was cancelled so the instance can complete
     expect(
       sim.scheduled.filter((s) => s.kind === 'timer').every((t) => t.kind === 'timer' && t.canceled),
@@ -519,7 +568,11 @@ describe('fineTuneOrchestrator', () => {
     await sim.complete(Activity.validate.name, results.validate).episode();
     const view = viewOf(await summarize(sim));
 
-    expect(sim.activityNames()).toEqual([Activity.validate.name, Activity.writeSummary.name]);
+    expect(sim.activityNames()).toEqual([
+      Activity.validate.name,
+      Activity.publishEvents.name,
+      Activity.writeSummary.name,
+    ]);
     expect(view.status).toBe('Canceled');
   });
 
@@ -560,6 +613,7 @@ describe('fineTuneOrchestrator', () => {
       Activity.getJob.name,
       Activity.metrics.name,
       Activity.register.name,
+      Activity.publishEvents.name,
       Activity.writeSummary.name,
     ]);
     expect(view.status).toBe('NotDeployed');
@@ -764,6 +818,7 @@ describe('fineTuneOrchestrator', () => {
         Activity.getDeploymentState.name,
         Activity.setTraffic.name,
         Activity.smokeTest.name,
+        Activity.publishEvents.name,
         Activity.writeSummary.name,
       ]);
       expect(liveTimers(sim)).toEqual([]);
@@ -864,6 +919,7 @@ describe('fineTuneOrchestrator', () => {
         Activity.getDeploymentState.name,
         at(90), // min(poll, deadline)
         Activity.cleanup.name,
+        Activity.publishEvents.name,
         Activity.writeSummary.name,
       ]);
       expect(view.status).toBe('Failed');

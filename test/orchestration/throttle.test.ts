@@ -115,7 +115,8 @@ describe('a throttle longer than the activity retries', () => {
   it('fails the step at once with the throttle code when the service asks for more than the budget', async () => {
     const sim = await throttledOnce(7 * 3600);
     expect(sim.scheduled.filter((s) => s.kind === 'timer')).toEqual([]);
-    expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.writeSummary.name]);
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.publishEvents.name]);
+    await sim.complete(Activity.publishEvents.name, { ok: true, value: { published: 1 } }).episode();
     const state = await sim.complete(Activity.writeSummary.name, { ok: true, value: null }).episode();
 
     expect(viewOf(state).status).toBe('Failed');
@@ -142,6 +143,7 @@ describe('a throttle longer than the activity retries', () => {
       await sim.fireTimer().episode();
     }
     await sim.complete(Activity.validate.name, throttled(3600)).episode();
+    await sim.complete(Activity.publishEvents.name, { ok: true, value: { published: 1 } }).episode();
     const state = await sim.complete(Activity.writeSummary.name, { ok: true, value: null }).episode();
 
     expect(sim.activityNames().filter((n) => n === Activity.validate.name)).toHaveLength(7);
@@ -155,10 +157,15 @@ describe('a throttle longer than the activity retries', () => {
   it('ends Canceled when CancelRequested arrives during the wait: the timer is cancelled, the activity not called again', async () => {
     const sim = await throttledOnce(120);
     await sim.raise(ExternalEvent.cancelRequested).episode();
+    await sim.complete(Activity.publishEvents.name, { ok: true, value: { published: 1 } }).episode();
     const state = await sim.complete(Activity.writeSummary.name, { ok: true, value: null }).episode();
 
     expect(viewOf(state).status).toBe('Canceled');
-    expect(sim.activityNames()).toEqual([Activity.validate.name, Activity.writeSummary.name]);
+    expect(sim.activityNames()).toEqual([
+      Activity.validate.name,
+      Activity.publishEvents.name,
+      Activity.writeSummary.name,
+    ]);
     expect(liveTimers(sim)).toEqual([]);
     expect(state.isDone).toBe(true);
   });
@@ -166,6 +173,7 @@ describe('a throttle longer than the activity retries', () => {
   it('does not wait on a throttle short enough for the activity retries (it fails as it came)', async () => {
     const sim = await throttledOnce(20);
     expect(sim.scheduled.filter((s) => s.kind === 'timer')).toEqual([]);
+    await sim.complete(Activity.publishEvents.name, { ok: true, value: { published: 1 } }).episode();
     const state = await sim.complete(Activity.writeSummary.name, { ok: true, value: null }).episode();
     expect(viewOf(state).error).toMatchObject({
       step: 'validate',

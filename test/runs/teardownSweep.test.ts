@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AzureMlArmGateway } from '../../src/adapters/azureMlGateway.js';
 import { StaticTokenCredential } from '../../src/adapters/credential.js';
 import { MonitorEndpointMetrics } from '../../src/adapters/endpointMetrics.js';
+import { EventGridLifecycleEvents } from '../../src/adapters/lifecycleEvents.js';
 import { transportOptions } from '../../src/adapters/http.js';
 import { sweepIdleEndpoints, type TeardownDeps } from '../../src/runs/teardown.js';
 import { RecordingServer, type RecordedRequest, type Reply } from '../support/recordingServer.js';
@@ -197,5 +198,62 @@ describe('sweepIdleEndpoints on the wire', () => {
 
     expect(server.recorded('GET', METRICS)).toHaveLength(12);
     expect(most).toBe(4);
+  });
+});
+
+describe('teardown.deleted events', () => {
+  const SOURCE = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Web/sites/func-autopilot`;
+  const events = () =>
+    new EventGridLifecycleEvents({
+      topicEndpoint: `${server.baseUrl}/api/events`,
+      source: SOURCE,
+      credential: new StaticTokenCredential(),
+      transport: transportOptions(server.caPath, { maxRetries: 0, retryDelayInMs: 1, maxRetryDelayInMs: 1 }),
+    });
+
+  it('publishes one teardown.deleted per deletion started, for its run, with the reason', async () => {
+    serveEndpoints([endpoint('idle', { ...OWNED, 'autopilot-run-id': 'ft-idle' })]);
+    server.on('GET', METRICS, (request) => metricsReply(request, () => 0));
+    server.on('POST', '/api/events', { status: 200 });
+
+    await sweepIdleEndpoints({ ...deps, events: events(), activeRunIds: noRuns }, new LoggingContext('t'));
+
+    const [post] = server.recorded('POST', '/api/events');
+    const sent = JSON.parse(post?.body ?? '[]') as Record<string, unknown>[];
+    expect(
+      sent.map((e) => [e.type, e.source, e.subject, e.time, (e.data as { reason: string }).reason]),
+    ).toEqual([
+      [
+        'finetune-autopilot.teardown.deleted',
+        SOURCE,
+        'runs/ft-idle',
+        '2026-12-01T12:00:00.000Z',
+        'no requests in the last 600 s: every minute reported 0',
+      ],
+    ]);
+  });
+
+  it('a topic that fails is logged as a warning and the deletion still counts', async () => {
+    serveEndpoints([endpoint('idle')]);
+    server.on('GET', METRICS, (request) => metricsReply(request, () => 0));
+    server.on('POST', '/api/events', { status: 503, body: { error: { code: '503', message: 'busy' } } });
+    const context = new LoggingContext('idleEndpointTeardown');
+
+    const result = await sweepIdleEndpoints({ ...deps, events: events(), activeRunIds: noRuns }, context);
+
+    expect([result.failed, server.recorded('DELETE').length]).toEqual([[], 1]);
+    expect(context.lines.filter((l) => l.startsWith('warning:'))).toEqual([
+      'warning: idleEndpointTeardown: publishing 1 teardown.deleted event(s) failed: POST 1 event(s) (finetune-autopilot.teardown.deleted) to the lifecycle topic: HTTP 503 503: busy (gave up after retries)',
+    ]);
+  });
+
+  it('publishes nothing when no deletion was started', async () => {
+    serveEndpoints([endpoint('busy')]);
+    server.on('GET', METRICS, (request) => metricsReply(request, () => 1));
+    server.on('POST', '/api/events', { status: 200 });
+
+    await sweepIdleEndpoints({ ...deps, events: events(), activeRunIds: noRuns }, new LoggingContext('t'));
+
+    expect(server.recorded('POST', '/api/events')).toEqual([]);
   });
 });
