@@ -136,7 +136,7 @@ function detailLines(details: unknown): string {
       const item = (d ?? {}) as Record<string, unknown>;
       const where = ['line', 'field', 'parameter']
         .map((k) => item[k])
-        .find((v) => v !== undefined && v !== '');
+        .find((v): v is string | number => typeof v === 'number' || (typeof v === 'string' && v !== ''));
       const message = typeof item.message === 'string' ? item.message : JSON.stringify(d);
       return `\n  - ${where === undefined ? '' : `${String(where)}: `}${message}`;
     })

@@ -11,7 +11,7 @@ import { INCOMING_PREFIX, OVERRIDES_FILE, DATASET_FORMATS, parseDatasetPath } fr
 import type { ErrorCode } from '../domain/errorCodes.js';
 import type { DomainProblem } from '../domain/errors.js';
 import { lineIdOf } from '../domain/line.js';
-import { computeRunId } from '../domain/runId.js';
+import { computeRunId, unquoteEtag } from '../domain/runId.js';
 import { ExitCode, UsageError, parseCommandLine, type CliIo } from './args.js';
 import { cliSettings, readStackFile, stateDirOf } from './connection.js';
 import { readOverridesFile, reportProblem } from './overrides.js';
@@ -334,7 +334,8 @@ export async function upload(args: readonly string[], io: CliIo): Promise<number
     return storageFailure(io, json, `uploading to container '${target.name}'`, error);
   }
 
-  const dataset = { container: target.name, path: trainPath, etag };
+  // Unquoted, as the run view shows it (DatasetRef.etag).
+  const dataset = { container: target.name, path: trainPath, etag: unquoteEtag(etag) };
   const { runId } = computeRunId({ ...dataset, overrides: overrides?.overrides ?? {} });
   const lineId = lineIdOf(parsed.value.name);
   if (json) {
