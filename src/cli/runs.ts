@@ -296,6 +296,10 @@ async function watch(args: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(`\r\x1b[K${text}`);
     liveShown = true;
   };
+  const clearLive = (): void => {
+    if (liveShown) io.stdout.write('\r\x1b[K');
+    liveShown = false;
+  };
   const seen = new Map<string, string>();
   let announcedWaiting = false;
   let failedPolls = 0;
@@ -312,7 +316,7 @@ async function watch(args: readonly string[], io: CliIo): Promise<number> {
       } else if (error instanceof ApiUnreachable && ++failedPolls < MAX_FAILED_POLLS) {
         say(`[${elapsed()}] no answer (${error.message}); trying again`);
       } else {
-        say('');
+        clearLive();
         return reportApiFailure(io, PROGRAM, json, error);
       }
     }
@@ -336,7 +340,7 @@ async function watch(args: readonly string[], io: CliIo): Promise<number> {
       live(`[${elapsed()}] ${view.step} ${current?.status ?? ''}…`);
     }
     if (timeoutMs > 0 && Date.now() - started >= timeoutMs) {
-      say('');
+      clearLive();
       const message = `run ${runId} still ${view === undefined ? 'not found' : `Running (${view.step})`} after ${timeoutMs / 1000} s; watch it again, or look at it with: autopilot runs show ${runId}`;
       if (json) io.stdout.write(`${JSON.stringify({ error: { code: WATCH_TIMEOUT, message } })}\n`);
       else io.stderr.write(`${PROGRAM}: ${message}\n`);

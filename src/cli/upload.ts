@@ -170,9 +170,16 @@ function checkAccountUrl(url: string): void {
   } catch {
     parsed = undefined;
   }
-  if (parsed === undefined || !['https:', 'http:'].includes(parsed.protocol) || parsed.search !== '') {
+  const shown = parsed === undefined ? url : `${parsed.origin}${parsed.pathname}`;
+  if (parsed === undefined || parsed.search !== '' || parsed.username !== '' || parsed.password !== '') {
     throw new UsageError(
-      `--account-url must be the blob service URL, e.g. https://<account>.blob.core.windows.net (no query), got '${parsed === undefined ? url : `${parsed.origin}${parsed.pathname}`}'`,
+      `--account-url must be the blob service URL alone, e.g. https://<account>.blob.core.windows.net (no query, no SAS), got '${shown}'`,
+    );
+  }
+  // The storage SDK refuses to send a bearer token over plain http, with a less helpful message.
+  if (parsed.protocol !== 'https:') {
+    throw new UsageError(
+      `--account-url must be https: Entra ID tokens are only sent over TLS, got '${shown}'`,
     );
   }
 }

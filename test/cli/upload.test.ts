@@ -286,3 +286,23 @@ describe('uploadProgress', () => {
     );
   });
 });
+
+describe('autopilot upload --account-url', () => {
+  it('refuses a URL with a query (a SAS belongs nowhere on a command line)', async () => {
+    const url = 'https://acct.blob.core.windows.net/?sv=2024&sig=secret';
+    const result = await upload(file('data.jsonl', TRAIN), '--line', 'chat', '--account-url', url);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "autopilot upload: --account-url must be the blob service URL alone, e.g. https://<account>.blob.core.windows.net (no query, no SAS), got 'https://acct.blob.core.windows.net/'\n",
+    );
+  });
+
+  it('refuses plain http: Entra ID tokens are only sent over TLS', async () => {
+    const url = 'http://127.0.0.1:10000/acct';
+    const result = await upload(file('data.jsonl', TRAIN), '--line', 'chat', '--account-url', url);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "autopilot upload: --account-url must be https: Entra ID tokens are only sent over TLS, got 'http://127.0.0.1:10000/acct'\n",
+    );
+  });
+});
