@@ -44,7 +44,7 @@ export const start: Command = async (args, io) => {
   say(`Storage          container '${stack.trainingContainer}' on Azurite; drop datasets under incoming/`);
   say(`State            ${stateDir}  (delete it to start over)`);
   say(
-    `CLI              node dist/src/cli/main.js upload|runs|lines ... finds this stack through ${stack.stackFile}` +
+    `CLI              npx autopilot upload|runs|lines ... finds this stack through ${stack.stackFile}` +
       (values['state-dir'] === undefined ? '' : ` (set AUTOPILOT_STATE_DIR=${stateDir})`),
   );
   say('Ctrl-C stops everything.');

@@ -39,7 +39,7 @@ export interface CallOptions {
   readonly body?: unknown;
 }
 
-function errorOf(status: number, body: unknown, text: string): ApiError {
+function errorOf(status: number, body: unknown, text: string, request: string): ApiError {
   const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)
     ?.error;
   if (typeof error?.code === 'string' && typeof error.message === 'string') {
@@ -48,7 +48,10 @@ function errorOf(status: number, body: unknown, text: string): ApiError {
   // Not this API's error shape: a gateway, the host's own 401, a proxy page. First line only.
   const first = text.split('\n', 1)[0]?.slice(0, 200) ?? '';
   const shown = first === '' ? '' : `: ${first}`;
-  return new ApiError(status, UNEXPECTED_ANSWER, `answered ${status}${shown}`);
+  // A bare 404 is a route this app does not have: another app at that URL, or an older version.
+  const route =
+    status === 404 ? ` (no such route: ${request}; is the URL this app's, and the app this version?)` : '';
+  return new ApiError(status, UNEXPECTED_ANSWER, `answered ${status}${shown}${route}`);
 }
 
 export class ApiClient {
@@ -99,7 +102,7 @@ export class ApiClient {
     } catch {
       body = undefined;
     }
-    if (response.status >= 300) throw errorOf(response.status, body, text);
+    if (response.status >= 300) throw errorOf(response.status, body, text, `${method} ${url}`);
     if (body === undefined && text !== '') {
       throw new ApiUnreachable(`${method} ${url}: the answer is not JSON (is this the autopilot API?)`);
     }

@@ -196,9 +196,18 @@ export function formatRun(view: RunView, now: number = Date.now()): string {
   if (view.rollout !== undefined) {
     rows.push(['rollout', `${view.rollout.outcome} (${view.rollout.deployment}): ${view.rollout.reason}`]);
   }
+  // The numbers people look at first (as the demo shows them); all of them are in --json.
   const metrics = Object.entries(view.metrics ?? {});
+  const losses = metrics.filter(([k]) => /loss|perplexity/i.test(k));
   if (metrics.length > 0) {
-    rows.push(['metrics', metrics.map(([k, v]) => `${k}=${Number(v.toPrecision(6))}`).join(', ')]);
+    const more = metrics.length - losses.length;
+    rows.push([
+      'metrics',
+      [
+        ...losses.map(([k, v]) => `${k}=${Number(v.toPrecision(6))}`),
+        ...(more > 0 ? [`(${losses.length === 0 ? '' : '+'}${more} more with --json)`] : []),
+      ].join(', '),
+    ]);
   }
   if (view.smokeTest !== undefined) {
     rows.push(['smoke test', `asked: ${lastUserTurn(view.smokeTest.input) ?? '(a conversation)'}`]);

@@ -121,3 +121,17 @@ describe('reportApiFailure', () => {
     );
   });
 });
+
+describe('ApiClient.call, answers that are not the API', () => {
+  it('names the route of a bare 404: another app at that URL, or an older version', async () => {
+    const api = await serve({ 'GET /api/lines': { status: 404, text: '' } });
+    const error = await new ApiClient({ baseUrl: api.url })
+      .call('GET', '/api/lines')
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      status: 404,
+      code: 'CLI.UNEXPECTED_ANSWER',
+      message: `answered 404 (no such route: GET ${api.url}/api/lines; is the URL this app's, and the app this version?)`,
+    });
+  });
+});

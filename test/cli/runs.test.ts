@@ -240,6 +240,17 @@ describe('autopilot runs show', () => {
   });
 });
 
+describe('autopilot runs show, metrics', () => {
+  it('shows the losses and counts the other metrics', async () => {
+    const metrics = { 'ft/train_loss': 1.08321, 'ft/eval_loss': 0.81, 'ft/epoch': 2, 'ft/learning_rate': 0 };
+    const api = await serve({ [`GET /api/runs/${RUN_ID}`]: { status: 200, body: runView({ metrics }) } });
+    const result = await runs('show', RUN_ID, ...connect(api));
+    expect(result.stdout).toContain(
+      '\nmetrics   ft/train_loss=1.08321, ft/eval_loss=0.81, (+2 more with --json)\n',
+    );
+  });
+});
+
 describe('autopilot runs watch', () => {
   const running = (step: 'validate' | 'train'): RunView =>
     runView({
