@@ -3,6 +3,7 @@
 // exit 0 ok, 1 the input is wrong (an unknown run, a bad body) or the watched run did not
 // succeed, 2 usage, a refused key or no answer.
 import type { ErrorCode } from '../domain/errorCodes.js';
+import { isRunId } from '../domain/runId.js';
 import type { RunStatus, RunView, StepView } from '../domain/runView.js';
 import { ExitCode, UsageError, integerOption, parseCommandLine, type CliIo } from './args.js';
 import { ApiClient, ApiError, ApiUnreachable, reportApiFailure } from './apiClient.js';
@@ -285,6 +286,13 @@ async function watch(args: readonly string[], io: CliIo): Promise<number> {
   });
   if (values.help) return help(io);
   const runId = onePositional(positionals, 'run id');
+  // watch waits for a run that does not exist yet: a mistyped id would only wait, so it is refused.
+  if (!isRunId(runId)) {
+    return reportProblem(io, PROGRAM, values.json, {
+      code: 'RUN.NOT_FOUND',
+      message: `'${runId.slice(0, 80)}' is not a run id (ft- and 20 hex digits, maybe -r<n>: what upload and runs list print)`,
+    });
+  }
   const intervalMs = secondsOption('interval', values.interval, DEFAULT_INTERVAL_SECONDS, 0.05) * 1000;
   const timeoutMs = secondsOption('timeout', values.timeout, 0, 0) * 1000;
   const api = client(values);

@@ -335,6 +335,16 @@ describe('autopilot runs watch', () => {
     );
   });
 
+  it('exits 1 at once for what is not a run id, without calling the API', async () => {
+    const api = await serve({});
+    const result = await runs('watch', 'ft-nothex', ...connect(api));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      "autopilot runs: RUN.NOT_FOUND: 'ft-nothex' is not a run id (ft- and 20 hex digits, maybe -r<n>: what upload and runs list print)\n",
+    );
+    expect(api.requests).toEqual([]);
+  });
+
   it('prints only the final run view with --json', async () => {
     const api = await serve({
       [`GET /api/runs/${RUN_ID}`]: [
