@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { removeStackFile, writeStackFile } from '../src/cli/connection.js';
 import { FunctionName, HandledEventTypes } from '../src/names.js';
 import { startAzurite, type RunningAzurite } from './azurite.js';
 import {
@@ -58,6 +59,10 @@ export interface StackReadyLine {
 }
 
 export interface RunningStack extends StackReadyLine {
+  /** Where the stack keeps its state; `stack.json` there tells `autopilot runs|lines|upload` where it is. */
+  readonly stateDir: string;
+  /** The state file the operator CLI reads (src/cli/connection.ts), removed when the stack stops. */
+  readonly stackFile: string;
   readonly emulatorHandle: RunningEmulator;
   readonly keys: HostKeys;
   /** Settings the host runs with (local settings + stack wiring + overrides). */
@@ -157,7 +162,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     });
     started.push(publisher);
 
+    // Last, once everything answers: the operator CLI finds the stack (url, key, storage) here.
+    const stackFile = writeStackFile(stateDir, {
+      hostUrl: host.url,
+      functionKey: keys.functionKey,
+      storageConnectionString: azurite.connectionString,
+      trainingContainer,
+    });
+    started.push({ stop: () => Promise.resolve(removeStackFile(stateDir)) });
+
     return {
+      stateDir,
+      stackFile,
       hostUrl: host.url,
       functionKey: keys.functionKey,
       storageConnectionString: azurite.connectionString,

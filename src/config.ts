@@ -438,3 +438,32 @@ export function getConfig(): AppConfig {
   cached ??= loadConfig();
   return cached;
 }
+
+/**
+ * What the operator CLI (`autopilot upload|runs|lines`, src/cli/) reads from its environment:
+ * where the HTTP API is and its function key, the local stack's state folder, and storage for
+ * uploads. Flags win over these; unset ones are found in the local stack's state file.
+ */
+export interface CliSettings {
+  readonly apiUrl?: string;
+  readonly apiKey?: string;
+  readonly stateDir?: string;
+  readonly storageConnectionString?: string;
+  /** Only when TRAINING_CONTAINER is set: otherwise the local stack's, or `training-data`. */
+  readonly trainingContainer?: string;
+}
+
+export function loadCliSettings(env: Env = process.env): CliSettings {
+  const r = new Reader(env);
+  const apiUrl = r.optional('AUTOPILOT_URL') === undefined ? undefined : r.url('AUTOPILOT_URL');
+  const container = r.optional('TRAINING_CONTAINER') === undefined ? undefined : readTrainingContainer(r);
+  const settings = freeze({
+    apiUrl,
+    apiKey: r.optional('AUTOPILOT_KEY'),
+    stateDir: r.optional('AUTOPILOT_STATE_DIR'),
+    storageConnectionString: r.optional('AZURE_STORAGE_CONNECTION_STRING'),
+    trainingContainer: container,
+  });
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return settings;
+}

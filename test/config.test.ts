@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfig, loadFineTuneSettings } from '../src/config.js';
+import { ConfigError, loadCliSettings, loadConfig, loadFineTuneSettings } from '../src/config.js';
 
 const sample = JSON.parse(
   readFileSync(new URL('../local.settings.sample.json', import.meta.url), 'utf8'),
@@ -150,5 +150,39 @@ describe('lifecycle event settings', () => {
     ).toThrow(
       "invalid settings: EVENTS_TOPIC_ENDPOINT must be an https URL (the topic's endpoint), got 'http://127.0.0.1:1/api/events'",
     );
+  });
+});
+
+describe('loadCliSettings (the operator CLI)', () => {
+  it('reads the API, its key, the state folder, storage and the container', () => {
+    expect(
+      loadCliSettings({
+        AUTOPILOT_URL: 'https://app.azurewebsites.net',
+        AUTOPILOT_KEY: ' k ',
+        AUTOPILOT_STATE_DIR: '/tmp/state',
+        AZURE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
+        TRAINING_CONTAINER: 'datasets',
+      }),
+    ).toEqual({
+      apiUrl: 'https://app.azurewebsites.net',
+      apiKey: 'k',
+      stateDir: '/tmp/state',
+      storageConnectionString: 'UseDevelopmentStorage=true',
+      trainingContainer: 'datasets',
+    });
+  });
+
+  it('is empty when nothing is set: the CLI falls back to the local stack', () => {
+    expect(loadCliSettings({})).toEqual({});
+  });
+
+  it('names AUTOPILOT_URL when it is not an http(s) URL', () => {
+    expect(() => loadCliSettings({ AUTOPILOT_URL: 'app.azurewebsites.net' })).toThrow(
+      new ConfigError(["AUTOPILOT_URL must be an http(s) URL, got 'app.azurewebsites.net'"]),
+    );
+  });
+
+  it('names TRAINING_CONTAINER when it is not a container name', () => {
+    expect(() => loadCliSettings({ TRAINING_CONTAINER: 'Bad_Name' })).toThrow(ConfigError);
   });
 });

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, integerOption, parseCommandLine } from '../../src/cli/args.js';
+import { DEFAULT_STATE_DIR_NAME } from '../../src/cli/connection.js';
 import type { Command } from '../../src/cli/dispatch.js';
 import { startStack } from '../stack.js';
 import { untilStopSignal } from './stopSignal.js';
@@ -24,7 +25,7 @@ export const start: Command = async (args, io) => {
   );
   const hostPort = integerOption('host-port', values['host-port'], 7071, 0, 65535);
   const emulatorPort = integerOption('emulator-port', values['emulator-port'], 7072, 0, 65535);
-  const stateDir = path.resolve(values['state-dir'] ?? path.join(APP_DIR, '.autopilot'));
+  const stateDir = path.resolve(values['state-dir'] ?? path.join(APP_DIR, DEFAULT_STATE_DIR_NAME));
   const stack = await startStack({
     appDir: APP_DIR,
     stateDir,
@@ -42,6 +43,10 @@ export const start: Command = async (args, io) => {
   );
   say(`Storage          container '${stack.trainingContainer}' on Azurite; drop datasets under incoming/`);
   say(`State            ${stateDir}  (delete it to start over)`);
+  say(
+    `CLI              npx autopilot upload|runs|lines ... finds this stack through ${stack.stackFile}` +
+      (values['state-dir'] === undefined ? '' : ` (set AUTOPILOT_STATE_DIR=${stateDir})`),
+  );
   say('Ctrl-C stops everything.');
   const { hostUrl, functionKey, storageConnectionString, trainingContainer, emulator } = stack;
   say(JSON.stringify({ hostUrl, functionKey, storageConnectionString, trainingContainer, emulator }));

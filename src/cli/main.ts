@@ -21,6 +21,18 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     summary: 'show the parameters, run id and Azure ML job a dataset would get (offline)',
     load: async () => (await import('./plan.js')).plan,
   },
+  upload: {
+    summary: 'upload a dataset to incoming/<line>/ (test, overrides, then train) and print its run id',
+    load: async () => (await import('./upload.js')).upload,
+  },
+  runs: {
+    summary: 'list, show, watch, start and cancel runs on the running system (HTTP API)',
+    load: async () => (await import('./runs.js')).runs,
+  },
+  lines: {
+    summary: 'list, show, wake, park and delete serving lines (HTTP API)',
+    load: async () => (await import('./lines.js')).lines,
+  },
 };
 
 /** The development commands and how to run them from a clone (dev/cli/main.ts). */

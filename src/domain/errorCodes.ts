@@ -186,6 +186,15 @@ const FIXED_CODES = {
   'REGISTRY.BAD_ANSWER': retry(500),
   'SCORING.UNEXPECTED_ANSWER': operator(500),
   'STORAGE.BLOB_CHANGED': caller(409),
+
+  // The operator CLI (src/cli/apiClient.ts): what it reports when the API gave no answer of its
+  // own. Never answered by the API; the status only says whose fault it is.
+  /** No answer at all: connection refused, DNS, TLS, timeout. */
+  'CLI.API_UNREACHABLE': retry(500),
+  /** An answer that is not the API's JSON (a gateway's page, the host's bare 401, a proxy). */
+  'CLI.UNEXPECTED_ANSWER': operator(500),
+  /** `runs watch --timeout`: the run had not ended when the time was up. */
+  'CLI.WATCH_TIMEOUT': retry(500),
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ServiceErrorCode = `${ServiceName}.${ServiceOutcome}`;

@@ -9,7 +9,10 @@ const USAGE =
   'commands:\n' +
   '  validate   check a chat dataset (JSONL or Parquet) before any GPU is paid for\n' +
   '  prepare    sample and split a chat dataset into train.jsonl and test.jsonl\n' +
-  '  plan       show the parameters, run id and Azure ML job a dataset would get (offline)\n\n' +
+  '  plan       show the parameters, run id and Azure ML job a dataset would get (offline)\n' +
+  '  upload     upload a dataset to incoming/<line>/ (test, overrides, then train) and print its run id\n' +
+  '  runs       list, show, watch, start and cancel runs on the running system (HTTP API)\n' +
+  '  lines      list, show, wake, park and delete serving lines (HTTP API)\n\n' +
   'development commands, from a clone of the repository: start (npm start), demo (npm run demo), emulator (npm run emulator)\n';
 
 describe('autopilot', () => {
