@@ -263,6 +263,8 @@ export interface LineSettings {
   readonly compareMetric: string;
   readonly pollSeconds: number;
   readonly deadlineSeconds: number;
+  /** Estimated hourly price of the line's deployment (its instance type x count), when known: what a park saves. */
+  readonly hourlyCostUsd?: number;
 }
 
 /** A new model for the line (sent by its run once the model is registered). */

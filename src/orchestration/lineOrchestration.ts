@@ -8,9 +8,11 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import type { DomainProblem } from '../domain/errors.js';
+import { lineEvents } from '../domain/lifecycleEvents.js';
 import {
   deploymentNameFor,
   withHistory,
+  type LineHistoryEntry,
   type LineAction,
   type LineModel,
   type LineView,
@@ -566,7 +568,7 @@ class Line {
       return;
     }
     if (this.view.state === 'parked' || champion === undefined || this.view.state === 'failed') {
-      this.record('parked', `nothing to park (${this.view.state}): ${command.reason}`);
+      this.log(`nothing to park (${this.view.state}): ${command.reason}`);
       return;
     }
     const routed = yield* this.traffic({});
@@ -597,7 +599,7 @@ class Line {
   *wake(command: LineCommand): Gen<void> {
     const champion = this.view.champion;
     if (this.view.state !== 'parked' || champion === undefined) {
-      this.record('woken', `nothing to wake (${this.view.state}): ${command.reason}`);
+      this.log(`nothing to wake (${this.view.state}): ${command.reason}`);
       return;
     }
     const startedAt = this.nowMs();
@@ -646,6 +648,7 @@ class Line {
   *process(request: LineRequest): Gen<void> {
     this.current = requestKey(request);
     this.publish();
+    const before = this.view.history.length;
     if (request.kind === 'rollout') yield* this.rollout(request);
     else {
       if (request.kind === 'park') yield* this.park(request);
@@ -655,6 +658,27 @@ class Line {
     }
     this.current = undefined;
     this.publish();
+    yield* this.announce(this.view.history.slice(before));
+  }
+
+  /**
+   * Lifecycle events (line.rolledOut|parked|woken|deleted) for what this request did; best effort:
+   * publishing never changes what the line does (src/domain/lifecycleEvents.ts builds them).
+   */
+  *announce(entries: readonly LineHistoryEntry[]): Gen<void> {
+    const { hourlyCostUsd } = this.input.settings;
+    const events = entries.flatMap((entry) =>
+      lineEvents(
+        this.view,
+        entry,
+        entry.action === 'parked' && hourlyCostUsd !== undefined
+          ? { estimatedHourlyCostSavedUsd: hourlyCostUsd }
+          : {},
+      ),
+    );
+    if (events.length === 0) return;
+    const publish = this.df.callActivityWithRetry(Activity.publishEvents.name, retryOptions(), { events });
+    yield* this.wait(publish);
   }
 
   nextInput(): LineInput {

@@ -11,6 +11,7 @@ import { computeRunId, forcedRunId } from '../domain/runId.js';
 import { newRunView } from '../domain/runView.js';
 import { lineEndpointName, lineOfDataset, workspaceResourceId } from '../domain/line.js';
 import type { FineTuneInput, LineSettings } from '../orchestration/contract.js';
+import { HOURLY_PRICE_ESTIMATE_USD } from './teardown.js';
 import type { RunInstances } from './runInstances.js';
 import { viewOf } from './instanceView.js';
 
@@ -211,6 +212,7 @@ export function lineFor(lineId: string, config: AppConfig): NonNullable<FineTune
 
 export function lineSettingsOf(config: AppConfig): LineSettings {
   const { lines, fineTune } = config;
+  const price = HOURLY_PRICE_ESTIMATE_USD[fineTune.inferenceInstanceType.toLowerCase()];
   return {
     canaryPercent: lines.canaryPercent,
     bakeSeconds: lines.bakeSeconds,
@@ -219,5 +221,8 @@ export function lineSettingsOf(config: AppConfig): LineSettings {
     compareMetric: lines.compareMetric,
     pollSeconds: Math.min(fineTune.jobPollIntervalSeconds, MAX_DEPLOY_POLL_SECONDS),
     deadlineSeconds: DEPLOY_DEADLINE_SECONDS,
+    ...(price === undefined
+      ? {}
+      : { hourlyCostUsd: Math.round(price * fineTune.inferenceInstanceCount * 100) / 100 }),
   };
 }

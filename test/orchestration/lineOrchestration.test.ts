@@ -27,6 +27,7 @@ const LINE = 'chat';
 const ENDPOINT = 'chat-1a2b3c4d';
 const URI = `https://${ENDPOINT}.eastus.inference.ml.azure.com/score`;
 const SETTINGS: LineSettings = {
+  hourlyCostUsd: 3.67,
   canaryPercent: 0,
   bakeSeconds: 60,
   drainSeconds: 30,
@@ -103,8 +104,11 @@ function answered(s: DurableSim, runId: string): RolloutResult | undefined {
 /** Fires what is left (the drain's timer due now) until the execution continues as new; its input. */
 async function continued(s: DurableSim): Promise<LineInput> {
   for (let i = 0; i < 5 && s.continuedWith === undefined && s.state?.isDone !== true; i += 1) {
-    if (s.pendingTimers().length === 0) break;
-    await s.fireTimer().episode();
+    if (s.pendingActivities().some((p) => p.name === 'fineTunePublishEvents')) {
+      await s.complete('fineTunePublishEvents', ok({ published: 1 })).episode();
+    } else if (s.pendingTimers().length > 0) {
+      await s.fireTimer().episode();
+    } else break;
   }
   return s.continuedWith as LineInput;
 }
@@ -327,7 +331,25 @@ describe('park, wake and delete', () => {
     await s.complete('lineDeleteDeployment', ok({ deleted: true })).episode();
     await s.complete('lineLook', ok(look({}))).episode();
     await s.complete('lineSetTags', ok(look({}))).episode();
-    expect(s.activityNames()).toEqual(['lineSetTraffic', 'lineDeleteDeployment', 'lineLook', 'lineSetTags']);
+    expect(s.activityNames()).toEqual([
+      'lineSetTraffic',
+      'lineDeleteDeployment',
+      'lineLook',
+      'lineSetTags',
+      'fineTunePublishEvents',
+    ]);
+    const published = s.scheduled.find((x) => x.kind === 'activity' && x.name === 'fineTunePublishEvents');
+    expect(published).toMatchObject({
+      input: {
+        events: [
+          {
+            type: 'finetune-autopilot.line.parked',
+            subject: 'lines/chat',
+            data: { state: 'parked', reason: 'idle for 2 h' },
+          },
+        ],
+      },
+    });
     expect(s.activityNames()).not.toContain('lineDeleteEndpoint');
     const tags = s.scheduled.find((x) => x.kind === 'activity' && x.name === 'lineSetTags');
     expect(tags).toMatchObject({
@@ -394,6 +416,7 @@ describe('park, wake and delete', () => {
     await s.complete('lineDeleteEndpoint', ok({ deleted: true })).episode();
     await s.complete('lineLook', ok({ exists: false, traffic: {}, deployments: [] })).episode();
     await s.complete('lineNotifyRun', ok({ delivered: true })).episode();
+    await s.complete('fineTunePublishEvents', ok({ published: 1 })).episode();
     expect(answered(s, 'ft-late')).toMatchObject({
       outcome: 'superseded',
       reason: "line 'chat' was deleted before this model's turn",

@@ -103,6 +103,8 @@ export function expectedLine(line: string, pollSeconds = 30): Record<string, unk
       compareMetric: 'eval_loss',
       pollSeconds,
       deadlineSeconds: 5400,
+      // Standard_NC24ads_A100_v4 (the default INFERENCE_INSTANCE_TYPE) x 1 at the table's $3.67/h
+      hourlyCostUsd: 3.67,
     },
   };
 }
