@@ -1,12 +1,15 @@
-// `npm run demo`: the whole fine-tune flow on the local stack, no Azure account. Drops a dataset
-// under incoming/, follows the run through the HTTP API step by step, calls the deployed endpoint,
-// then waits for the teardown timer to delete it once it has been idle. Exit 0 when all of that
-// happened, 1 with the reason when it did not.
+// `npm run demo`: a serving line's whole life on the local stack, no Azure account. Drops v1 of a
+// dataset under incoming/<line>/, follows its run through the HTTP API step by step and calls the
+// line's endpoint; drops v2, which rolls out beside v1 and takes over on the same scoring URI; then
+// nobody calls it and the teardown timer parks the line (deployments deleted, endpoint kept); a
+// wake brings the model back on the same URI. Exit 0 when all of that happened, 1 with the reason
+// when it did not.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { computeRunId, unquoteEtag } from '../src/domain/runId.js';
+import type { LineView } from '../src/domain/line.js';
 import type { RunView, StepView } from '../src/domain/runView.js';
 import { demoDataset } from './demoData.js';
 import { httpsRequest } from './httpsClient.js';
@@ -26,16 +29,19 @@ export interface DemoOptions {
 
 /** Short timings so the whole story fits in a couple of minutes; idle time is real time. */
 export const DEMO_SETTINGS = {
-  JOB_POLL_INTERVAL_SECONDS: '5',
+  JOB_POLL_INTERVAL_SECONDS: '3',
   JOB_DEADLINE_SECONDS: '300',
-  IDLE_WINDOW_SECONDS: '30',
-  IDLE_GRACE_SECONDS: '20',
+  IDLE_WINDOW_SECONDS: '20',
+  IDLE_GRACE_SECONDS: '15',
   TEARDOWN_SCHEDULE: '*/5 * * * * *',
   TEARDOWN_DRY_RUN: 'false',
+  TEARDOWN_METRICS_DELAY_SECONDS: '0',
+  ROLLOUT_DRAIN_SECONDS: '2',
 } as const;
-const DEMO_CLOCK = { jobSeconds: 15, lroSeconds: 2 };
-const DATASET_PATH = 'incoming/demo-ultrachat/train.jsonl';
-const TERMINAL = new Set(['Succeeded', 'NotDeployed', 'Failed', 'Canceled']);
+const DEMO_CLOCK = { jobSeconds: 10, lroSeconds: 2 };
+const LINE = 'demo-ultrachat';
+const DATASET_PATH = `incoming/${LINE}/train.jsonl`;
+const TERMINAL = new Set(['Succeeded', 'NotDeployed', 'RolledBack', 'Failed', 'Canceled']);
 
 export async function runDemo(options: DemoOptions): Promise<number> {
   const started = Date.now();
@@ -58,7 +64,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   let stack: RunningStack | undefined;
   try {
     say(
-      'finetune-autopilot demo: dataset -> validate -> fine-tune -> register -> deploy -> smoke test -> idle teardown',
+      'finetune-autopilot demo: a serving line: v1 -> v2 rolls out on the same URI -> idle, parked -> woken',
     );
     say(
       'Everything runs locally: Azurite, the Azure ML emulator and the Functions host (no Azure account).\n',
@@ -70,7 +76,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       emulatorConfig: { clock: DEMO_CLOCK },
       log: (line) => {
         options.log?.(line);
-        if (/idleEndpointTeardown/.test(line) && /(deleted|would delete)/i.test(line))
+        if (/idleEndpointTeardown/.test(line) && /(parked|deleted|would delete)/i.test(line))
           teardownLines.push(line);
       },
     });
@@ -82,75 +88,114 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const container = BlobServiceClient.fromConnectionString(
       stack.storageConnectionString,
     ).getContainerClient(stack.trainingContainer);
-    const body = demoDataset(rows);
-    const upload = await container.getBlockBlobClient(DATASET_PATH).upload(body, Buffer.byteLength(body), {
-      blobHTTPHeaders: { blobContentType: 'application/x-ndjson' },
-    });
-    const { runId } = computeRunId({
-      container: stack.trainingContainer,
-      path: DATASET_PATH,
-      etag: unquoteEtag(upload.etag ?? ''),
-      overrides: {},
-    });
-    say(`[${elapsed()}] uploaded ${rows} conversations to ${stack.trainingContainer}/${DATASET_PATH}`);
-    say(`[${elapsed()}] the BlobCreated event starts run ${runId}\n`);
+    const release = async (version: string, count: number): Promise<RunView | undefined> => {
+      const body = demoDataset(count);
+      const upload = await container.getBlockBlobClient(DATASET_PATH).upload(body, Buffer.byteLength(body), {
+        blobHTTPHeaders: { blobContentType: 'application/x-ndjson' },
+      });
+      const { runId } = computeRunId({
+        container: stack!.trainingContainer,
+        path: DATASET_PATH,
+        etag: unquoteEtag(upload.etag ?? ''),
+        overrides: {},
+      });
+      say(
+        `[${elapsed()}] ${version}: uploaded ${count} conversations to ${stack!.trainingContainer}/${DATASET_PATH}`,
+      );
+      say(`[${elapsed()}] the BlobCreated event starts run ${runId}\n`);
+      const view = await followRun(stack!, runId, options.runTimeoutSeconds ?? 120, { say, live, elapsed });
+      if (view === undefined) {
+        say(`\nThe run did not finish in time. Run 'npm start' and GET /api/runs/${runId} to look closer.`);
+        return undefined;
+      }
+      if (view.status !== 'Succeeded' || view.endpoint === undefined) {
+        const error = view.error
+          ? `${view.error.step}: ${view.error.code}: ${view.error.message}`
+          : view.status;
+        say(`\nThe run ended ${view.status}: ${error}`);
+        return undefined;
+      }
+      return view;
+    };
 
-    const view = await followRun(stack, runId, options.runTimeoutSeconds ?? 150, { say, live, elapsed });
-    if (view === undefined) {
-      say(`\nThe run did not finish in time. Run 'npm start' and GET /api/runs/${runId} to look closer.`);
-      return 1;
-    }
-    if (view.status !== 'Succeeded' || view.endpoint === undefined) {
-      const error = view.error
-        ? `${view.error.step}: ${view.error.code}: ${view.error.message}`
-        : view.status;
-      say(`\nThe run ended ${view.status}: ${error}`);
-      return 1;
-    }
-    say(`\nSmoke test (one held-out conversation, scored by the new endpoint)`);
-    say(`  asked     ${lastUserTurn(view.smokeTest?.input) ?? '(none)'}`);
-    say(`  answer    ${view.smokeTest?.answer ?? '(none)'}`);
-
-    const endpoint = view.endpoint;
+    say(`v1: the first model of line '${LINE}' (the dataset's name)`);
+    const v1 = await release('v1', rows);
+    if (v1?.endpoint === undefined) return 1;
+    say(`\nSmoke test (one held-out conversation, scored on the new deployment before it took traffic)`);
+    say(`  asked     ${lastUserTurn(v1.smokeTest?.input) ?? '(none)'}`);
+    say(`  answer    ${v1.smokeTest?.answer ?? '(none)'}`);
+    const endpoint = v1.endpoint;
     const key = await endpointKey(stack, endpoint.name);
-    say(`\n[${elapsed()}] calling ${endpoint.name} three times, as a user would`);
-    for (const question of [
-      'What is LoRA fine-tuning?',
-      'What is Event Grid?',
-      'What is a managed online endpoint?',
-    ]) {
+    say(`\n[${elapsed()}] the line serves at ${endpoint.scoringUri}; calling it as a user would`);
+    for (const question of ['What is LoRA fine-tuning?', 'What is Event Grid?']) {
       const answer = await score(stack, endpoint.scoringUri, key, question);
       say(`  Q: ${question}\n  A: ${answer}`);
     }
 
     say(
-      `\n[${elapsed()}] now nobody calls it: the teardown timer deletes owned endpoints with no requests in ${DEMO_SETTINGS.IDLE_WINDOW_SECONDS} s`,
+      `\nv2: more data for the same line; the new model rolls out beside v1, which keeps serving meanwhile`,
     );
+    const v2 = await release('v2', rows + 40);
+    if (v2?.endpoint === undefined) return 1;
+    const rolled = await lineView(stack);
+    const sameUri = v2.endpoint.scoringUri === endpoint.scoringUri;
+    say(`\n[${elapsed()}] rollout: ${v2.rollout?.reason ?? '-'}`);
+    say(`  scoring URI ${sameUri ? 'unchanged' : 'CHANGED'}: ${v2.endpoint.scoringUri}`);
+    say(`  traffic     ${JSON.stringify(rolled.traffic)}   champion ${rolled.champion?.label ?? '-'}`);
+    if (!sameUri) return 1;
+    const after = await score(stack, endpoint.scoringUri, key, 'Who answers now?');
+    say(`  Q: Who answers now?\n  A: ${after}`);
+
     say(
-      `           (request metrics come in 1-minute buckets, so this takes one to two minutes of real time)`,
+      `\n[${elapsed()}] now nobody calls it: the teardown timer parks a line with no requests in ${DEMO_SETTINGS.IDLE_WINDOW_SECONDS} s`,
     );
-    const deletedAfter = await waitForDeletion(stack, endpoint.name, options.teardownTimeoutSeconds ?? 200, {
+    say(`           (deployments deleted: no GPU billed; the endpoint, its URI and keys stay)`);
+    const parked = await waitForLine(stack, 'parked', options.teardownTimeoutSeconds ?? 150, {
       say,
       live,
       elapsed,
     });
-    if (deletedAfter === undefined) {
-      say(`\nThe idle endpoint ${endpoint.name} was not deleted in time.`);
+    if (parked === undefined) {
+      say(`\nThe idle line was not parked in time.`);
       return 1;
     }
-    // The timer logs its decision once the delete operation has finished: give it a moment.
-    const decision = await waitFor(() => teardownLines.find((l) => l.includes(endpoint.name)), 15_000);
+    const decision = teardownLines.find((l) => l.includes(endpoint.name));
     if (decision !== undefined) say(`  ${decision.replace(/^.*?idleEndpointTeardown: /, 'teardown: ')}`);
-    say(`[${elapsed()}] endpoint ${endpoint.name} deleted: no GPU is billed for an endpoint nobody uses\n`);
+    say(
+      `[${elapsed()}] line '${LINE}' parked at ${parked.parkedSince ?? '?'}; endpoint ${parked.endpoint.name} kept`,
+    );
+
+    const wokenAt = Date.now();
+    const wake = await fetch(`${stack.hostUrl}/api/lines/${LINE}/wake`, {
+      method: 'POST',
+      headers: { 'x-functions-key': stack.functionKey },
+    });
+    say(
+      `\n[${elapsed()}] POST /api/lines/${LINE}/wake -> ${wake.status}, Retry-After ${wake.headers.get('retry-after') ?? '-'} s`,
+    );
+    let answer: string | undefined;
+    while (answer === undefined && Date.now() - wokenAt < 60_000) {
+      answer = await score(stack, endpoint.scoringUri, key, 'Awake again?').catch(() => undefined);
+      if (answer === undefined) await sleep(250);
+    }
+    if (answer === undefined) {
+      say('The woken line did not answer within 60 s.');
+      return 1;
+    }
+    say(
+      `[${elapsed()}] answered on the same URI ${((Date.now() - wokenAt) / 1000).toFixed(1)} s after the wake request`,
+    );
+    say(`  Q: Awake again?\n  A: ${answer}\n`);
 
     say('Summary');
-    say(`  run        ${view.runId}  ${view.status}`);
-    say(`  job        ${view.jobName ?? '-'}`);
-    say(`  model      ${view.model ? `${view.model.name}:${view.model.version}` : '-'}`);
+    say(`  line       ${LINE}  endpoint ${endpoint.name} (one URI for v1, v2, park and wake)`);
+    say(
+      `  runs       v1 ${v1.runId} ${v1.rollout?.outcome ?? '-'}, v2 ${v2.runId} ${v2.rollout?.outcome ?? '-'}`,
+    );
+    say(`  model      ${v2.model ? `${v2.model.name}:${v2.model.version}` : '-'}`);
     // The numbers people look at first: losses and perplexity.
-    const metrics = Object.entries(view.metrics ?? {}).filter(([k]) => /loss|perplexity/i.test(k));
+    const metrics = Object.entries(v2.metrics ?? {}).filter(([k]) => /loss|perplexity/i.test(k));
     say(`  metrics    ${metrics.map(([k, v]) => `${k}=${Number(v.toFixed(4))}`).join(', ') || '-'}`);
-    say(`  endpoint   ${endpoint.name} (deployed, smoke-tested, deleted when idle)`);
     say(`  elapsed    ${elapsed().trim()}`);
     return 0;
   } catch (error) {
@@ -263,38 +308,36 @@ async function score(
   return result.text;
 }
 
-async function waitForDeletion(
+async function lineView(stack: RunningStack): Promise<LineView> {
+  const response = await fetch(`${stack.hostUrl}/api/lines/${LINE}`, {
+    headers: { 'x-functions-key': stack.functionKey },
+  });
+  if (response.status !== 200)
+    throw new Error(`GET /api/lines/${LINE} answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as LineView;
+}
+
+async function waitForLine(
   stack: RunningStack,
-  endpoint: string,
+  state: LineView['state'],
   timeoutSeconds: number,
   { say, live, elapsed }: Printer,
-): Promise<number | undefined> {
+): Promise<LineView | undefined> {
   const start = Date.now();
   let lastTick = start;
   while (Date.now() - start < timeoutSeconds * 1000) {
-    const result = await httpsRequest(armUrl(stack, `onlineEndpoints/${endpoint}`), {
-      ca: stack.emulatorHandle.caCert,
-      headers: DEMO_ARM_TOKEN,
-    });
-    if (result.status === 404) return (Date.now() - start) / 1000;
+    const view = await lineView(stack);
+    if (view.state === state) return view;
     live(
       `[${elapsed()}] idle for ${Math.round((Date.now() - start) / 1000)} s, waiting for the teardown timer…`,
     );
     if (Date.now() - lastTick >= 30_000) {
       lastTick = Date.now();
-      say(`[${elapsed()}] still serving, idle for ${Math.round((lastTick - start) / 1000)} s`);
+      say(`[${elapsed()}] still ${view.state}, idle for ${Math.round((lastTick - start) / 1000)} s`);
     }
     await sleep(1000);
   }
   return undefined;
-}
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (let value = probe(); ; value = probe()) {
-    if (value !== undefined || Date.now() >= deadline) return value;
-    await sleep(200);
-  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
