@@ -303,6 +303,22 @@ describe('lineStatusOf', () => {
     expect(lineStatusOf(instance)).toBeUndefined();
   });
 
+  // BUG (src/runs/lineMessaging.ts lineStatusOf): only `view === undefined` is refused, so a
+  // customStatus whose view is null or a string comes back as a LineStatus ("if it looks like one").
+  it.fails.each([
+    ['null', null],
+    ['a string', 'serving'],
+  ])('answers undefined for a customStatus whose view is %s', (_, junk) => {
+    expect(
+      lineStatusOf({
+        instanceId: 'line-chat',
+        runtimeStatus: 'Running',
+        createdTime: 'x',
+        customStatus: { view: junk },
+      }),
+    ).toBeUndefined();
+  });
+
   it('fills in empty pending and outcomes for a status that has only a view', () => {
     expect(
       lineStatusOf({
