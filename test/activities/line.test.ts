@@ -170,7 +170,7 @@ describe('lineStartDeployment', () => {
       (l) => l.deployments[0]?.provisioningState === 'Succeeded',
     );
     expect(look.deployments).toEqual([{ name: deploymentName, provisioningState: 'Succeeded', model: id }]);
-    expect(look.traffic[deploymentName] ?? 0).toBe(0);
+    expect(look.traffic).toEqual({});
   });
 
   it('answers the existing deployment when asked again', async () => {
