@@ -269,3 +269,79 @@ describe('decideTeardown: unknown traffic is not idleness', () => {
     ]);
   });
 });
+
+describe('decideTeardown: serving lines', () => {
+  const LINE = { 'autopilot-owner': 'finetune-autopilot', 'autopilot-line': 'chat' };
+
+  it('keeps a line endpoint with empty traffic without reading metrics: nothing to park', () => {
+    const parked = endpoint('chat-1a2b3c4d', { tags: LINE, traffic: {} });
+    // no metrics at all: the reason is the line's, not "request metrics unavailable"
+    expect(decide([parked], { requests: {} })).toEqual([
+      {
+        name: 'chat-1a2b3c4d',
+        action: 'keep',
+        reason:
+          "line 'chat' has no deployment taking traffic (parked, or its first model is deploying): nothing to park",
+      },
+    ]);
+  });
+
+  it('keeps a line endpoint with empty traffic even when its metrics say idle', () => {
+    const parked = endpoint('chat-1a2b3c4d', { tags: LINE, traffic: {} });
+    expect(decide([parked])[0]?.action).toBe('keep');
+  });
+
+  it('counts a line endpoint’s grace from its autopilot-serving-since tag, not from createdAt', () => {
+    // created 4 h before NOW (past the 3600 s grace), its current model serving for 30 min
+    const line = endpoint('chat-1a2b3c4d', {
+      tags: { ...LINE, 'autopilot-serving-since': '2026-01-01T11:30:00.000Z' },
+      traffic: { v20260101: 100 },
+    });
+    expect(decide([line])).toEqual([
+      {
+        name: 'chat-1a2b3c4d',
+        action: 'keep',
+        reason: "line 'chat' began serving its model 1800 s ago, within the 3600 s grace period",
+      },
+    ]);
+  });
+
+  it('lets the metrics decide a line endpoint whose model has served past the grace period', () => {
+    const line = endpoint('chat-1a2b3c4d', {
+      tags: { ...LINE, 'autopilot-serving-since': '2026-01-01T10:00:00.000Z' },
+      traffic: { v20260101: 100 },
+    });
+    expect(decide([line])).toEqual([{ name: 'chat-1a2b3c4d', action: 'delete', reason: IDLE }]);
+  });
+
+  it('counts from createdAt when the serving-since tag is older than the endpoint', () => {
+    const line = endpoint('chat-1a2b3c4d', {
+      tags: { ...LINE, 'autopilot-serving-since': '2026-01-01T07:00:00.000Z' },
+      createdAt: '2026-01-01T11:30:00.000Z',
+      traffic: { v20260101: 100 },
+    });
+    expect(decide([line])).toEqual([
+      {
+        name: 'chat-1a2b3c4d',
+        action: 'keep',
+        reason: 'created 1800 s ago, within the 3600 s grace period',
+      },
+    ]);
+  });
+
+  it('counts from createdAt when the serving-since tag is not a time', () => {
+    const line = endpoint('chat-1a2b3c4d', {
+      tags: { ...LINE, 'autopilot-serving-since': 'yesterday-ish' },
+      createdAt: '2026-01-01T11:30:00.000Z',
+      traffic: { v20260101: 100 },
+    });
+    expect(decide([line])[0]?.reason).toBe('created 1800 s ago, within the 3600 s grace period');
+  });
+
+  it('ignores a serving-since tag on an endpoint that is not a line’s', () => {
+    const run = endpoint('ep-run', {
+      tags: { ...OWNED, 'autopilot-serving-since': '2026-01-01T11:30:00.000Z' },
+    });
+    expect(decide([run])).toEqual([{ name: 'ep-run', action: 'delete', reason: IDLE }]);
+  });
+});
