@@ -113,7 +113,11 @@ export function createLineActivities({
         const endpoint = await owned(line, endpointName);
         if (!endpoint.ok) return endpoint;
         if (endpoint.value === undefined) return ok(ABSENT);
-        const seen = await look(gateway, endpoint.value);
+        // deleted between the two reads (a line being deleted): absent, as the next look would say
+        const seen = await look(gateway, endpoint.value).catch((error: unknown) => {
+          if (error instanceof DomainError && error.code === 'AZUREML.NOT_FOUND') return ABSENT;
+          throw error;
+        });
         const watched = seen.deployments.find((d) => d.name === watch);
         if (watch !== undefined && watched !== undefined && provisioningEnded(watched.provisioningState)) {
           const logs = await gateway

@@ -83,7 +83,9 @@ export function lineEndpointName(workspaceId: string, lineId: string): string {
 /** Deployment names: `v` + the model version, letters, digits and `-` only, at most 32 characters. */
 export function deploymentNameFor(modelVersion: string): string {
   const cleaned = modelVersion.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
-  return `v${cleaned}`.slice(0, 32).replace(/-+$/g, '');
+  const name = `v${cleaned}`.slice(0, 32).replace(/-+$/g, '');
+  // at least 3 characters (ARM's rule); `-` never appears in the whole-number versions runs register
+  return name.length >= 3 ? name : `${name}-0`;
 }
 
 /** A model serving (or about to serve) on a line. */

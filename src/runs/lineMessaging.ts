@@ -4,7 +4,7 @@
 // (ClientActivity in src/orchestration/contract.ts); functions/fineTuneOrchestrator.ts builds them
 // per invocation over the client the host binds.
 import { fail, ok } from '../domain/errors.js';
-import { lineInstanceId } from '../domain/line.js';
+import { lineInstanceId, type LineView } from '../domain/line.js';
 import { ExternalEvent, FunctionName } from '../names.js';
 import type { ClientActivityImplementations, LineInput, LineStatus } from '../orchestration/contract.js';
 import { ACTIVE_STATUSES, type RunInstance, type RuntimeStatus } from './runInstances.js';
@@ -29,10 +29,12 @@ export const isActive = (status: RuntimeStatus): boolean => ACTIVE_STATUSES.incl
 /** The status a line instance published (its customStatus), if it looks like one. */
 export function lineStatusOf(instance: RunInstance | undefined): LineStatus | undefined {
   const status = instance?.customStatus as Partial<LineStatus> | undefined;
-  if (status === undefined || status === null || typeof status !== 'object' || status.view === undefined)
+  if (status === undefined || status === null || typeof status !== 'object') return undefined;
+  const view = status.view as unknown;
+  if (typeof view !== 'object' || view === null || !Array.isArray((view as LineView).history))
     return undefined;
   return {
-    view: status.view,
+    view: view as LineView,
     pending: status.pending ?? [],
     outcomes: status.outcomes ?? {},
     ...(status.current === undefined ? {} : { current: status.current }),

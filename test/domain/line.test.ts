@@ -85,6 +85,9 @@ describe('deployment names', () => {
   it('is v + the model version', () => {
     expect(deploymentNameFor('123456789012')).toBe('v123456789012');
   });
+  it('is at least 3 characters (ARM refuses shorter names)', () => {
+    expect([deploymentNameFor('1'), deploymentNameFor('')]).toEqual(['v1-0', 'v-0']);
+  });
   it('replaces characters deployments do not allow and caps at 32', () => {
     expect(deploymentNameFor('1.2_3')).toBe('v1-2-3');
     expect(deploymentNameFor('9'.repeat(40)).length).toBe(32);

@@ -54,7 +54,7 @@ describe('fineTuneOrchestrator', () => {
 
   it('registers the client activities with the durable client input', () => {
     for (const name of ['lineNotifyRun', 'lineRead', 'lineRequest']) {
-      const inputs = registered.get(name)?.options.extraInputs as { type: string }[] | undefined;
+      const inputs = registered.get(name)?.options.extraInputs;
       expect(inputs?.map((i) => i.type)).toEqual(['durableClient']);
     }
   });

@@ -303,9 +303,8 @@ describe('lineStatusOf', () => {
     expect(lineStatusOf(instance)).toBeUndefined();
   });
 
-  // BUG (src/runs/lineMessaging.ts lineStatusOf): only `view === undefined` is refused, so a
-  // customStatus whose view is null or a string comes back as a LineStatus ("if it looks like one").
-  it.fails.each([
+  // A customStatus whose view is null or a string is no line's status (found by this test; fixed).
+  it.each([
     ['null', null],
     ['a string', 'serving'],
   ])('answers undefined for a customStatus whose view is %s', (_, junk) => {
