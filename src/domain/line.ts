@@ -161,6 +161,8 @@ export interface RolloutResult {
   /** Why it rolled back or was superseded; what the rollout did otherwise. */
   readonly reason: string;
   readonly smokeTest?: { readonly input: unknown; readonly answer: string };
+  /** True when the line deleted its endpoint because the line never served (its first model failed). */
+  readonly endpointDeleted?: boolean;
   /** The failure that rolled it back (a run that ends RolledBack carries it). */
   readonly error?: { readonly code: string; readonly message: string; readonly details?: unknown };
 }

@@ -614,7 +614,10 @@ function* rollOutOnLine(
   }
   const result = rolled.value;
   run.patch({
-    endpoint: { name: result.endpoint.name, scoringUri: result.endpoint.scoringUri ?? '' },
+    // a model that never served on the line has no endpoint to show
+    ...(result.outcome === 'failed' || result.outcome === 'superseded'
+      ? {}
+      : { endpoint: { name: result.endpoint.name, scoringUri: result.endpoint.scoringUri ?? '' } }),
     rollout: {
       outcome: result.outcome,
       deployment: result.deployment,
@@ -645,6 +648,19 @@ function* rollOutOnLine(
       return yield* run.finish('RolledBack');
     case 'failed':
     default:
+      if (result.endpointDeleted === true) {
+        run.failed('deploy', {
+          code: (result.error?.code ?? 'DEPLOY.FAILED') as DomainProblem['code'],
+          message: result.error?.message ?? result.reason,
+          ...(result.error?.details === undefined ? {} : { details: result.error.details }),
+        });
+        run.started('cleanup');
+        run.succeeded(
+          'cleanup',
+          `deleted endpoint ${result.endpoint.name} (line ${result.line} never served)`,
+        );
+        return yield* run.finish('Failed');
+      }
       run.failed('deploy', {
         code: (result.error?.code ?? 'DEPLOY.FAILED') as DomainProblem['code'],
         message: result.error?.message ?? result.reason,

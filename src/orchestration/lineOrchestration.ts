@@ -356,17 +356,27 @@ class Line {
     const startedAt = this.nowMs();
     this.set({ state: wasParked ? 'waking' : 'deploying', challenger: model });
     const steps = function* (this: Line): Gen<Outcome<SmokeTestOutput>> {
-      const endpoint = yield* this.call(Activity.lineEnsureEndpoint, {
+      const ensure = {
         ...this.endpoint(),
         ...(request.inferenceAllowList === undefined
           ? {}
           : { inferenceAllowList: request.inferenceAllowList }),
-      });
+      };
+      const endpoint = yield* this.call(Activity.lineEnsureEndpoint, ensure);
       if (endpoint.kind !== 'ok') return endpoint;
-      const ready = yield* this.until(
-        (l) => l.provisioningState === 'Succeeded',
+      // An endpoint still being deleted (an earlier first model that failed) is waited out, then made again.
+      let ready = yield* this.until(
+        (l) => l.provisioningState === 'Succeeded' || !l.exists,
         `endpoint ${this.input.endpointName}`,
       );
+      if (ready.kind === 'ok' && !ready.value.exists) {
+        const again = yield* this.call(Activity.lineEnsureEndpoint, ensure);
+        if (again.kind !== 'ok') return again;
+        ready = yield* this.until(
+          (l) => l.provisioningState === 'Succeeded',
+          `endpoint ${this.input.endpointName}`,
+        );
+      }
       if (ready.kind !== 'ok') return ready;
       if (ready.value.scoringUri !== undefined)
         this.set({ endpoint: { name: this.input.endpointName, scoringUri: ready.value.scoringUri } });
@@ -412,12 +422,23 @@ class Line {
     }
     const problem = outcome.problem;
     yield* this.removeDeployment(model.deployment, 'its rollout failed');
+    // A line that never served keeps nothing: its endpoint goes too (a later model makes it again).
+    let endpointDeleted = false;
+    if (!wasParked && this.view.champion === undefined) {
+      const removed = yield* this.call(Activity.lineDeleteEndpoint, this.endpoint());
+      endpointDeleted = removed.kind === 'ok' && removed.value.deleted;
+    }
     const reason = `${model.label} did not deploy: ${problem.code}: ${problem.message}`;
-    this.set({ state: wasParked ? 'parked' : 'failed', challenger: undefined });
+    this.set({
+      state: wasParked ? 'parked' : 'failed',
+      challenger: undefined,
+      ...(endpointDeleted ? { endpoint: { name: this.input.endpointName } } : {}),
+    });
     this.record('failed', reason, request.runId);
     yield* this.answer(
       request,
       this.result(request, 'failed', reason, {
+        ...(endpointDeleted ? { endpointDeleted } : {}),
         error: {
           code: problem.code,
           message: problem.message,

@@ -5,7 +5,6 @@
 // after another on this file's own stack and clear the faults when done.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { demoDataset } from '../../dev/demoData.js';
-import { computeRunId } from '../../src/domain/runId.js';
 import { Activity } from '../../src/orchestration/contract.js';
 import { FunctionName } from '../../src/names.js';
 import {
@@ -68,7 +67,7 @@ describe('when things go wrong', () => {
     expect((await jobsOfRun(e2e, runId)).map((j) => j.status)).toEqual(['Completed']);
   }, 90_000);
 
-  test('a failed deployment: the run fails at deploy and deletes the endpoint it created', async () => {
+  test("a failed first deployment of a line: the run fails at deploy and the line's endpoint is deleted", async () => {
     const reason = 'e2e: the scoring container exited with code 137 (out of memory)';
     await addFault({
       operation: 'OnlineDeployments_CreateOrUpdate',
@@ -76,9 +75,9 @@ describe('when things go wrong', () => {
       message: reason,
     });
     const path = 'incoming/e2e-deploy-fails/train.jsonl';
-    const { runId, etag } = await e2e.upload(path, demoDataset(120));
-    const { hash } = computeRunId({ container: e2e.stack.trainingContainer, path, etag, overrides: {} });
-    const endpointPrefix = `ft-${hash.slice(0, 12)}-`;
+    const { runId } = await e2e.upload(path, demoDataset(120));
+    // the line's endpoint: its name + 8 hex (src/domain/line.ts)
+    const endpointPrefix = 'e2e-deploy-fails-';
 
     const view = await waitForEnd(e2e, runId, RUN_TIMEOUT_MS);
     expect(view.status).toBe('Failed');

@@ -143,12 +143,19 @@ describe('a dataset dropped under incoming/', () => {
     const served = await e2e.arm.onlineEndpoints.get(e2e.rg, e2e.ws, endpoint.name);
     expect(served.properties.provisioningState).toBe('Succeeded');
     expect(served.properties.scoringUri).toBe(endpoint.scoringUri);
-    expect(served.properties.traffic).toEqual({ demo: 100 });
-    expect(served.tags).toMatchObject({ [Tag.owner]: OWNER_TAG_VALUE, [Tag.runId]: runId });
-    // while the run deployed it, the teardown left it alone although it had no traffic yet
+    // the model's deployment on its line: `v` + the registered model version
+    expect(served.properties.traffic).toEqual({ [`v${model.version ?? ''}`]: 100 });
+    // the endpoint is the line's (the dataset's name): owned, naming its line and its champion model
+    expect(view.line).toBe('e2e-happy');
+    expect(served.tags).toMatchObject({
+      [Tag.owner]: OWNER_TAG_VALUE,
+      [Tag.line]: 'e2e-happy',
+      [Tag.champion]: model.id,
+    });
+    // while the line deployed it, the teardown left it alone although it had no traffic yet
     expect(
       e2e.logs.some((l) =>
-        l.includes(`kept ${endpoint.name} (run ${runId}): its run ${runId} is still in progress`),
+        l.includes(`kept ${endpoint.name}: line 'e2e-happy' has no deployment taking traffic`),
       ),
     ).toBe(true);
     const keys = await e2e.arm.onlineEndpoints.listKeys(e2e.rg, e2e.ws, endpoint.name);
@@ -428,21 +435,34 @@ describe('the HTTP API', () => {
 describe('the idle-endpoint teardown', () => {
   dumpLogsOnFailure(() => e2e);
 
-  test('deletes the idle endpoint this app owns, never an unowned or keep-tagged one', async () => {
+  test('parks the idle line this app owns (deployments gone, endpoint kept), never touching an unowned or keep-tagged one', async () => {
     const happy = await theHappyRun();
     const endpoint = happy.view.endpoint?.name;
     expect(endpoint, 'needs the happy-path endpoint').toBeDefined();
     const exists = async (name: string): Promise<boolean> =>
       (await e2e.emulatorState()).endpoints.some((e) => e.name === name);
+    const deploymentsOf = async (name: string): Promise<string[]> =>
+      (await e2e.emulatorState()).deployments.filter((d) => d.endpoint === name).map((d) => d.name);
 
     // last used by the happy-path run (its smoke test, and the first case's score); the window is 20 s but buckets are a minute wide
-    const deletion = `idleEndpointTeardown: deleted ${endpoint} (run ${happy.runId}): no requests in the last ${TEARDOWN.IDLE_WINDOW_SECONDS} s`;
+    const parking = `idleEndpointTeardown: parked ${endpoint}: no requests in the last ${TEARDOWN.IDLE_WINDOW_SECONDS} s`;
     await waitFor(
-      `the teardown to delete ${endpoint}`,
+      `the teardown to park ${endpoint}`,
       async () =>
-        !(await exists(endpoint!)) && e2e.logs.some((l) => l.includes(deletion)) ? true : undefined,
+        (await deploymentsOf(endpoint!)).length === 0 && e2e.logs.some((l) => l.includes(parking))
+          ? true
+          : undefined,
       { timeoutMs: 150_000, intervalMs: 1_000 },
     );
+    const line = await waitFor(
+      'the line to say parked',
+      async () => {
+        const response = await e2e.api('GET', `/api/lines/${happy.view.line ?? ''}`);
+        return response.body?.state === 'parked' ? (response.body as { parkedSince?: string }) : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(line.parkedSince).toBeDefined();
     // a full sweep after that one, with every endpoint past its grace period, still kept the others
     const sweepsBefore = e2e.logs.length;
     await waitFor(
@@ -460,11 +480,14 @@ describe('the idle-endpoint teardown', () => {
     expect(e2e.logs.some((l) => l.includes(`kept ${KEPT_ENDPOINT}: tagged ${Tag.keep}=true`))).toBe(true);
     expect(
       e2e.logs.some(
-        (l) => l.includes(`deleted ${UNOWNED_ENDPOINT}`) || l.includes(`deleted ${KEPT_ENDPOINT}`),
+        (l) =>
+          /(deleted|parked) /.test(l) &&
+          (l.includes(` ${UNOWNED_ENDPOINT}`) || l.includes(` ${KEPT_ENDPOINT}`)),
       ),
     ).toBe(false);
-    await expect(e2e.arm.onlineEndpoints.get(e2e.rg, e2e.ws, endpoint!)).rejects.toMatchObject({
-      statusCode: 404,
-    });
+    // the parked line's endpoint is kept: its scoring URI and keys stay valid for a wake
+    const parked = await e2e.arm.onlineEndpoints.get(e2e.rg, e2e.ws, endpoint!);
+    expect(parked.properties.provisioningState).toBe('Succeeded');
+    expect(parked.tags?.[Tag.parkedSince]).toBeDefined();
   }, 220_000); // alone, it waits for the happy-path run first
 });

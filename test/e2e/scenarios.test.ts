@@ -97,7 +97,9 @@ describe('scenarios on the default settings', () => {
       const test = await readBlob(s, `runs/${runId}/test.jsonl`);
       expect(lines(train ?? '') + lines(test ?? '')).toBe(40);
       expect(lines(test ?? '')).toBeGreaterThan(0);
-      expect(view.endpoint?.name).toMatch(/^ft-[0-9a-f]{12}-[0-9a-f]{4}$/);
+      // a single file's line is its name: the line's endpoint is the name + 8 hex
+      expect(view.line).toBe('single-file');
+      expect(view.endpoint?.name).toMatch(/^single-file-[0-9a-f]{8}$/);
     },
     RUN_TIMEOUT_MS + 10_000,
   );
@@ -381,7 +383,7 @@ describe('scenarios on the default settings', () => {
   });
 
   it(
-    'starts a new run when a dataset is overwritten, leaving the old run as it was',
+    'starts a new run when a dataset is overwritten, leaving the old run as it was; the new model rolls out on the same line',
     async () => {
       const blobPath = 'incoming/overwritten/train.jsonl';
       const firstEtag = await s.upload(blobPath, dataset(60, 'v1'));
@@ -400,7 +402,9 @@ describe('scenarios on the default settings', () => {
       expect(firstAfter.body).toEqual(first);
       expect(first.dataset.etag).toBe(firstEtag);
       expect(step(first, 'validate').detail).toContain('60 of 60 rows valid');
-      expect(second.endpoint?.name).not.toBe(first.endpoint?.name);
+      // the same dataset name is the same line: one endpoint, the new model rolled out on it
+      expect(second.endpoint).toEqual(first.endpoint);
+      expect([first.rollout?.outcome, second.rollout?.outcome]).toEqual(['first', 'rolledOut']);
     },
     2 * RUN_TIMEOUT_MS + 10_000,
   );

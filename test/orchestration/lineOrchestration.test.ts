@@ -115,15 +115,15 @@ async function continued(s: DurableSim): Promise<LineInput> {
 
 describe('the first rollout of a line', () => {
   it('creates the endpoint, deploys, smoke tests the deployment, routes 100% and answers "first"', async () => {
-    const s = sim({ pending: [rollout('ft-a', '7')] });
+    const s = sim({ pending: [rollout('ft-a', '107')] });
     await s.start();
     await s.complete('lineEnsureEndpoint', ok(look({}, {}, 'Creating'))).episode();
     await s.complete('lineLook', ok(look({}))).episode();
-    await s.complete('lineStartDeployment', ok({ name: 'v7', provisioningState: 'Creating' })).episode();
-    await s.complete('lineLook', ok(look({ v7: 'Succeeded' }))).episode();
+    await s.complete('lineStartDeployment', ok({ name: 'v107', provisioningState: 'Creating' })).episode();
+    await s.complete('lineLook', ok(look({ v107: 'Succeeded' }))).episode();
     await s.complete('lineSmokeTest', SMOKE).episode();
-    await s.complete('lineSetTraffic', ok(look({ v7: 'Succeeded' }, { v7: 100 }))).episode();
-    await s.complete('lineSetTags', ok(look({ v7: 'Succeeded' }, { v7: 100 }))).episode();
+    await s.complete('lineSetTraffic', ok(look({ v107: 'Succeeded' }, { v107: 100 }))).episode();
+    await s.complete('lineSetTags', ok(look({ v107: 'Succeeded' }, { v107: 100 }))).episode();
     await s.complete('lineNotifyRun', ok({ delivered: true })).episode();
     expect(s.activityNames()).toEqual([
       'lineEnsureEndpoint',
@@ -137,45 +137,53 @@ describe('the first rollout of a line', () => {
     ]);
     expect(answered(s, 'ft-a')).toMatchObject({
       outcome: 'first',
-      deployment: 'v7',
+      deployment: 'v107',
       endpoint: { name: ENDPOINT, scoringUri: URI },
     });
     const next = await continued(s);
     expect(next.view).toMatchObject({
       state: 'serving',
-      champion: { deployment: 'v7', runId: 'ft-a' },
-      traffic: { v7: 100 },
+      champion: { deployment: 'v107', runId: 'ft-a' },
+      traffic: { v107: 100 },
     });
     expect(next.pending).toEqual([]);
   });
 
-  it('a deployment that fails: deleted, the line failed, the run told "failed" with the error', async () => {
-    const s = sim({ pending: [rollout('ft-a', '7')] });
+  it('a first deployment that fails: it and the endpoint are deleted, the line failed, the run told "failed"', async () => {
+    const s = sim({ pending: [rollout('ft-a', '107')] });
     await s.start();
     await s.complete('lineEnsureEndpoint', ok(look({}))).episode();
     await s.complete('lineLook', ok(look({}))).episode();
-    await s.complete('lineStartDeployment', ok({ name: 'v7', provisioningState: 'Creating' })).episode();
-    await s.complete('lineLook', fail('DEPLOY.FAILED', 'deployment chat-1a2b3c4d/v7 ended Failed')).episode();
+    await s.complete('lineStartDeployment', ok({ name: 'v107', provisioningState: 'Creating' })).episode();
+    await s
+      .complete('lineLook', fail('DEPLOY.FAILED', 'deployment chat-1a2b3c4d/v107 ended Failed'))
+      .episode();
     await s.complete('lineDeleteDeployment', ok({ deleted: true })).episode();
+    // the line never served: its endpoint goes too
+    await s.complete('lineDeleteEndpoint', ok({ deleted: true })).episode();
     await s.complete('lineNotifyRun', ok({ delivered: true })).episode();
-    expect(answered(s, 'ft-a')).toMatchObject({ outcome: 'failed', error: { code: 'DEPLOY.FAILED' } });
+    expect(answered(s, 'ft-a')).toMatchObject({
+      outcome: 'failed',
+      endpointDeleted: true,
+      error: { code: 'DEPLOY.FAILED' },
+    });
     expect((await continued(s)).view?.state).toBe('failed');
   });
 });
 
 describe('a rollout beside a champion', () => {
   it('the new deployment takes all traffic after its smoke test; the old one is deleted after the drain', async () => {
-    const s = sim({ view: serving(), pending: [rollout('ft-b', '8')] });
+    const s = sim({ view: serving(), pending: [rollout('ft-b', '108')] });
     await s.start();
-    await s.complete('lineStartDeployment', ok({ name: 'v8', provisioningState: 'Creating' })).episode();
-    await s.complete('lineLook', ok(look({ v1: 'Succeeded', v8: 'Succeeded' }, { v1: 100 }))).episode();
+    await s.complete('lineStartDeployment', ok({ name: 'v108', provisioningState: 'Creating' })).episode();
+    await s.complete('lineLook', ok(look({ v1: 'Succeeded', v108: 'Succeeded' }, { v1: 100 }))).episode();
     await s.complete('lineSmokeTest', SMOKE).episode();
     await s
-      .complete('lineSetTraffic', ok(look({ v1: 'Succeeded', v8: 'Succeeded' }, { v8: 100, v1: 0 })))
+      .complete('lineSetTraffic', ok(look({ v1: 'Succeeded', v108: 'Succeeded' }, { v108: 100, v1: 0 })))
       .episode();
     await s.complete('lineSetTags', ok(look({}))).episode();
     await s.complete('lineNotifyRun', ok({ delivered: true })).episode();
-    expect(answered(s, 'ft-b')).toMatchObject({ outcome: 'rolledOut', deployment: 'v8' });
+    expect(answered(s, 'ft-b')).toMatchObject({ outcome: 'rolledOut', deployment: 'v108' });
     expect(s.pendingTimers().map((t) => t.fireAt)).toHaveLength(1);
     await s.fireTimer().episode();
     await s.complete('lineDeleteDeployment', ok({ deleted: true })).episode();
@@ -186,16 +194,16 @@ describe('a rollout beside a champion', () => {
       ),
     ).toEqual(['v1']);
     expect(s.scheduled.find((x) => x.kind === 'activity' && x.name === 'lineSetTraffic')).toMatchObject({
-      input: { traffic: { v8: 100, v1: 0 } },
+      input: { traffic: { v108: 100, v1: 0 } },
     });
-    expect((await continued(s)).view).toMatchObject({ state: 'serving', champion: { deployment: 'v8' } });
+    expect((await continued(s)).view).toMatchObject({ state: 'serving', champion: { deployment: 'v108' } });
   });
 
   it('a smoke test that fails before any traffic moved: the new deployment is deleted, the champion untouched', async () => {
-    const s = sim({ view: serving(), pending: [rollout('ft-b', '8')] });
+    const s = sim({ view: serving(), pending: [rollout('ft-b', '108')] });
     await s.start();
-    await s.complete('lineStartDeployment', ok({ name: 'v8', provisioningState: 'Creating' })).episode();
-    await s.complete('lineLook', ok(look({ v1: 'Succeeded', v8: 'Succeeded' }, { v1: 100 }))).episode();
+    await s.complete('lineStartDeployment', ok({ name: 'v108', provisioningState: 'Creating' })).episode();
+    await s.complete('lineLook', ok(look({ v1: 'Succeeded', v108: 'Succeeded' }, { v1: 100 }))).episode();
     await s.complete('lineSmokeTest', fail('ROLLOUT.SMOKE_TEST_FAILED', 'no answer')).episode();
     await s.complete('lineDeleteDeployment', ok({ deleted: true })).episode();
     await s.complete('lineNotifyRun', ok({ delivered: true })).episode();
@@ -211,26 +219,26 @@ describe('a rollout beside a champion', () => {
   it('a canary that fails after its bake: traffic goes back to the champion before the deletion', async () => {
     const s = sim({
       view: serving(),
-      pending: [rollout('ft-b', '8')],
+      pending: [rollout('ft-b', '108')],
       settings: { ...SETTINGS, canaryPercent: 10 },
     });
     await s.start();
-    await s.complete('lineStartDeployment', ok({ name: 'v8', provisioningState: 'Creating' })).episode();
-    await s.complete('lineLook', ok(look({ v1: 'Succeeded', v8: 'Succeeded' }, { v1: 100 }))).episode();
+    await s.complete('lineStartDeployment', ok({ name: 'v108', provisioningState: 'Creating' })).episode();
+    await s.complete('lineLook', ok(look({ v1: 'Succeeded', v108: 'Succeeded' }, { v1: 100 }))).episode();
     await s.complete('lineSmokeTest', SMOKE).episode();
-    await s.complete('lineSetTraffic', ok(look({}, { v1: 90, v8: 10 }))).episode();
+    await s.complete('lineSetTraffic', ok(look({}, { v1: 90, v108: 10 }))).episode();
     expect(s.pendingTimers()[0]?.fireAt).toBe(new Date(Date.parse(s.now) + 60_000).toISOString());
     await s.fireTimer().episode();
     await s.complete('lineSmokeTest', fail('ROLLOUT.SMOKE_TEST_FAILED', 'HTTP 502')).episode();
-    await s.complete('lineSetTraffic', ok(look({}, { v1: 100, v8: 0 }))).episode();
+    await s.complete('lineSetTraffic', ok(look({}, { v1: 100, v108: 0 }))).episode();
     await s.complete('lineDeleteDeployment', ok({ deleted: true })).episode();
     await s.complete('lineNotifyRun', ok({ delivered: true })).episode();
     const traffic = s.scheduled.flatMap((x) =>
       x.kind === 'activity' && x.name === 'lineSetTraffic' ? [(x.input as { traffic: unknown }).traffic] : [],
     );
     expect(traffic).toEqual([
-      { v1: 90, v8: 10 },
-      { v1: 100, v8: 0 },
+      { v1: 90, v108: 10 },
+      { v1: 100, v108: 0 },
     ]);
     expect(answered(s, 'ft-b')).toMatchObject({
       outcome: 'rolledBack',
@@ -241,12 +249,12 @@ describe('a rollout beside a champion', () => {
   it('the metrics comparison rolls back a model whose eval loss is worse than the champion', async () => {
     const s = sim({
       view: { ...serving(), champion: { ...CHAMPION, metrics: { 'finetune/eval_loss': 0.5 } } },
-      pending: [{ ...rollout('ft-b', '8'), metrics: { 'finetune/eval_loss': 0.9 } }],
+      pending: [{ ...rollout('ft-b', '108'), metrics: { 'finetune/eval_loss': 0.9 } }],
       settings: { ...SETTINGS, compare: 'metrics' },
     });
     await s.start();
-    await s.complete('lineStartDeployment', ok({ name: 'v8', provisioningState: 'Creating' })).episode();
-    await s.complete('lineLook', ok(look({ v1: 'Succeeded', v8: 'Succeeded' }, { v1: 100 }))).episode();
+    await s.complete('lineStartDeployment', ok({ name: 'v108', provisioningState: 'Creating' })).episode();
+    await s.complete('lineLook', ok(look({ v1: 'Succeeded', v108: 'Succeeded' }, { v1: 100 }))).episode();
     await s.complete('lineSmokeTest', SMOKE).episode();
     await s.complete('lineDeleteDeployment', ok({ deleted: true })).episode();
     await s.complete('lineNotifyRun', ok({ delivered: true })).episode();
@@ -254,7 +262,7 @@ describe('a rollout beside a champion', () => {
       outcome: 'rolledBack',
       error: {
         code: 'ROLLOUT.COMPARISON_FAILED',
-        message: 'eval_loss 0.9 of Phi-4-ft:8 is worse (higher) than 0.5 of Phi-4-ft:1',
+        message: 'eval_loss 0.9 of Phi-4-ft:108 is worse (higher) than 0.5 of Phi-4-ft:1',
       },
     });
   });
@@ -264,7 +272,7 @@ describe('one writer per line', () => {
   it('when several rollouts wait, only the newest rolls out; the others are told "superseded"', async () => {
     const s = sim({
       view: serving(),
-      pending: [rollout('ft-1', '11'), rollout('ft-2', '12'), rollout('ft-3', '13')],
+      pending: [rollout('ft-1', '111'), rollout('ft-2', '112'), rollout('ft-3', '113')],
     });
     await s.start();
     await s.complete('lineNotifyRun', ok({ delivered: true })).episode();
@@ -273,21 +281,21 @@ describe('one writer per line', () => {
       'superseded',
       'superseded',
     ]);
-    expect(answered(s, 'ft-1')?.reason).toBe('superseded by run ft-3 (Phi-4-ft:13), which arrived later');
+    expect(answered(s, 'ft-1')?.reason).toBe('superseded by run ft-3 (Phi-4-ft:113), which arrived later');
     const started = s.scheduled.find((x) => x.kind === 'activity' && x.name === 'lineStartDeployment');
-    expect(started).toMatchObject({ input: { deploymentName: 'v13' } });
+    expect(started).toMatchObject({ input: { deploymentName: 'v113' } });
   });
 
   it('a request that arrives mid-rollout waits: it is carried into the next execution, not interleaved', async () => {
-    const s = sim({ view: serving(), pending: [rollout('ft-b', '8')] });
+    const s = sim({ view: serving(), pending: [rollout('ft-b', '108')] });
     await s.start();
     s.raise(ExternalEvent.lineRequest, { kind: 'park', requestId: 'p-1', reason: 'operator' });
-    await s.raise(ExternalEvent.lineRequest, rollout('ft-c', '9')).episode();
+    await s.raise(ExternalEvent.lineRequest, rollout('ft-c', '109')).episode();
     expect(s.activityNames(), JSON.stringify(s.scheduled)).toEqual(['lineStartDeployment']);
-    await s.complete('lineStartDeployment', ok({ name: 'v8', provisioningState: 'Creating' })).episode();
-    await s.complete('lineLook', ok(look({ v8: 'Succeeded' }, { v1: 100 }))).episode();
+    await s.complete('lineStartDeployment', ok({ name: 'v108', provisioningState: 'Creating' })).episode();
+    await s.complete('lineLook', ok(look({ v108: 'Succeeded' }, { v1: 100 }))).episode();
     await s.complete('lineSmokeTest', SMOKE).episode();
-    await s.complete('lineSetTraffic', ok(look({}, { v8: 100, v1: 0 }))).episode();
+    await s.complete('lineSetTraffic', ok(look({}, { v108: 100, v1: 0 }))).episode();
     await s.complete('lineSetTags', ok(look({}))).episode();
     await s.complete('lineNotifyRun', ok({ delivered: true })).episode();
     await s.fireTimer().episode();
@@ -295,7 +303,7 @@ describe('one writer per line', () => {
     expect(s.activityNames().filter((n) => n === 'lineStartDeployment')).toHaveLength(1);
     expect((await continued(s)).pending).toEqual([
       { kind: 'park', requestId: 'p-1', reason: 'operator' },
-      rollout('ft-c', '9'),
+      rollout('ft-c', '109'),
     ]);
   });
 
@@ -304,10 +312,10 @@ describe('one writer per line', () => {
       outcome: 'rolledOut',
       line: LINE,
       endpoint: { name: ENDPOINT },
-      deployment: 'v8',
+      deployment: 'v108',
       reason: 'done',
     };
-    const s = sim({ view: serving(), pending: [rollout('ft-b', '8')], outcomes: { 'ft-b': result } });
+    const s = sim({ view: serving(), pending: [rollout('ft-b', '108')], outcomes: { 'ft-b': result } });
     await s.start();
     await s.complete('lineNotifyRun', ok({ delivered: true })).episode();
     expect(s.activityNames()).toEqual(['lineNotifyRun']);
@@ -410,7 +418,7 @@ describe('park, wake and delete', () => {
   it('delete: the endpoint goes, waiting rollouts are superseded, and the orchestration ends', async () => {
     const s = sim({
       view: serving(),
-      pending: [{ kind: 'delete', requestId: 'd-1', reason: 'operator' }, rollout('ft-late', '20')],
+      pending: [{ kind: 'delete', requestId: 'd-1', reason: 'operator' }, rollout('ft-late', '120')],
     });
     await s.start();
     await s.complete('lineDeleteEndpoint', ok({ deleted: true })).episode();
