@@ -5,6 +5,7 @@ import type { ActivityImplementations } from '../orchestration/contract.js';
 import { createDatasetActivities } from './dataset.js';
 import { createDeploymentActivities } from './deployment.js';
 import { createModelActivities } from './model.js';
+import { createRunIndexActivities } from './runIndex.js';
 import type { ActivityPorts } from './shared.js';
 import { createSummaryActivities } from './summary.js';
 import { createTrainingActivities } from './training.js';
@@ -27,5 +28,6 @@ export function createActivities(
     ...createTrainingActivities(deps),
     ...createDeploymentActivities(deps),
     ...createSummaryActivities(deps),
+    ...createRunIndexActivities(deps),
   };
 }

@@ -15,6 +15,7 @@ import type {
   BlobStore,
   DatasetProcessor,
   ModelCatalog,
+  RunIndex,
   RunMetricsSource,
   ScoringClient,
 } from '../domain/ports.js';
@@ -30,6 +31,7 @@ export interface ActivityPorts {
   readonly scoring: ScoringClient;
   readonly blobs: BlobStore;
   readonly datasets: DatasetProcessor;
+  readonly runIndex: RunIndex;
 }
 
 export interface ActivityDeps {

@@ -9,6 +9,7 @@ import type {
   DatasetProcessor,
   EndpointMetrics,
   ModelCatalog,
+  RunIndex,
   RunMetricsSource,
   ScoringClient,
 } from '../domain/ports.js';
@@ -20,6 +21,7 @@ import { MonitorEndpointMetrics } from './endpointMetrics.js';
 import { armScope, DEFAULT_RETRY, JsonHttpClient, transportOptions, type RetrySettings } from './http.js';
 import { MlflowRunMetrics } from './mlflow.js';
 import { RegistryModelCatalog } from './modelCatalog.js';
+import { createRunIndexClient, TableRunIndex } from './runIndex.js';
 import { EndpointScoringClient } from './scoring.js';
 
 export interface Ports {
@@ -30,6 +32,7 @@ export interface Ports {
   readonly scoring: ScoringClient;
   readonly blobs: BlobStore;
   readonly datasets: DatasetProcessor;
+  readonly runIndex: RunIndex;
 }
 
 /** Knobs tests (and only tests) turn: a credential of their own, faster retries and polling. */
@@ -82,7 +85,14 @@ export function createPorts(config: AppConfig, options: PortsOptions = {}): Port
     scoring: new EndpointScoringClient(new JsonHttpClient('SCORING', transport)),
     blobs: new AzureBlobStore(createContainerClient(config.storage)),
     datasets: { validateAndPrepare: validateAndPrepareDataset },
+    runIndex: new TableRunIndex(lazy(() => createRunIndexClient(config.storage, config.runIndexTable))),
   };
+}
+
+/** Built on first use: a setup without tables (tests of other ports) never builds the client. */
+function lazy<T>(build: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= build());
 }
 
 export { DomainError } from '../domain/errors.js';

@@ -238,6 +238,15 @@ export interface WriteSummaryOutput {
   readonly path: string;
 }
 
+/** indexRun: the run's row in the run index (GET /api/runs), from its current view. */
+export interface IndexRunInput {
+  readonly view: RunView;
+}
+export interface IndexRunOutput {
+  /** The start time the row keeps (its first write's). */
+  readonly startedAt: string;
+}
+
 /** One activity: its registered function name, and (as phantom types) what it takes and returns. */
 export interface ActivityDeclaration<I, O> {
   readonly name: string;
@@ -268,6 +277,7 @@ export const Activity = {
   smokeTest: declare<SmokeTestInput, SmokeTestOutput>('fineTuneSmokeTest'),
   cleanup: declare<RunEndpointInput, CleanupOutput>('fineTuneCleanup'),
   writeSummary: declare<WriteSummaryInput, WriteSummaryOutput>('fineTuneWriteSummary'),
+  indexRun: declare<IndexRunInput, IndexRunOutput>('fineTuneIndexRun'),
 } as const;
 
 export type ActivityKey = keyof typeof Activity;
