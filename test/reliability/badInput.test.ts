@@ -14,8 +14,14 @@ import { handleRunsRequest } from '../../src/http/runsApi.js';
 import { handleDatasetUploaded } from '../../src/runs/datasetUploaded.js';
 import { handleJobEvent, workspaceResourceId } from '../../src/runs/jobEvents.js';
 import type { StartRunDeps } from '../../src/runs/startRun.js';
-import { startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
-import { LoggingContext, RecordingRunInstances, WORKSPACE, testConfig } from '../runs/support.js';
+import { startAzuriteBlobAndTable, type AzuriteBlob } from '../support/azurite.js';
+import {
+  LoggingContext,
+  RecordingRunInstances,
+  WORKSPACE,
+  freshRunIndex,
+  testConfig,
+} from '../runs/support.js';
 
 let azurite: AzuriteBlob;
 let config: AppConfig;
@@ -43,7 +49,7 @@ const WORKSPACE_ID = workspaceResourceId({
 });
 
 beforeAll(async () => {
-  azurite = await startAzuriteBlob();
+  azurite = await startAzuriteBlobAndTable();
   config = testConfig(azurite.connectionString);
   const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
     'training-data',
@@ -65,7 +71,12 @@ beforeEach(() => {
     lookedUp.push(instanceId);
     return get(instanceId);
   };
-  deps = { runs, config, blobs: new AzureBlobStore(createContainerClient(config.storage)) };
+  deps = {
+    runs,
+    config,
+    blobs: new AzureBlobStore(createContainerClient(config.storage)),
+    runIndex: freshRunIndex(config),
+  };
 });
 
 const deep = (levels: number): string => `${'['.repeat(levels)}1${']'.repeat(levels)}`;

@@ -7,15 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AzureBlobStore, createContainerClient } from '../../src/adapters/blobStore.js';
 import type { AppConfig } from '../../src/config.js';
 import { datasetAt, startRun, type StartRunDeps } from '../../src/runs/startRun.js';
-import { startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
-import { RecordingRunInstances, testConfig } from './support.js';
+import { startAzuriteBlobAndTable, type AzuriteBlob } from '../support/azurite.js';
+import { RecordingRunInstances, freshRunIndex, testConfig } from './support.js';
 
 let azurite: AzuriteBlob;
 let container: ContainerClient;
 let config: AppConfig;
 
 beforeAll(async () => {
-  azurite = await startAzuriteBlob();
+  azurite = await startAzuriteBlobAndTable();
   config = testConfig(azurite.connectionString);
   container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
     'training-data',
@@ -33,6 +33,7 @@ function deps(): StartRunDeps & { runs: RecordingRunInstances } {
     runs: new RecordingRunInstances(),
     config,
     blobs: new AzureBlobStore(createContainerClient(config.storage)),
+    runIndex: freshRunIndex(config),
   };
 }
 
@@ -195,5 +196,62 @@ describe('datasetAt', () => {
       ok: false,
       error: { code: 'DATASET.BAD_PATH' },
     });
+  });
+});
+
+describe('startRun and the run index', () => {
+  const at = new Date('2026-03-04T05:06:07.089Z');
+
+  it('writes a started run to the index at once: Running at validate, started now', async () => {
+    const d = { ...deps(), now: () => at };
+    await startRun(d, { dataset: datasetIn('sr-index') });
+    expect(await d.runIndex.list({ top: 20 })).toEqual({
+      runs: [
+        {
+          runId: 'ft-5d93578903b6ec5da151',
+          line: 'sr-index',
+          dataset: datasetIn('sr-index'),
+          status: 'Running',
+          step: 'validate',
+          startedAt: '2026-03-04T05:06:07.089Z',
+        },
+      ],
+    });
+  });
+
+  it('leaves a row the orchestration already wrote as it is', async () => {
+    const d = { ...deps(), now: () => at };
+    const ended = {
+      runId: 'ft-a400ddff7e81e9d24765',
+      line: 'sr-index-late',
+      dataset: datasetIn('sr-index-late'),
+      status: 'Failed' as const,
+      step: 'validate' as const,
+      startedAt: '2026-03-04T05:06:07.000Z',
+      endedAt: '2026-03-04T05:06:07.050Z',
+    };
+    await d.runIndex.put(ended);
+    await startRun(d, { dataset: datasetIn('sr-index-late') });
+    expect((await d.runIndex.list({ top: 20 })).runs).toEqual([ended]);
+  });
+
+  it('writes nothing for a run that already exists', async () => {
+    const d = deps();
+    d.runs.add({ instanceId: 'ft-89e4ded688992079ef97', input: { dataset: datasetIn('sr-dup') } });
+    await startRun(d, { dataset: datasetIn('sr-dup') });
+    expect(await d.runIndex.list({ top: 20 })).toEqual({ runs: [] });
+  });
+
+  it('still starts the run when the index cannot be written (the orchestration writes it later)', async () => {
+    const d = {
+      ...deps(),
+      runIndex: {
+        put: () => Promise.reject(new Error('table service unreachable')),
+        list: () => Promise.reject(new Error('not listed here')),
+      },
+    };
+    const result = await startRun(d, { dataset: datasetIn('sr-index-down') });
+    expect(result).toMatchObject({ ok: true, value: { outcome: 'started' } });
+    expect(d.runs.started.map((s) => s.instanceId)).toEqual(['ft-80c0bdf0245a0f10a49a']);
   });
 });

@@ -3,6 +3,7 @@
 // local server), settings as config.ts reads them, and a quiet real InvocationContext that keeps
 // its logs.
 import { InvocationContext } from '@azure/functions';
+import { createRunIndexClient, TableRunIndex } from '../../src/adapters/runIndex.js';
 import { loadConfig, type AppConfig } from '../../src/config.js';
 import type { FineTuneInput } from '../../src/orchestration/contract.js';
 import type { RunInstance, RunInstances } from '../../src/runs/runInstances.js';
@@ -82,4 +83,12 @@ export class LoggingContext extends InvocationContext {
       logHandler: (level, ...args) => this.lines.push(`${level}: ${args.map(String).join(' ')}`),
     });
   }
+}
+
+let indexTables = 0;
+
+/** A run index over its own, new table of the given (Azurite) storage: cases do not see each other's rows. */
+export function freshRunIndex(config: AppConfig): TableRunIndex {
+  const client = createRunIndexClient(config.storage, `runindex${process.pid}x${++indexTables}`);
+  return new TableRunIndex(() => client);
 }
