@@ -7,10 +7,14 @@ import { runSummaryOf } from '../domain/runIndex.js';
 import type { ActivityImplementations } from '../orchestration/contract.js';
 import { expected, type ActivityDeps } from './shared.js';
 
+/** Needs only the index (and a clock): the orchestration's replay tests run it on its own. */
 export function createRunIndexActivities({
   ports,
   now,
-}: ActivityDeps): Pick<ActivityImplementations, 'indexRun'> {
+}: {
+  readonly ports: Pick<ActivityDeps['ports'], 'runIndex'>;
+  readonly now?: ActivityDeps['now'];
+}): Pick<ActivityImplementations, 'indexRun'> {
   return {
     indexRun: ({ view }) =>
       expected(async () => {

@@ -85,8 +85,12 @@ export const DEFAULT_AUTO_COMPLETE: Readonly<Record<string, unknown>> = {
   fineTuneIndexRun: { ok: true, value: { startedAt: '2026-01-01T00:00:00.000Z' } },
 };
 
+/** A result to answer with, or a function that computes it from the activity's input (a real activity). */
+export type AutoAnswer = unknown;
+
 export interface DurableSimOptions {
-  readonly autoComplete?: Readonly<Record<string, unknown>>;
+  /** Activity name -> its answer: a value, or `(input) => Promise<value>` to run the real thing. */
+  readonly autoComplete?: Readonly<Record<string, AutoAnswer>>;
 }
 
 export class DurableSim {
@@ -231,7 +235,15 @@ export class DurableSim {
     for (;;) {
       const auto = this.pendingActivities().filter((p) => p.name in this.autoComplete);
       if (auto.length === 0) break;
-      for (const task of auto) this.complete(task.name, this.autoComplete[task.name]);
+      for (const task of auto) {
+        const answer = this.autoComplete[task.name];
+        this.complete(
+          task.name,
+          typeof answer === 'function'
+            ? await (answer as (input: unknown) => Promise<unknown>)(task.input)
+            : answer,
+        );
+      }
       state = await this.oneEpisode(false, logs);
     }
     this.logs = logs;

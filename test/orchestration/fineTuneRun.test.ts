@@ -3,13 +3,16 @@
 // test mode), fed histories the way the Durable extension builds them. Tests assert WHICH work
 // gets scheduled and the run view the orchestration publishes and returns.
 import * as azf from '@azure/functions';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createRunIndexActivities } from '../../src/activities/runIndex.js';
+import { createRunIndexClient, TableRunIndex } from '../../src/adapters/runIndex.js';
 import type { RunView } from '../../src/domain/runView.js';
 import { ExternalEvent, FunctionName } from '../../src/names.js';
 import { Activity } from '../../src/orchestration/contract.js';
 import { deployTiming } from '../../src/orchestration/fineTuneRun.js';
 import type { FineTuneInput } from '../../src/orchestration/contract.js';
 import { DurableSim, type OrchestratorState } from './durableSim.js';
+import { startAzuriteTable, type AzuriteTable } from '../support/azurite.js';
 
 type Handler = ConstructorParameters<typeof DurableSim>[0];
 let handler: Handler;
@@ -1028,5 +1031,74 @@ describe('fineTuneOrchestrator: the run index (GET /api/runs)', () => {
     expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.prepare.name]);
     expect((sim.state?.customStatus as RunView).status).toBe('Running');
     expect((sim.state?.customStatus as RunView).error).toBeUndefined();
+  });
+});
+
+describe('fineTuneOrchestrator: the run index, written by the real activity (Azurite tables)', () => {
+  let azurite: AzuriteTable;
+  let tables = 0;
+  beforeAll(async () => {
+    azurite = await startAzuriteTable();
+  });
+  afterAll(async () => {
+    await azurite.close();
+  });
+
+  /** The real indexRun over a new table, and the index it writes, for the sim to call. */
+  function realIndex(): { index: TableRunIndex; autoComplete: Record<string, unknown> } {
+    const client = createRunIndexClient(
+      { connectionString: azurite.connectionString, trainingContainer: 'training-data' },
+      `replay${++tables}`,
+    );
+    const index = new TableRunIndex(() => client);
+    const { indexRun } = createRunIndexActivities({
+      ports: { runIndex: index },
+      now: () => new Date('2026-01-01T00:00:00.500Z'),
+    });
+    return { index, autoComplete: { [Activity.indexRun.name]: indexRun } };
+  }
+
+  it('leaves a finished run (Succeeded) with its final status, step, end and model in the index', async () => {
+    const { index, autoComplete } = realIndex();
+    const sim = new DurableSim(handler, RUN_ID, input(), undefined, { autoComplete });
+    await sim.start();
+    await sim.complete(Activity.validate.name, results.validate).episode();
+    await sim.complete(Activity.prepare.name, results.prepare).episode();
+    await sim.complete(Activity.resolveModel.name, results.resolveModel).episode();
+    await sim.complete(Activity.checkCompute.name, results.checkCompute).episode();
+    await sim.complete(Activity.submit.name, results.submit).episode();
+    await jobEnds(sim, 'Completed');
+    await afterTraining(sim);
+    const view = viewOf(await summarize(sim));
+
+    expect(view.status).toBe('Succeeded');
+    expect(await index.list({ top: 20 })).toEqual({
+      runs: [
+        {
+          runId: RUN_ID,
+          line: 'chat',
+          dataset,
+          status: 'Succeeded',
+          step: 'smokeTest',
+          startedAt: '2026-01-01T00:00:00.500Z',
+          endedAt: view.steps.find((s) => s.id === 'smokeTest')?.endedAt,
+          model: 'Phi-3-mini-4k-instruct-ft:1',
+        },
+      ],
+    });
+  });
+
+  it('leaves a run that failed at validate as Failed in the index', async () => {
+    const { index, autoComplete } = realIndex();
+    const sim = new DurableSim(handler, RUN_ID, input(), undefined, { autoComplete });
+    await sim.start();
+    await sim
+      .complete(Activity.validate.name, fail('DATASET.INVALID', 'dataset has 1 invalid row'))
+      .episode();
+    await summarize(sim);
+
+    const { runs } = await index.list({ top: 20 });
+    expect(runs.map((r) => [r.runId, r.status, r.step])).toEqual([[RUN_ID, 'Failed', 'validate']]);
+    expect(await index.list({ top: 20, status: 'Running' })).toEqual({ runs: [] });
   });
 });
