@@ -202,13 +202,24 @@ function readRunIndexTable(r: Reader): string {
   return table;
 }
 
-/** The table endpoint for identity-based storage: given, or the account's, or none (reported). */
-function readTableServiceUrl(r: Reader, accountName: string | undefined): string {
-  const given = r.optional('AzureWebJobsStorage__tableServiceUri');
-  if (given !== undefined) return r.url('AzureWebJobsStorage__tableServiceUri');
+/**
+ * The table endpoint for identity-based storage (the run index): given, else the account's
+ * (`https://<account>.table.core.windows.net`), else the blob URL's with `.blob.` as `.table.`
+ * (other clouds); an emulator's path-style blob URL names no table port, so it must be given.
+ */
+function readTableServiceUrl(
+  r: Reader,
+  accountName: string | undefined,
+  blobUri: string | undefined,
+): string {
+  if (r.optional('AzureWebJobsStorage__tableServiceUri') !== undefined) {
+    return r.url('AzureWebJobsStorage__tableServiceUri');
+  }
   if (accountName !== undefined) return `https://${accountName}.table.core.windows.net`;
+  const derived = blobUri?.replace(/^(https?:\/\/[^/.]+)\.blob\./, '$1.table.');
+  if (derived !== undefined && derived !== blobUri) return derived;
   r.problems.push(
-    "AzureWebJobsStorage__tableServiceUri is required with AzureWebJobsStorage__blobServiceUri when AzureWebJobsStorage__accountName is not set (the run index lives in the account's tables)",
+    "AzureWebJobsStorage__tableServiceUri is required: the run index lives in the storage account's tables, and AzureWebJobsStorage__blobServiceUri does not name them",
   );
   return '';
 }
@@ -224,7 +235,7 @@ function readStorage(r: Reader): StorageSettings {
   }
   if (serviceUri !== undefined || accountName !== undefined) {
     const blobServiceUrl = serviceUri ?? `https://${accountName}.blob.core.windows.net`;
-    const tableServiceUrl = readTableServiceUrl(r, accountName);
+    const tableServiceUrl = readTableServiceUrl(r, accountName, serviceUri);
     return freeze({ blobServiceUrl, tableServiceUrl, trainingContainer, clientId });
   }
   r.problems.push(
