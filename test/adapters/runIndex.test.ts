@@ -1,6 +1,6 @@
 // The run index over Azure Table Storage against a real Azurite table service, through the real
 // @azure/data-tables client. Each case writes runs of its own table, so any case runs alone.
-import { TableClient } from '@azure/data-tables';
+import type { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunIndexClient, TableRunIndex } from '../../src/adapters/runIndex.js';
 import type { RunSummary } from '../../src/domain/runIndex.js';
