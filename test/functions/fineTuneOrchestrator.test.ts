@@ -25,6 +25,7 @@ describe('fineTuneOrchestrator', () => {
       'fineTuneCleanup',
       'fineTuneGetDeploymentState',
       'fineTuneGetJob',
+      'fineTuneIndexRun',
       'fineTuneMetrics',
       'fineTunePrepare',
       'fineTuneRegister',
@@ -40,6 +41,6 @@ describe('fineTuneOrchestrator', () => {
   });
 
   it('registers nothing else', () => {
-    expect(registered.size).toBe(17);
+    expect(registered.size).toBe(18);
   });
 });
