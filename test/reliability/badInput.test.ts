@@ -191,6 +191,19 @@ const JUNK_QUERIES: Record<string, string>[] = [
   { continuationToken: 'garbage' },
   { continuationToken: Buffer.from('[1,2]').toString('base64url') },
   { continuationToken: 'A'.repeat(200_000) },
+  // the run index's filters and its opaque token (src/domain/runIndex.ts)
+  { status: 'done' },
+  { status: 'failed' },
+  { status: 'toString' },
+  { status: 'x'.repeat(100_000) },
+  { line: '../chat' },
+  { line: 'Chat' },
+  { line: '' },
+  { line: 'l'.repeat(64) },
+  { continuationToken: Buffer.from('["a b"]').toString('base64url') },
+  { continuationToken: Buffer.from('["runs","x","y"]').toString('base64url') },
+  { continuationToken: Buffer.from('{"nextPartitionKey":"runs"}').toString('base64url') },
+  { continuationToken: Buffer.from(JSON.stringify(['r'.repeat(2000)])).toString('base64url') },
 ];
 
 function request(method: string, path: string, body?: string, query: Record<string, string> = {}) {
