@@ -84,17 +84,21 @@ export class TableRunIndex implements RunIndex {
   /** `client` is built lazily: settings without a table endpoint fail only when the index is used. */
   constructor(private readonly client: () => TableClient) {}
 
-  async put(summary: RunSummary, options: { readonly onlyIfAbsent?: boolean } = {}): Promise<RunSummary> {
+  async put(
+    summary: RunSummary,
+    options: { readonly onlyIfAbsent?: boolean; readonly abortSignal?: AbortSignal } = {},
+  ): Promise<RunSummary> {
     const where = `run index row of ${summary.runId}`;
+    const signal = options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal };
     try {
-      return await this.write(summary, options.onlyIfAbsent === true);
+      return await this.write(summary, options.onlyIfAbsent === true, signal);
     } catch (error) {
       if (!isTableNotFound(error)) throw toServiceError('STORAGE', `write ${where}`, error);
     }
     // The first write of a fresh account: make the table, then write once more.
     await this.ensureTable();
     try {
-      return await this.write(summary, options.onlyIfAbsent === true);
+      return await this.write(summary, options.onlyIfAbsent === true, signal);
     } catch (error) {
       throw toServiceError('STORAGE', `write ${where}`, error);
     }
@@ -148,9 +152,13 @@ export class TableRunIndex implements RunIndex {
     return this.tableReady;
   }
 
-  private async write(summary: RunSummary, onlyIfAbsent: boolean): Promise<RunSummary> {
+  private async write(
+    summary: RunSummary,
+    onlyIfAbsent: boolean,
+    signal: { readonly abortSignal?: AbortSignal },
+  ): Promise<RunSummary> {
     const client = this.client();
-    const known = await this.idRow(client, summary.runId);
+    const known = await this.idRow(client, summary.runId, signal);
     let id = known;
     if (id === undefined) {
       const fresh: IdRow = {
@@ -158,12 +166,12 @@ export class TableRunIndex implements RunIndex {
         StartedAt: summary.startedAt,
       };
       try {
-        await client.createEntity({ partitionKey: ID_PARTITION, rowKey: summary.runId, ...fresh });
+        await client.createEntity({ partitionKey: ID_PARTITION, rowKey: summary.runId, ...fresh }, signal);
         id = fresh;
       } catch (error) {
         // A concurrent first write won: its start time is the run's.
         if (!isStatus(error, CONFLICT)) throw error;
-        id = await this.idRow(client, summary.runId);
+        id = await this.idRow(client, summary.runId, signal);
         if (id === undefined) throw error;
       }
     }
@@ -172,20 +180,24 @@ export class TableRunIndex implements RunIndex {
     if (onlyIfAbsent) {
       if (known !== undefined) return kept;
       try {
-        await client.createEntity(entity);
+        await client.createEntity(entity, signal);
       } catch (error) {
         if (!isStatus(error, CONFLICT)) throw error;
       }
       return kept;
     }
     // Merge: a column this write does not carry (EndedAt, Model before they exist) is kept.
-    await client.upsertEntity(entity, 'Merge');
+    await client.upsertEntity(entity, 'Merge', signal);
     return kept;
   }
 
-  private async idRow(client: TableClient, runId: string): Promise<IdRow | undefined> {
+  private async idRow(
+    client: TableClient,
+    runId: string,
+    signal: { readonly abortSignal?: AbortSignal },
+  ): Promise<IdRow | undefined> {
     try {
-      const row = await client.getEntity<IdRow>(ID_PARTITION, runId);
+      const row = await client.getEntity<IdRow>(ID_PARTITION, runId, signal);
       return typeof row.ListRowKey === 'string' && typeof row.StartedAt === 'string'
         ? { ListRowKey: row.ListRowKey, StartedAt: row.StartedAt }
         : undefined;

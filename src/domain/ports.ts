@@ -130,7 +130,10 @@ export interface RunIndex {
    * `summary.startedAt` is used only when the run has no row yet. With `onlyIfAbsent`, an
    * existing row is left as it is (the starter's write never overwrites the orchestration's).
    */
-  put(summary: RunSummary, options?: { readonly onlyIfAbsent?: boolean }): Promise<RunSummary>;
+  put(
+    summary: RunSummary,
+    options?: { readonly onlyIfAbsent?: boolean; readonly abortSignal?: AbortSignal },
+  ): Promise<RunSummary>;
   /** One page, newest first, filtered by the table (server-side). */
   list(query: RunIndexQuery): Promise<RunIndexPage>;
 }

@@ -45,6 +45,9 @@ export interface StartedRun {
   readonly view: RunView;
 }
 
+/** How long the starter waits for the new run's index row: the POST and the webhook answer after it. */
+const START_INDEX_TIMEOUT_MS = 3_000;
+
 /** Forced re-runs of one dataset version looked up before giving up (each is one status read). */
 const MAX_RERUNS = 100;
 
@@ -202,12 +205,16 @@ export async function startRun(
 /**
  * The new run's row, so a list right after the start shows it. Only if absent: the orchestration
  * may already have written a later state. Best effort: the orchestration's first activity writes
- * the row again (with retries), so a fault here only delays the run's appearance in the list.
+ * the row again (with retries), so a fault here only delays the run's appearance in the list;
+ * and bounded, so a slow table never holds the answer (or Event Grid's delivery) for long.
  */
 async function indexStarted(deps: StartRunDeps, view: RunView): Promise<void> {
   const at = (deps.now?.() ?? new Date()).toISOString();
   try {
-    await deps.runIndex.put(runSummaryOf(view, at), { onlyIfAbsent: true });
+    await deps.runIndex.put(runSummaryOf(view, at), {
+      onlyIfAbsent: true,
+      abortSignal: AbortSignal.timeout(START_INDEX_TIMEOUT_MS),
+    });
   } catch {
     // see above: the orchestration indexes the run itself
   }

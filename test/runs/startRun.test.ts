@@ -3,6 +3,8 @@
 // given with a fixed etag, so every run id below is a literal, worked out outside the code as
 // 'ft-' + 20 hex of sha256('{"container":"training-data","etag":"0x1","overrides":{...},"path":"..."}').
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AzureBlobStore, createContainerClient } from '../../src/adapters/blobStore.js';
 import type { AppConfig } from '../../src/config.js';
@@ -241,6 +243,29 @@ describe('startRun and the run index', () => {
     await startRun(d, { dataset: datasetIn('sr-dup') });
     expect(await d.runIndex.list({ top: 20 })).toEqual({ runs: [] });
   });
+
+  it('waits at most about 3 s for a table service that never answers, then starts the run', async () => {
+    // accepts connections and never answers: a hung table endpoint
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const hung = testConfig(
+        `${azurite.connectionString.replace(/TableEndpoint=[^;]+;/, '')}TableEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`,
+      );
+      const d = { ...deps(), runIndex: freshRunIndex(hung) };
+      const started = Date.now();
+      const result = await startRun(d, { dataset: datasetIn('sr-index-hung') });
+      const elapsedMs = Date.now() - started;
+
+      expect(result).toMatchObject({ ok: true, value: { outcome: 'started' } });
+      expect(elapsedMs).toBeGreaterThanOrEqual(2_900);
+      expect(elapsedMs).toBeLessThan(6_000);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  }, 20_000);
 
   it('still starts the run when the index cannot be written (the orchestration writes it later)', async () => {
     const d = {
