@@ -43,7 +43,12 @@ export function getServices(): Services {
 
 /** What starting a run needs (the storage event and POST /api/runs), over this invocation's client. */
 export function startRunDeps(client: DurableClient, app: Services = getServices()): StartRunDeps {
-  return { runs: new DurableRunInstances(client), blobs: app.ports.blobs, config: app.config };
+  return {
+    runs: new DurableRunInstances(client),
+    blobs: app.ports.blobs,
+    config: app.config,
+    runIndex: app.ports.runIndex,
+  };
 }
 
 /** What routing an Azure ML run event needs: the runs, and the one workspace whose events count. */

@@ -21,6 +21,8 @@ export interface StorageSettings {
   readonly connectionString?: string;
   /** Identity-based storage (Azure): blob service URL built from the account name or given. */
   readonly blobServiceUrl?: string;
+  /** Identity-based storage (Azure): table service URL (the run index), built from the account name or given. */
+  readonly tableServiceUrl?: string;
   /** Managed identity client id for identity-based storage. */
   readonly clientId?: string;
   readonly trainingContainer: string;
@@ -91,6 +93,8 @@ export interface AppConfig {
    * AzureWebJobsStorage__accountName or the blob service URL): only its BlobCreated events count.
    */
   readonly storageAccount: string;
+  /** The run index's table in the storage account (GET /api/runs lists from it). */
+  readonly runIndexTable: string;
   readonly azureMl: AzureMlSettings;
   readonly fineTune: FineTuneSettings;
   readonly teardown: TeardownSettings;
@@ -208,6 +212,41 @@ function readTrainingContainer(r: Reader): string {
   return trainingContainer;
 }
 
+/** Table names: 3-63 letters and digits, a letter first (Azure Table Storage's rule). */
+const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
+
+function readRunIndexTable(r: Reader): string {
+  const table = r.string('RUN_INDEX_TABLE', 'runindex');
+  if (!TABLE_NAME.test(table)) {
+    r.problems.push(
+      `RUN_INDEX_TABLE must be a table name (3-63 letters and digits, a letter first), got '${table}'`,
+    );
+  }
+  return table;
+}
+
+/**
+ * The table endpoint for identity-based storage (the run index): given, else the account's
+ * (`https://<account>.table.core.windows.net`), else the blob URL's with `.blob.` as `.table.`
+ * (other clouds); an emulator's path-style blob URL names no table port, so it must be given.
+ */
+function readTableServiceUrl(
+  r: Reader,
+  accountName: string | undefined,
+  blobUri: string | undefined,
+): string {
+  if (r.optional('AzureWebJobsStorage__tableServiceUri') !== undefined) {
+    return r.url('AzureWebJobsStorage__tableServiceUri');
+  }
+  if (accountName !== undefined) return `https://${accountName}.table.core.windows.net`;
+  const derived = blobUri?.replace(/^(https?:\/\/[^/.]+)\.blob\./, '$1.table.');
+  if (derived !== undefined && derived !== blobUri) return derived;
+  r.problems.push(
+    "AzureWebJobsStorage__tableServiceUri is required: the run index lives in the storage account's tables, and AzureWebJobsStorage__blobServiceUri does not name them",
+  );
+  return '';
+}
+
 function readStorage(r: Reader): StorageSettings {
   const connectionString = r.optional('AzureWebJobsStorage');
   const accountName = r.optional('AzureWebJobsStorage__accountName');
@@ -219,7 +258,8 @@ function readStorage(r: Reader): StorageSettings {
   }
   if (serviceUri !== undefined || accountName !== undefined) {
     const blobServiceUrl = serviceUri ?? `https://${accountName}.blob.core.windows.net`;
-    return freeze({ blobServiceUrl, trainingContainer, clientId });
+    const tableServiceUrl = readTableServiceUrl(r, accountName, serviceUri);
+    return freeze({ blobServiceUrl, tableServiceUrl, trainingContainer, clientId });
   }
   r.problems.push(
     'AzureWebJobsStorage is required (a connection string), or AzureWebJobsStorage__accountName for identity-based storage',
@@ -389,6 +429,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const config: AppConfig = Object.freeze({
     storage: readStorage(r),
     storageAccount: readStorageAccount(r),
+    runIndexTable: readRunIndexTable(r),
     azureMl: readAzureMl(r),
     fineTune: readFineTune(r),
     teardown: readTeardown(r),

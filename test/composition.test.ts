@@ -157,7 +157,7 @@ describe('getServices (the process-wide app over the process settings)', () => {
 });
 
 describe("each entry point's deps over the invocation's durable client", () => {
-  it('startRunDeps: the runs over the durable client, the blob store and the settings of the app', async () => {
+  it('startRunDeps: the runs over the durable client, the blob store, the run index and the settings of the app', async () => {
     const app = services();
     const deps = startRunDeps(durableClient(), app);
 
@@ -167,6 +167,7 @@ describe("each entry point's deps over the invocation's durable client", () => {
     ]);
     expect(deps.blobs).toBe(app.ports.blobs);
     expect(deps.config).toBe(app.config);
+    expect(deps.runIndex).toBe(app.ports.runIndex);
   });
 
   it("jobEventDeps: the settings' workspace resource id, and events raised through the durable client", async () => {

@@ -52,6 +52,46 @@ describe('loadConfig', () => {
     expect(config.storage.connectionString).toBeUndefined();
   });
 
+  it('builds the table URL (the run index) for identity-based storage from the account name', () => {
+    const { AzureWebJobsStorage: _, ...rest } = sample.Values;
+    const config = loadConfig({ ...rest, AzureWebJobsStorage__accountName: 'stautopilot' });
+    expect(config.storage.tableServiceUrl).toBe('https://stautopilot.table.core.windows.net');
+  });
+
+  it('takes the table URL as given, or from a blob URL of another cloud', () => {
+    const { AzureWebJobsStorage: _, ...rest } = sample.Values;
+    const given = loadConfig({
+      ...rest,
+      AzureWebJobsStorage__accountName: 'stautopilot',
+      AzureWebJobsStorage__tableServiceUri: 'https://tables.example.net',
+    });
+    const china = loadConfig({
+      ...rest,
+      AzureWebJobsStorage__blobServiceUri: 'https://stcn01.blob.core.chinacloudapi.cn',
+    });
+    expect(given.storage.tableServiceUrl).toBe('https://tables.example.net');
+    expect(china.storage.tableServiceUrl).toBe('https://stcn01.table.core.chinacloudapi.cn');
+  });
+
+  it('fails at start when no table URL can be told from a path-style blob URL', () => {
+    const { AzureWebJobsStorage: _, ...rest } = sample.Values;
+    expect(() =>
+      loadConfig({ ...rest, AzureWebJobsStorage__blobServiceUri: 'http://127.0.0.1:10000/devstoreaccount1' }),
+    ).toThrow(
+      "invalid settings: AzureWebJobsStorage__tableServiceUri is required: the run index lives in the storage account's tables, and AzureWebJobsStorage__blobServiceUri does not name them",
+    );
+  });
+
+  it('names the run index table RUN_INDEX_TABLE, runindex by default, and refuses a name Table Storage would not take', () => {
+    expect(loadConfig(sample.Values).runIndexTable).toBe('runindex');
+    expect(loadConfig({ ...sample.Values, RUN_INDEX_TABLE: 'autopilotRuns2' }).runIndexTable).toBe(
+      'autopilotRuns2',
+    );
+    expect(() => loadConfig({ ...sample.Values, RUN_INDEX_TABLE: 'run-index' })).toThrow(
+      "RUN_INDEX_TABLE must be a table name (3-63 letters and digits, a letter first), got 'run-index'",
+    );
+  });
+
   it('derives the storage account whose BlobCreated events count from each storage setting', () => {
     const { AzureWebJobsStorage: _, ...rest } = sample.Values;
     const accounts = [
@@ -65,7 +105,10 @@ describe('loadConfig', () => {
       },
       { AzureWebJobsStorage__accountName: 'stidentity' },
       { AzureWebJobsStorage__blobServiceUri: 'https://sturi03.blob.core.windows.net' },
-      { AzureWebJobsStorage__blobServiceUri: 'http://127.0.0.1:10000/devstoreaccount1' },
+      {
+        AzureWebJobsStorage__blobServiceUri: 'http://127.0.0.1:10000/devstoreaccount1',
+        AzureWebJobsStorage__tableServiceUri: 'http://127.0.0.1:10002/devstoreaccount1',
+      },
     ].map((storage) => loadConfig({ ...rest, ...storage }).storageAccount);
     expect(accounts).toEqual([
       'devstoreaccount1',

@@ -7,6 +7,7 @@ import { createDeploymentActivities } from './deployment.js';
 import { createLineActivities } from './line.js';
 import { createEventActivities } from './events.js';
 import { createModelActivities } from './model.js';
+import { createRunIndexActivities } from './runIndex.js';
 import type { ActivityPorts } from './shared.js';
 import { createSummaryActivities } from './summary.js';
 import { createTrainingActivities } from './training.js';
@@ -31,5 +32,6 @@ export function createActivities(
     ...createLineActivities(deps),
     ...createSummaryActivities(deps),
     ...createEventActivities(deps),
+    ...createRunIndexActivities(deps),
   };
 }

@@ -19,6 +19,7 @@ import type {
   DatasetProcessor,
   LifecycleEvents,
   ModelCatalog,
+  RunIndex,
   RunMetricsSource,
   ScoringClient,
 } from '../domain/ports.js';
@@ -35,6 +36,7 @@ export interface ActivityPorts {
   readonly blobs: BlobStore;
   readonly datasets: DatasetProcessor;
   readonly events: LifecycleEvents;
+  readonly runIndex: RunIndex;
 }
 
 export interface ActivityDeps {

@@ -10,6 +10,7 @@ import type {
   EndpointMetrics,
   LifecycleEvents,
   ModelCatalog,
+  RunIndex,
   RunMetricsSource,
   ScoringClient,
 } from '../domain/ports.js';
@@ -22,6 +23,7 @@ import { armScope, DEFAULT_RETRY, JsonHttpClient, transportOptions, type RetrySe
 import { EventGridLifecycleEvents, NoLifecycleEvents } from './lifecycleEvents.js';
 import { MlflowRunMetrics } from './mlflow.js';
 import { RegistryModelCatalog } from './modelCatalog.js';
+import { createRunIndexClient, TableRunIndex } from './runIndex.js';
 import { EndpointScoringClient } from './scoring.js';
 
 export interface Ports {
@@ -34,6 +36,7 @@ export interface Ports {
   readonly datasets: DatasetProcessor;
   /** Lifecycle events out; a no-op when EVENTS_TOPIC_ENDPOINT is unset. */
   readonly events: LifecycleEvents;
+  readonly runIndex: RunIndex;
 }
 
 /** Knobs tests (and only tests) turn: a credential of their own, faster retries and polling. */
@@ -96,7 +99,14 @@ export function createPorts(config: AppConfig, options: PortsOptions = {}): Port
             credential,
             transport,
           }),
+    runIndex: new TableRunIndex(lazy(() => createRunIndexClient(config.storage, config.runIndexTable))),
   };
+}
+
+/** Built on first use: a setup without tables (tests of other ports) never builds the client. */
+function lazy<T>(build: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= build());
 }
 
 export { DomainError } from '../domain/errors.js';

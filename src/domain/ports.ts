@@ -26,6 +26,7 @@ import type {
   ChatMessage,
   BlobInfo,
 } from './resources.js';
+import type { RunIndexPage, RunIndexQuery, RunSummary } from './runIndex.js';
 
 /** Azure ML control plane (ARM) for the configured workspace. Absent resources are `undefined`, not errors. */
 export interface AzureMlGateway {
@@ -143,4 +144,23 @@ export interface DatasetProcessor {
  */
 export interface LifecycleEvents {
   publish(events: readonly LifecycleEvent[]): Promise<void>;
+}
+
+/**
+ * The run index (Azure Table Storage): one summary row per run, listed newest first one page at a
+ * time (src/domain/runIndex.ts has the keys). Faults throw; a token it did not hand out is refused
+ * by the caller before (decodeRunCursor).
+ */
+export interface RunIndex {
+  /**
+   * Creates or merges the run's row. The row's start time is the one its first write gave:
+   * `summary.startedAt` is used only when the run has no row yet. With `onlyIfAbsent`, an
+   * existing row is left as it is (the starter's write never overwrites the orchestration's).
+   */
+  put(
+    summary: RunSummary,
+    options?: { readonly onlyIfAbsent?: boolean; readonly abortSignal?: AbortSignal },
+  ): Promise<RunSummary>;
+  /** One page, newest first, filtered by the table (server-side). */
+  list(query: RunIndexQuery): Promise<RunIndexPage>;
 }

@@ -5,9 +5,19 @@
 // Never returns the durable management URLs (they carry the system key): the run's own URL is the
 // Location. Inputs are bounded before any work: body size, overrides' depth and keys, run ids.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { fail, ok, type Result } from '../domain/errors.js';
+import { DomainError, fail, ok, type Result } from '../domain/errors.js';
 import { overridesSizeProblem, validateOverrides } from '../domain/fineTuneParameters.js';
+import { isLineId } from '../domain/line.js';
 import { isRunId } from '../domain/runId.js';
+import {
+  decodeRunCursor,
+  encodeRunCursor,
+  isRunStatus,
+  RUN_STATUSES,
+  type RunIndexCursor,
+  type RunIndexPage,
+} from '../domain/runIndex.js';
+import type { RunStatus } from '../domain/runView.js';
 import { truncated } from '../domain/untrustedInput.js';
 import { ExternalEvent } from '../names.js';
 import { ACTIVE_STATUSES, type RunInstance } from '../runs/runInstances.js';
@@ -92,35 +102,16 @@ export function parseStartBody(body: unknown): Result<StartBody> {
   });
 }
 
-interface Cursor {
-  readonly createdTime: string;
-  readonly instanceId: string;
+/** GET /api/runs's query: paging and the two filters the index answers server-side. */
+interface ListQuery {
+  readonly top: number;
+  readonly status?: RunStatus;
+  readonly line?: string;
+  readonly after?: RunIndexCursor;
 }
 
-/** Newest first; ties broken by id so the order (and the cursor) is total. */
-const byNewest = (a: Cursor, b: Cursor): number =>
-  a.createdTime === b.createdTime
-    ? a.instanceId.localeCompare(b.instanceId)
-    : a.createdTime < b.createdTime
-      ? 1
-      : -1;
-
-export const encodeCursor = (cursor: Cursor): string =>
-  Buffer.from(JSON.stringify([cursor.createdTime, cursor.instanceId])).toString('base64url');
-
-function decodeCursor(token: string): Cursor | undefined {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) {
-      return { createdTime: value[0] as string, instanceId: value[1] as string };
-    }
-  } catch {
-    // reported below
-  }
-  return undefined;
-}
-
-function parsePaging(request: HttpRequest): Result<{ top: number; after?: Cursor }> {
+/** Every problem of a GET /api/runs query at once (unknown parameters, e.g. `code`, are ignored). */
+function parseListQuery(request: HttpRequest): Result<ListQuery> {
   const problems: FieldProblem[] = [];
   const topText = request.query.get('top');
   const top = topText === null ? DEFAULT_PAGE_SIZE : Number(topText);
@@ -130,8 +121,22 @@ function parsePaging(request: HttpRequest): Result<{ top: number; after?: Cursor
       message: `must be a whole number from 1 to ${MAX_PAGE_SIZE}, got '${truncated(topText ?? '')}'`,
     });
   }
+  const status = request.query.get('status');
+  if (status !== null && !isRunStatus(status)) {
+    problems.push({
+      field: 'status',
+      message: `must be one of ${RUN_STATUSES.join('|')}, got '${truncated(status)}'`,
+    });
+  }
+  const line = request.query.get('line');
+  if (line !== null && !isLineId(line)) {
+    problems.push({
+      field: 'line',
+      message: `must be a line id (lower-case letters, digits and '-', 1-63 characters, the dataset's name slugged), got '${truncated(line)}'`,
+    });
+  }
   const token = request.query.get('continuationToken');
-  const after = token === null || token === '' ? undefined : decodeCursor(token);
+  const after = token === null || token === '' ? undefined : decodeRunCursor(token);
   if (token !== null && token !== '' && after === undefined) {
     problems.push({ field: 'continuationToken', message: 'not a token this API returned' });
   }
@@ -142,7 +147,12 @@ function parsePaging(request: HttpRequest): Result<{ top: number; after?: Cursor
       details: problems,
     });
   }
-  return ok({ top, ...(after === undefined ? {} : { after }) });
+  return ok({
+    top,
+    ...(status === null || !isRunStatus(status) ? {} : { status }),
+    ...(line === null ? {} : { line }),
+    ...(after === undefined ? {} : { after }),
+  });
 }
 
 export const json = (status: number, body: unknown, headers?: Record<string, string>): HttpResponseInit => ({
@@ -201,16 +211,31 @@ async function postRun(
   return json(outcome === 'started' ? 202 : 200, view, { Location: runUrl(runId) });
 }
 
+/**
+ * One page of the run index, newest first, filtered by the table itself: O(page), not O(runs).
+ * Runs started before the index existed are not in it (GET /api/runs/{id} still finds them).
+ */
 async function listRuns(request: HttpRequest, deps: StartRunDeps): Promise<HttpResponseInit> {
-  const paging = parsePaging(request);
-  if (!paging.ok) return errorResponse(paging.error);
-  const { top, after } = paging.value;
-  const sorted = [...(await deps.runs.list())].sort(byNewest);
-  const start = after === undefined ? 0 : sorted.findIndex((run) => byNewest(run, after) > 0);
-  const page = start < 0 ? [] : sorted.slice(start, start + top);
-  const last = page.at(-1);
-  const more = start >= 0 && start + top < sorted.length && last !== undefined;
-  return json(200, { runs: page.map(viewOf), ...(more ? { continuationToken: encodeCursor(last) } : {}) });
+  const query = parseListQuery(request);
+  if (!query.ok) return errorResponse(query.error);
+  let page: RunIndexPage;
+  try {
+    page = await deps.runIndex.list(query.value);
+  } catch (error) {
+    // The one refusal of a list that is the caller's: a token the table could not resume from.
+    if (error instanceof DomainError && error.code === 'REQUEST.INVALID_QUERY') {
+      return errorResponse({
+        code: error.code,
+        message: error.message,
+        details: [{ field: 'continuationToken', message: 'not a token this API returned' }],
+      });
+    }
+    throw error;
+  }
+  return json(200, {
+    runs: page.runs,
+    ...(page.next === undefined ? {} : { continuationToken: encodeRunCursor(page.next) }),
+  });
 }
 
 /** A run by id; an id that is not a run id's shape is no run, answered without a lookup. */

@@ -411,6 +411,15 @@ export interface PublishEventsOutput {
   readonly published: number;
 }
 
+/** indexRun: the run's row in the run index (GET /api/runs), from its current view. */
+export interface IndexRunInput {
+  readonly view: RunView;
+}
+export interface IndexRunOutput {
+  /** The start time the row keeps (its first write's). */
+  readonly startedAt: string;
+}
+
 /** One activity: its registered function name, and (as phantom types) what it takes and returns. */
 export interface ActivityDeclaration<I, O> {
   readonly name: string;
@@ -452,6 +461,7 @@ export const Activity = {
   lineDeleteDeployment: declare<LineDeploymentInput, LineDeletedOutput>('lineDeleteDeployment'),
   lineDeleteEndpoint: declare<LineEndpointInput, LineDeletedOutput>('lineDeleteEndpoint'),
   publishEvents: declare<PublishEventsInput, PublishEventsOutput>('fineTunePublishEvents'),
+  indexRun: declare<IndexRunInput, IndexRunOutput>('fineTuneIndexRun'),
 } as const;
 
 /**

@@ -246,12 +246,18 @@ class Run {
     }
   }
 
+  /** Keeps the run's row in the run index (GET /api/runs lists from it); never fails the run. */
+  *index(): Gen<void> {
+    yield* this.always(Activity.indexRun, { view: this.view });
+  }
+
   /** A step: started, then `work`, then succeeded with its detail, or failed with its problem. */
   *stage<T>(step: StepId, work: Gen<Outcome<T>>, detail: (value: T) => string | undefined): Gen<Outcome<T>> {
     this.started(step);
     const outcome = yield* work;
     if (outcome.kind === 'ok') this.succeeded(step, detail(outcome.value));
     else if (outcome.kind === 'failed') this.failed(step, outcome.problem);
+    yield* this.index();
     return outcome;
   }
 
@@ -438,6 +444,7 @@ class Run {
     }
     if (status !== 'Failed') this.ended(status);
     yield* this.always(Activity.publishEvents, { events: runEvents(this.view) });
+    yield* this.index();
     yield* this.always(Activity.writeSummary, { view: this.view });
     return this.view;
   }
@@ -451,6 +458,7 @@ class Run {
 function* fineTune(context: OrchestrationContext): Gen<RunView> {
   const input = context.df.getInput<FineTuneInput>();
   const run = new Run(context, input);
+  yield* run.index();
   const { runId, dataset } = input;
 
   // Overrides that came with the dataset and cannot be used: nothing is worth running.

@@ -5,7 +5,8 @@ import type { AppConfig } from '../config.js';
 import { parseDatasetPath, siblingPaths } from '../domain/blobEvents.js';
 import { fail, ok, type DomainProblem, type Result } from '../domain/errors.js';
 import { overridesSizeProblem, validateOverrides } from '../domain/fineTuneParameters.js';
-import type { BlobStore } from '../domain/ports.js';
+import type { BlobStore, RunIndex } from '../domain/ports.js';
+import { runSummaryOf } from '../domain/runIndex.js';
 import type { DatasetRef, RunView } from '../domain/runView.js';
 import { computeRunId, forcedRunId } from '../domain/runId.js';
 import { newRunView } from '../domain/runView.js';
@@ -19,6 +20,10 @@ export interface StartRunDeps {
   readonly runs: RunInstances;
   readonly blobs: BlobStore;
   readonly config: AppConfig;
+  /** GET /api/runs lists from it; a started run is written at once so the list shows it. */
+  readonly runIndex: RunIndex;
+  /** The start time a new run's index row gets; tests pass their own. */
+  readonly now?: () => Date;
 }
 
 export interface StartRunRequest {
@@ -41,6 +46,9 @@ export interface StartedRun {
   readonly outcome: 'started' | 'existing';
   readonly view: RunView;
 }
+
+/** How long the starter waits for the new run's index row: the POST and the webhook answer after it. */
+const START_INDEX_TIMEOUT_MS = 3_000;
 
 /** Forced re-runs of one dataset version looked up before giving up (each is one status read). */
 const MAX_RERUNS = 100;
@@ -193,7 +201,27 @@ export async function startRun(
       view: winner === undefined ? newRunView(runId, dataset) : viewOf(winner),
     });
   }
-  return ok({ runId, outcome: 'started', view: newRunView(runId, dataset) });
+  const view = newRunView(runId, dataset);
+  await indexStarted(deps, view);
+  return ok({ runId, outcome: 'started', view });
+}
+
+/**
+ * The new run's row, so a list right after the start shows it. Only if absent: the orchestration
+ * may already have written a later state. Best effort: the orchestration's first activity writes
+ * the row again (with retries), so a fault here only delays the run's appearance in the list;
+ * and bounded, so a slow table never holds the answer (or Event Grid's delivery) for long.
+ */
+async function indexStarted(deps: StartRunDeps, view: RunView): Promise<void> {
+  const at = (deps.now?.() ?? new Date()).toISOString();
+  try {
+    await deps.runIndex.put(runSummaryOf(view, at), {
+      onlyIfAbsent: true,
+      abortSignal: AbortSignal.timeout(START_INDEX_TIMEOUT_MS),
+    });
+  } catch {
+    // see above: the orchestration indexes the run itself
+  }
 }
 
 /** Deploy polling never waits longer than this between looks (locally the job interval is shorter). */

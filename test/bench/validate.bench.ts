@@ -5,6 +5,7 @@
 // peak RSS, with the machine's core count. Targets (reported, never asserted): validate >= 1.5x
 // the baseline at 63 MB and >= 2.0x at 1.3 GB; peak RSS < 150 MB at 1.3 GB; prepare <= 1.3x
 // validate's time. `--stack [--full]`: upload -> job submitted on the local stack (stack.bench.ts).
+// `--runs [--count N]`: GET /api/runs over the run index at 5,000 runs (runIndex.bench.ts).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -219,6 +220,11 @@ async function stackMain(dir: string, full: boolean): Promise<void> {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (argv.includes('--runs')) {
+    const { runIndexBench } = await import('./runIndex.bench.js');
+    await runIndexBench(argv);
+    return;
+  }
   if (argv.includes('--stack')) {
     const dir = await mkdtemp(join(tmpdir(), 'autopilot-bench-'));
     try {
@@ -248,6 +254,9 @@ async function main(): Promise<void> {
     for (const t of results.flatMap((r) => r.targets))
       process.stdout.write(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.name}\n`);
     process.stdout.write('  upload -> submitted on the local stack: npm run bench -- --stack [--full]\n');
+    process.stdout.write(
+      '  GET /api/runs?top=20 at 5,000 runs on the local stack: npm run bench -- --runs [--count N]\n',
+    );
   } finally {
     if (keep) process.stdout.write(`kept ${dir}\n`);
     else await rm(dir, { recursive: true, force: true });

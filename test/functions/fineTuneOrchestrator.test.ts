@@ -25,6 +25,7 @@ describe('fineTuneOrchestrator', () => {
       'fineTuneCleanup',
       'fineTuneGetDeploymentState',
       'fineTuneGetJob',
+      'fineTuneIndexRun',
       'fineTuneMetrics',
       'fineTunePrepare',
       'fineTunePublishEvents',
@@ -59,7 +60,7 @@ describe('fineTuneOrchestrator', () => {
     }
   });
 
-  it('registers nothing else: the two orchestrations and 29 activities', () => {
-    expect(registered.size).toBe(31);
+  it('registers nothing else: the two orchestrations and 30 activities', () => {
+    expect(registered.size).toBe(32);
   });
 });

@@ -5,14 +5,21 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AzureBlobStore, createContainerClient } from '../../src/adapters/blobStore.js';
 import type { AppConfig } from '../../src/config.js';
+import type { RunSummary } from '../../src/domain/runIndex.js';
 import type { RunView } from '../../src/domain/runView.js';
 import { computeRunId } from '../../src/domain/runId.js';
 import { newRunView, runEnded } from '../../src/domain/runView.js';
-import { encodeCursor, handleRunsRequest } from '../../src/http/runsApi.js';
+import { handleRunsRequest } from '../../src/http/runsApi.js';
 import { ExternalEvent } from '../../src/names.js';
 import type { StartRunDeps } from '../../src/runs/startRun.js';
-import { startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
-import { expectedLine, LoggingContext, RecordingRunInstances, testConfig } from '../runs/support.js';
+import { startAzuriteBlobAndTable, type AzuriteBlob } from '../support/azurite.js';
+import {
+  expectedLine,
+  freshRunIndex,
+  LoggingContext,
+  RecordingRunInstances,
+  testConfig,
+} from '../runs/support.js';
 
 let azurite: AzuriteBlob;
 let container: ContainerClient;
@@ -28,7 +35,7 @@ const ROW = JSON.stringify({
 });
 
 beforeAll(async () => {
-  azurite = await startAzuriteBlob();
+  azurite = await startAzuriteBlobAndTable();
   config = testConfig(azurite.connectionString, { GATE_METRIC: 'eval_loss', GATE_MAX: '1.5' });
   container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
     'training-data',
@@ -42,7 +49,12 @@ afterAll(async () => {
 
 beforeEach(() => {
   runs = new RecordingRunInstances();
-  deps = { runs, config, blobs: new AzureBlobStore(createContainerClient(config.storage)) };
+  deps = {
+    runs,
+    config,
+    blobs: new AzureBlobStore(createContainerClient(config.storage)),
+    runIndex: freshRunIndex(config),
+  };
 });
 
 async function upload(path: string, text: string): Promise<string> {
@@ -312,47 +324,158 @@ describe('GET /api/runs/{id}', () => {
   });
 });
 
-describe('GET /api/runs', () => {
-  beforeEach(() => {
-    for (const id of ['ft-1', 'ft-2', 'ft-3']) {
-      runs.add({
-        instanceId: id,
-        customStatus: newRunView(id, { container: 'c', path: `incoming/${id}.jsonl`, etag: 'e' }),
-      });
-    }
+describe('GET /api/runs (the run index)', () => {
+  const id = (n: number): string => `ft-${String(n).padStart(20, '0')}`;
+  const summary = (n: number, extra: Partial<RunSummary> = {}): RunSummary => ({
+    runId: id(n),
+    line: 'chat',
+    dataset: { container: 'training-data', path: 'incoming/chat/train.jsonl', etag: `0x${n}` },
+    status: 'Running',
+    step: 'validate',
+    startedAt: `2026-01-01T00:00:0${n}.000Z`,
+    ...extra,
+  });
+  const ids = (response: ApiResponse): string[] =>
+    (response.jsonBody.runs as unknown as RunSummary[]).map((r) => r.runId);
+
+  it('lists nothing when nothing was indexed', async () => {
+    const response = await call({});
+    expect(response.status).toBe(200);
+    expect(response.jsonBody).toEqual({ runs: [] });
   });
 
-  it('pages newest first with a continuation token', async () => {
+  it('pages newest first with an opaque continuation token, none on the last page', async () => {
+    for (const n of [1, 2, 3]) await deps.runIndex.put(summary(n));
+
     const first = await call({ query: { top: '2' } });
-    expect(first.status).toBe(200);
-    expect(first.jsonBody.runs.map((r) => r.runId)).toEqual(['ft-3', 'ft-2']);
-    expect(typeof first.jsonBody.continuationToken).toBe('string');
     const second = await call({
       query: { top: '2', continuationToken: first.jsonBody.continuationToken ?? '' },
     });
-    expect(second.jsonBody).toEqual({ runs: [expect.objectContaining({ runId: 'ft-1' })] });
+
+    expect(first.status).toBe(200);
+    expect(ids(first)).toEqual([id(3), id(2)]);
+    expect(first.jsonBody.continuationToken).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(second.jsonBody).toEqual({ runs: [summary(1)] });
   });
 
   it('a new run started between pages does not shift the next page', async () => {
+    for (const n of [1, 2, 3]) await deps.runIndex.put(summary(n));
     const first = await call({ query: { top: '1' } });
-    runs.add({ instanceId: 'ft-4' });
+    await deps.runIndex.put(summary(4));
     const second = await call({
       query: { top: '1', continuationToken: first.jsonBody.continuationToken ?? '' },
     });
-    expect(second.jsonBody.runs.map((r) => r.runId)).toEqual(['ft-2']);
+    expect(ids(second)).toEqual([id(2)]);
   });
 
-  it('answers 400 for a bad top or token', async () => {
-    const response = await call({ query: { top: '0', continuationToken: 'garbage' } });
+  it('filters by status', async () => {
+    await deps.runIndex.put(summary(1, { status: 'Failed', endedAt: '2026-01-01T00:01:00.000Z' }));
+    await deps.runIndex.put(summary(2, { status: 'Succeeded', endedAt: '2026-01-01T00:02:00.000Z' }));
+    await deps.runIndex.put(summary(3, { status: 'Failed', endedAt: '2026-01-01T00:03:00.000Z' }));
+    expect(ids(await call({ query: { status: 'Failed' } }))).toEqual([id(3), id(1)]);
+  });
+
+  it('filters by line, and by line and status together', async () => {
+    await deps.runIndex.put(summary(1, { line: 'support' }));
+    await deps.runIndex.put(summary(2, { line: 'support', status: 'Canceled' }));
+    await deps.runIndex.put(summary(3));
+    expect(ids(await call({ query: { line: 'support' } }))).toEqual([id(2), id(1)]);
+    expect(ids(await call({ query: { line: 'support', status: 'Canceled' } }))).toEqual([id(2)]);
+  });
+
+  it('shows a run started by POST at once, before its orchestration ran', async () => {
+    const etag = await upload('incoming/listed/train.jsonl', ROW);
+    const started = await call({
+      method: 'POST',
+      body: JSON.stringify({ dataset: 'incoming/listed/train.jsonl' }),
+    });
+    const runId = (started.jsonBody as unknown as RunView).runId;
+
+    const listed = await call({});
+
+    expect(listed.jsonBody.runs).toEqual([
+      {
+        runId,
+        line: 'listed',
+        dataset: { container: 'training-data', path: 'incoming/listed/train.jsonl', etag },
+        status: 'Running',
+        step: 'validate',
+        startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as string,
+      },
+    ]);
+  });
+
+  it('does not list a run the index never saw (started before it existed); GET by id still finds it', async () => {
+    runs.add({ instanceId: id(7), customStatus: newRunView(id(7), summary(7).dataset) });
+    expect((await call({})).jsonBody).toEqual({ runs: [] });
+    expect((await call({ id: id(7) })).status).toBe(200);
+  });
+
+  it('answers 400 naming the allowed statuses for an unknown status', async () => {
+    const response = await call({ query: { status: 'Done' } });
+    expect(response.status).toBe(400);
+    expect(response.jsonBody.error).toEqual({
+      code: 'REQUEST.INVALID_QUERY',
+      message: "status: must be one of Running|Succeeded|NotDeployed|RolledBack|Failed|Canceled, got 'Done'",
+      details: [
+        {
+          field: 'status',
+          message: "must be one of Running|Succeeded|NotDeployed|RolledBack|Failed|Canceled, got 'Done'",
+        },
+      ],
+    });
+  });
+
+  it('answers 400 for a line that is not a line id', async () => {
+    const response = await call({ query: { line: 'Chat Bot' } });
+    expect(response.status).toBe(400);
+    expect(response.jsonBody.error.details?.map((d) => d.field)).toEqual(['line']);
+  });
+
+  it('takes top from 1 to 100', async () => {
+    await deps.runIndex.put(summary(1));
+    expect((await call({ query: { top: '1' } })).status).toBe(200);
+    expect((await call({ query: { top: '100' } })).status).toBe(200);
+    for (const top of ['0', '101', '2.5', 'ten']) {
+      const response = await call({ query: { top } });
+      expect(response.status, top).toBe(400);
+      expect(response.jsonBody.error.message).toBe(`top: must be a whole number from 1 to 100, got '${top}'`);
+    }
+  });
+
+  it('answers 400 with every problem of the query at once', async () => {
+    const response = await call({
+      query: { top: '0', status: 'x', line: '-', continuationToken: 'garbage!' },
+    });
     expect(response.status).toBe(400);
     expect(response.jsonBody.error.code).toBe('REQUEST.INVALID_QUERY');
-    expect(response.jsonBody.error.details?.map((d) => d.field)).toEqual(['top', 'continuationToken']);
+    expect(response.jsonBody.error.details?.map((d) => d.field)).toEqual([
+      'top',
+      'status',
+      'line',
+      'continuationToken',
+    ]);
   });
 
-  it('returns an empty page after the last run', async () => {
-    const token = encodeCursor({ createdTime: '2000-01-01T00:00:00.000Z', instanceId: 'ft-0' });
-    expect((await call({ query: { continuationToken: token } })).jsonBody).toEqual({ runs: [] });
-  });
+  for (const [name, token] of [
+    ['not base64url', 'not a token!'],
+    ['base64url of text that is not JSON', Buffer.from('hello').toString('base64url')],
+    ['JSON that is not a pair of keys', Buffer.from('[1,2]').toString('base64url')],
+    ['an empty key', Buffer.from('[""]').toString('base64url')],
+    ['a key with a space', Buffer.from('["a b","c"]').toString('base64url')],
+    ['three keys', Buffer.from('["a","b","c"]').toString('base64url')],
+    ['a 4,000-character token', 'A'.repeat(4000)],
+  ] as const) {
+    it(`answers 400 (not 500) for a continuation token that is ${name}`, async () => {
+      const response = await call({ query: { continuationToken: token } });
+      expect(response.status).toBe(400);
+      expect(response.jsonBody.error).toEqual({
+        code: 'REQUEST.INVALID_QUERY',
+        message: 'continuationToken: not a token this API returned',
+        details: [{ field: 'continuationToken', message: 'not a token this API returned' }],
+      });
+    });
+  }
 });
 
 describe('POST /api/runs/{id}/cancel', () => {

@@ -48,7 +48,8 @@ void [missing, wrongOutput, wrongInput, badSubmitInput, badValidateOutput];
 describe('the activity contract', () => {
   it('declares every activity once, with a unique function name', () => {
     const names = ACTIVITY_KEYS.map((key) => Activity[key].name);
-    expect(new Set(names).size).toBe(26);
+    expect(new Set(names).size).toBe(27);
+    expect(names).toContain('fineTuneIndexRun');
     expect(names).toContain('fineTuneSubmit');
     expect(names).toContain('fineTuneWriteSummary');
   });

@@ -77,10 +77,30 @@ export interface OrchestratorState {
 
 type Handler = (trigger: unknown, context: df.OrchestrationContext) => Promise<OrchestratorState>;
 
+/**
+ * Activities the sim answers itself, at once, by default: the run index's bookkeeping
+ * (fineTuneIndexRun, src/activities/runIndex.ts), which every step schedules and no flow decision
+ * reads. They are kept out of `scheduled` and listed in `bookkeeping`; a test that drives them
+ * itself passes `{ autoComplete: {} }`.
+ */
+export const DEFAULT_AUTO_COMPLETE: Readonly<Record<string, unknown>> = {
+  fineTuneIndexRun: { ok: true, value: { startedAt: '2026-01-01T00:00:00.000Z' } },
+};
+
+/** A result to answer with, or a function that computes it from the activity's input (a real activity). */
+export type AutoAnswer = unknown;
+
+export interface DurableSimOptions {
+  /** Activity name -> its answer: a value, or `(input) => Promise<value>` to run the real thing. */
+  readonly autoComplete?: Readonly<Record<string, AutoAnswer>>;
+}
+
 export class DurableSim {
   readonly history: HistoryEvent[] = [];
   /** Every leaf action in scheduling order (what the orchestrator asked the host to do). */
   readonly scheduled: Scheduled[] = [];
+  /** The auto-completed activities, in scheduling order (see DEFAULT_AUTO_COMPLETE). */
+  readonly bookkeeping: Extract<Scheduled, { kind: 'activity' }>[] = [];
   state: OrchestratorState | undefined;
   /** The input the orchestration continued as new with (ContinueAsNew), if it did. */
   continuedWith: unknown;
@@ -100,9 +120,13 @@ export class DurableSim {
     private readonly instanceId: string,
     private readonly input: unknown,
     startAt = '2026-01-01T00:00:00.000Z',
+    options: DurableSimOptions = {},
   ) {
     this.clock = Date.parse(startAt);
+    this.autoComplete = options.autoComplete ?? DEFAULT_AUTO_COMPLETE;
   }
+
+  private readonly autoComplete: Readonly<Record<string, unknown>>;
 
   get now(): string {
     return new Date(this.clock).toISOString();
@@ -204,9 +228,34 @@ export class DurableSim {
     return this;
   }
 
-  /** Runs one episode with the queued events through the library's replay. */
+  /**
+   * Runs one episode with the queued events through the library's replay, then answers the
+   * auto-completed activities it scheduled, each in a further episode at the same time (as a
+   * host would within the same second), until none is pending.
+   */
   async episode(): Promise<OrchestratorState> {
-    this.clock += 1000;
+    const logs: string[] = [];
+    let state = await this.oneEpisode(true, logs);
+    for (;;) {
+      const auto = this.pendingActivities().filter((p) => p.name in this.autoComplete);
+      if (auto.length === 0) break;
+      for (const task of auto) {
+        const answer = this.autoComplete[task.name];
+        this.complete(
+          task.name,
+          typeof answer === 'function'
+            ? await (answer as (input: unknown) => Promise<unknown>)(task.input)
+            : answer,
+        );
+      }
+      state = await this.oneEpisode(false, logs);
+    }
+    this.logs = logs;
+    return state;
+  }
+
+  private async oneEpisode(advance: boolean, logs: string[]): Promise<OrchestratorState> {
+    if (advance) this.clock += 1000;
     this.history.push(this.event(EventType.OrchestratorStarted, {}), ...this.queued);
     this.queued = [];
     const trigger = {
@@ -220,8 +269,6 @@ export class DurableSim {
       longRunningTimerIntervalDuration: '3.00:00:00',
       defaultHttpAsyncRequestSleepTimeMillseconds: 30_000,
     };
-    const logs: string[] = [];
-    this.logs = logs;
     const context = new df.DummyOrchestrationContext(
       'fineTuneOrchestrator',
       'test-invocation',
@@ -271,7 +318,8 @@ export class DurableSim {
         const name = leaf.functionName ?? '';
         const input: unknown =
           typeof leaf.input === 'string' ? JSON.parse(leaf.input) : structuredClone(leaf.input);
-        this.scheduled.push({ kind: 'activity', id, name, input });
+        if (name in this.autoComplete) this.bookkeeping.push({ kind: 'activity', id, name, input });
+        else this.scheduled.push({ kind: 'activity', id, name, input });
         const maxAttempts = leaf.retryOptions?.maxNumberOfAttempts ?? 0;
         this.pending.set(id, { kind: 'activity', id, name, input, attempt: 1, maxAttempts });
         this.history.push(

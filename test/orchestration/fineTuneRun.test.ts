@@ -3,13 +3,16 @@
 // test mode), fed histories the way the Durable extension builds them. Tests assert WHICH work
 // gets scheduled and the run view the orchestration publishes and returns.
 import * as azf from '@azure/functions';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createRunIndexActivities } from '../../src/activities/runIndex.js';
+import { createRunIndexClient, TableRunIndex } from '../../src/adapters/runIndex.js';
 import type { RunView } from '../../src/domain/runView.js';
 import { ExternalEvent, FunctionName } from '../../src/names.js';
 import { Activity, ClientActivity } from '../../src/orchestration/contract.js';
 import { deployTiming } from '../../src/orchestration/fineTuneRun.js';
 import type { FineTuneInput } from '../../src/orchestration/contract.js';
 import { DurableSim, type OrchestratorState } from './durableSim.js';
+import { startAzuriteTable, type AzuriteTable } from '../support/azurite.js';
 
 type Handler = ConstructorParameters<typeof DurableSim>[0];
 let handler: Handler;
@@ -332,7 +335,13 @@ describe('fineTuneOrchestrator', () => {
   it('schedules every activity with the transient-fault retry policy', async () => {
     const sim = new DurableSim(handler, RUN_ID, input());
     const state = await sim.start();
-    const [action] = state.actions[0] ?? [];
+    // the run index's write comes first (it is not raced with cancel), then validate's race
+    const [indexed, action] = state.actions[0] ?? [];
+    expect(indexed).toMatchObject({
+      actionType: 1,
+      functionName: Activity.indexRun.name,
+      retryOptions: { firstRetryIntervalInMilliseconds: 5000, maxNumberOfAttempts: 5, backoffCoefficient: 2 },
+    });
     expect(action?.compoundActions?.[0]).toMatchObject({
       actionType: 1, // CallActivityWithRetry
       functionName: Activity.validate.name,
@@ -999,5 +1008,153 @@ describe('fineTuneOrchestrator', () => {
       await sim.complete(Activity.getJob.name, ok({ status: 'Completed' })).episode();
       expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.metrics.name]);
     });
+  });
+});
+
+describe('fineTuneOrchestrator: the run index (GET /api/runs)', () => {
+  type Indexed = { input: { view: RunView } };
+
+  it('indexes the run when it starts, after every step and before its summary, the last time with its final view', async () => {
+    const sim = await untilTraining();
+    await jobEnds(sim, 'Completed');
+    await afterTraining(sim);
+    const view = viewOf(await summarize(sim));
+
+    const indexed = sim.bookkeeping as Indexed[];
+    expect(indexed.map((i) => [i.input.view.status, i.input.view.step])).toEqual([
+      ['Running', 'validate'],
+      ['Running', 'validate'],
+      ['Running', 'prepare'],
+      ['Running', 'resolveModel'],
+      ['Running', 'checkCompute'],
+      ['Running', 'submit'],
+      ['Running', 'train'],
+      ['Running', 'metrics'],
+      ['Running', 'register'],
+      ['Running', 'deploy'],
+      ['Running', 'smokeTest'],
+      ['Succeeded', 'smokeTest'],
+    ]);
+    // the first write is the fresh view: no step has started yet
+    expect(indexed[0]?.input.view.steps.every((s) => s.status === 'pending')).toBe(true);
+    expect(indexed.at(-1)?.input.view).toEqual(view);
+    const summary = sim.scheduled.find((s) => s.kind === 'activity' && s.name === Activity.writeSummary.name);
+    const summaryId = summary?.kind === 'activity' ? summary.id : -1;
+    const lastIndexId = sim.bookkeeping.at(-1)?.id ?? Infinity;
+    expect(lastIndexId).toBeLessThan(summaryId);
+  });
+
+  it('indexes a failed run with its error recorded, and once more before its summary', async () => {
+    const sim = new DurableSim(handler, RUN_ID, input());
+    await sim.start();
+    await sim
+      .complete(Activity.validate.name, fail('DATASET.INVALID', 'dataset has 1 invalid row'))
+      .episode();
+    const view = viewOf(await summarize(sim));
+
+    const indexed = (sim.bookkeeping as Indexed[]).map((i) => i.input.view);
+    expect(indexed.map((v) => [v.status, v.step, v.error?.code])).toEqual([
+      ['Running', 'validate', undefined],
+      ['Failed', 'validate', 'DATASET.INVALID'],
+      ['Failed', 'validate', 'DATASET.INVALID'],
+    ]);
+    expect(indexed.at(-1)).toEqual(view);
+  });
+
+  it('indexes a canceled run as Canceled before its summary', async () => {
+    const sim = await untilTraining();
+    await sim.raise(ExternalEvent.cancelRequested, {}).episode();
+    await sim.complete(Activity.cancelJob.name, ok({ canceled: true })).episode();
+    const view = viewOf(await summarize(sim));
+
+    expect(view.status).toBe('Canceled');
+    expect((sim.bookkeeping as Indexed[]).at(-1)?.input.view).toEqual(view);
+  });
+
+  it('goes on when the index cannot be written: five failed attempts, then the run continues unchanged', async () => {
+    const sim = new DurableSim(handler, RUN_ID, input(), undefined, { autoComplete: {} });
+    await sim.start();
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      await sim.fail(Activity.indexRun.name, 'table service answered 503').episode();
+      await sim.fireTimer().episode();
+    }
+
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.validate.name]);
+    await sim.complete(Activity.validate.name, results.validate).episode();
+    await sim
+      .complete(Activity.indexRun.name, fail('STORAGE.FORBIDDEN', 'write run index row: 403'))
+      .episode();
+    expect(sim.pendingActivities().map((p) => p.name)).toEqual([Activity.prepare.name]);
+    expect((sim.state?.customStatus as RunView).status).toBe('Running');
+    expect((sim.state?.customStatus as RunView).error).toBeUndefined();
+  });
+});
+
+describe('fineTuneOrchestrator: the run index, written by the real activity (Azurite tables)', () => {
+  let azurite: AzuriteTable;
+  let tables = 0;
+  beforeAll(async () => {
+    azurite = await startAzuriteTable();
+  });
+  afterAll(async () => {
+    await azurite.close();
+  });
+
+  /** The real indexRun over a new table, and the index it writes, for the sim to call. */
+  function realIndex(): { index: TableRunIndex; autoComplete: Record<string, unknown> } {
+    const client = createRunIndexClient(
+      { connectionString: azurite.connectionString, trainingContainer: 'training-data' },
+      `replay${++tables}`,
+    );
+    const index = new TableRunIndex(() => client);
+    const { indexRun } = createRunIndexActivities({
+      ports: { runIndex: index },
+      now: () => new Date('2026-01-01T00:00:00.500Z'),
+    });
+    return { index, autoComplete: { [Activity.indexRun.name]: indexRun } };
+  }
+
+  it('leaves a finished run (Succeeded) with its final status, step, end and model in the index', async () => {
+    const { index, autoComplete } = realIndex();
+    const sim = new DurableSim(handler, RUN_ID, input(), undefined, { autoComplete });
+    await sim.start();
+    await sim.complete(Activity.validate.name, results.validate).episode();
+    await sim.complete(Activity.prepare.name, results.prepare).episode();
+    await sim.complete(Activity.resolveModel.name, results.resolveModel).episode();
+    await sim.complete(Activity.checkCompute.name, results.checkCompute).episode();
+    await sim.complete(Activity.submit.name, results.submit).episode();
+    await jobEnds(sim, 'Completed');
+    await afterTraining(sim);
+    const view = viewOf(await summarize(sim));
+
+    expect(view.status).toBe('Succeeded');
+    expect(await index.list({ top: 20 })).toEqual({
+      runs: [
+        {
+          runId: RUN_ID,
+          line: 'chat',
+          dataset,
+          status: 'Succeeded',
+          step: 'smokeTest',
+          startedAt: '2026-01-01T00:00:00.500Z',
+          endedAt: view.steps.find((s) => s.id === 'smokeTest')?.endedAt,
+          model: 'Phi-3-mini-4k-instruct-ft:1',
+        },
+      ],
+    });
+  });
+
+  it('leaves a run that failed at validate as Failed in the index', async () => {
+    const { index, autoComplete } = realIndex();
+    const sim = new DurableSim(handler, RUN_ID, input(), undefined, { autoComplete });
+    await sim.start();
+    await sim
+      .complete(Activity.validate.name, fail('DATASET.INVALID', 'dataset has 1 invalid row'))
+      .episode();
+    await summarize(sim);
+
+    const { runs } = await index.list({ top: 20 });
+    expect(runs.map((r) => [r.runId, r.status, r.step])).toEqual([[RUN_ID, 'Failed', 'validate']]);
+    expect(await index.list({ top: 20, status: 'Running' })).toEqual({ runs: [] });
   });
 });

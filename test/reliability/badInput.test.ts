@@ -14,8 +14,14 @@ import { handleRunsRequest } from '../../src/http/runsApi.js';
 import { handleDatasetUploaded } from '../../src/runs/datasetUploaded.js';
 import { handleJobEvent, workspaceResourceId } from '../../src/runs/jobEvents.js';
 import type { StartRunDeps } from '../../src/runs/startRun.js';
-import { startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
-import { LoggingContext, RecordingRunInstances, WORKSPACE, testConfig } from '../runs/support.js';
+import { startAzuriteBlobAndTable, type AzuriteBlob } from '../support/azurite.js';
+import {
+  LoggingContext,
+  RecordingRunInstances,
+  WORKSPACE,
+  freshRunIndex,
+  testConfig,
+} from '../runs/support.js';
 
 let azurite: AzuriteBlob;
 let config: AppConfig;
@@ -43,7 +49,7 @@ const WORKSPACE_ID = workspaceResourceId({
 });
 
 beforeAll(async () => {
-  azurite = await startAzuriteBlob();
+  azurite = await startAzuriteBlobAndTable();
   config = testConfig(azurite.connectionString);
   const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
     'training-data',
@@ -65,7 +71,12 @@ beforeEach(() => {
     lookedUp.push(instanceId);
     return get(instanceId);
   };
-  deps = { runs, config, blobs: new AzureBlobStore(createContainerClient(config.storage)) };
+  deps = {
+    runs,
+    config,
+    blobs: new AzureBlobStore(createContainerClient(config.storage)),
+    runIndex: freshRunIndex(config),
+  };
 });
 
 const deep = (levels: number): string => `${'['.repeat(levels)}1${']'.repeat(levels)}`;
@@ -180,6 +191,19 @@ const JUNK_QUERIES: Record<string, string>[] = [
   { continuationToken: 'garbage' },
   { continuationToken: Buffer.from('[1,2]').toString('base64url') },
   { continuationToken: 'A'.repeat(200_000) },
+  // the run index's filters and its opaque token (src/domain/runIndex.ts)
+  { status: 'done' },
+  { status: 'failed' },
+  { status: 'toString' },
+  { status: 'x'.repeat(100_000) },
+  { line: '../chat' },
+  { line: 'Chat' },
+  { line: '' },
+  { line: 'l'.repeat(64) },
+  { continuationToken: Buffer.from('["a b"]').toString('base64url') },
+  { continuationToken: Buffer.from('["runs","x","y"]').toString('base64url') },
+  { continuationToken: Buffer.from('{"nextPartitionKey":"runs"}').toString('base64url') },
+  { continuationToken: Buffer.from(JSON.stringify(['r'.repeat(2000)])).toString('base64url') },
 ];
 
 function request(method: string, path: string, body?: string, query: Record<string, string> = {}) {

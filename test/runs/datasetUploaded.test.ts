@@ -6,8 +6,8 @@ import { AzureBlobStore, createContainerClient } from '../../src/adapters/blobSt
 import type { AppConfig } from '../../src/config.js';
 import { handleDatasetUploaded } from '../../src/runs/datasetUploaded.js';
 import type { StartRunDeps } from '../../src/runs/startRun.js';
-import { startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
-import { LoggingContext, RecordingRunInstances, testConfig } from './support.js';
+import { startAzuriteBlobAndTable, type AzuriteBlob } from '../support/azurite.js';
+import { LoggingContext, RecordingRunInstances, freshRunIndex, testConfig } from './support.js';
 
 let azurite: AzuriteBlob;
 let container: ContainerClient;
@@ -16,7 +16,7 @@ let runs: RecordingRunInstances;
 let deps: StartRunDeps;
 
 beforeAll(async () => {
-  azurite = await startAzuriteBlob();
+  azurite = await startAzuriteBlobAndTable();
   config = testConfig(azurite.connectionString);
   container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
     'training-data',
@@ -30,7 +30,12 @@ afterAll(async () => {
 
 beforeEach(() => {
   runs = new RecordingRunInstances();
-  deps = { runs, config, blobs: new AzureBlobStore(createContainerClient(config.storage)) };
+  deps = {
+    runs,
+    config,
+    blobs: new AzureBlobStore(createContainerClient(config.storage)),
+    runIndex: freshRunIndex(config),
+  };
 });
 
 async function upload(path: string, text: string): Promise<string> {

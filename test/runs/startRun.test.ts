@@ -3,19 +3,21 @@
 // given with a fixed etag, so every run id below is a literal, worked out outside the code as
 // 'ft-' + 20 hex of sha256('{"container":"training-data","etag":"0x1","overrides":{...},"path":"..."}').
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AzureBlobStore, createContainerClient } from '../../src/adapters/blobStore.js';
 import type { AppConfig } from '../../src/config.js';
 import { datasetAt, startRun, type StartRunDeps } from '../../src/runs/startRun.js';
-import { startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
-import { expectedLine, RecordingRunInstances, testConfig } from './support.js';
+import { startAzuriteBlobAndTable, type AzuriteBlob } from '../support/azurite.js';
+import { expectedLine, freshRunIndex, RecordingRunInstances, testConfig } from './support.js';
 
 let azurite: AzuriteBlob;
 let container: ContainerClient;
 let config: AppConfig;
 
 beforeAll(async () => {
-  azurite = await startAzuriteBlob();
+  azurite = await startAzuriteBlobAndTable();
   config = testConfig(azurite.connectionString);
   container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
     'training-data',
@@ -33,6 +35,7 @@ function deps(): StartRunDeps & { runs: RecordingRunInstances } {
     runs: new RecordingRunInstances(),
     config,
     blobs: new AzureBlobStore(createContainerClient(config.storage)),
+    runIndex: freshRunIndex(config),
   };
 }
 
@@ -196,5 +199,85 @@ describe('datasetAt', () => {
       ok: false,
       error: { code: 'DATASET.BAD_PATH' },
     });
+  });
+});
+
+describe('startRun and the run index', () => {
+  const at = new Date('2026-03-04T05:06:07.089Z');
+
+  it('writes a started run to the index at once: Running at validate, started now', async () => {
+    const d = { ...deps(), now: () => at };
+    await startRun(d, { dataset: datasetIn('sr-index') });
+    expect(await d.runIndex.list({ top: 20 })).toEqual({
+      runs: [
+        {
+          runId: 'ft-5d93578903b6ec5da151',
+          line: 'sr-index',
+          dataset: datasetIn('sr-index'),
+          status: 'Running',
+          step: 'validate',
+          startedAt: '2026-03-04T05:06:07.089Z',
+        },
+      ],
+    });
+  });
+
+  it('leaves a row the orchestration already wrote as it is', async () => {
+    const d = { ...deps(), now: () => at };
+    const ended = {
+      runId: 'ft-a400ddff7e81e9d24765',
+      line: 'sr-index-late',
+      dataset: datasetIn('sr-index-late'),
+      status: 'Failed' as const,
+      step: 'validate' as const,
+      startedAt: '2026-03-04T05:06:07.000Z',
+      endedAt: '2026-03-04T05:06:07.050Z',
+    };
+    await d.runIndex.put(ended);
+    await startRun(d, { dataset: datasetIn('sr-index-late') });
+    expect((await d.runIndex.list({ top: 20 })).runs).toEqual([ended]);
+  });
+
+  it('writes nothing for a run that already exists', async () => {
+    const d = deps();
+    d.runs.add({ instanceId: 'ft-89e4ded688992079ef97', input: { dataset: datasetIn('sr-dup') } });
+    await startRun(d, { dataset: datasetIn('sr-dup') });
+    expect(await d.runIndex.list({ top: 20 })).toEqual({ runs: [] });
+  });
+
+  it('waits at most about 3 s for a table service that never answers, then starts the run', async () => {
+    // accepts connections and never answers: a hung table endpoint
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const hung = testConfig(
+        `${azurite.connectionString.replace(/TableEndpoint=[^;]+;/, '')}TableEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`,
+      );
+      const d = { ...deps(), runIndex: freshRunIndex(hung) };
+      const started = Date.now();
+      const result = await startRun(d, { dataset: datasetIn('sr-index-hung') });
+      const elapsedMs = Date.now() - started;
+
+      expect(result).toMatchObject({ ok: true, value: { outcome: 'started' } });
+      expect(elapsedMs).toBeGreaterThanOrEqual(2_900);
+      expect(elapsedMs).toBeLessThan(6_000);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  }, 20_000);
+
+  it('still starts the run when the index cannot be written (the orchestration writes it later)', async () => {
+    const d = {
+      ...deps(),
+      runIndex: {
+        put: () => Promise.reject(new Error('table service unreachable')),
+        list: () => Promise.reject(new Error('not listed here')),
+      },
+    };
+    const result = await startRun(d, { dataset: datasetIn('sr-index-down') });
+    expect(result).toMatchObject({ ok: true, value: { outcome: 'started' } });
+    expect(d.runs.started.map((s) => s.instanceId)).toEqual(['ft-80c0bdf0245a0f10a49a']);
   });
 });

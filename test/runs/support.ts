@@ -4,6 +4,7 @@
 // its logs.
 import { createHash } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
+import { createRunIndexClient, TableRunIndex } from '../../src/adapters/runIndex.js';
 import { loadConfig, type AppConfig } from '../../src/config.js';
 import type { FineTuneInput } from '../../src/orchestration/contract.js';
 import type { RunInstance, RunInstances } from '../../src/runs/runInstances.js';
@@ -107,4 +108,12 @@ export function expectedLine(line: string, pollSeconds = 30): Record<string, unk
       hourlyCostUsd: 3.67,
     },
   };
+}
+
+let indexTables = 0;
+
+/** A run index over its own, new table of the given (Azurite) storage: cases do not see each other's rows. */
+export function freshRunIndex(config: AppConfig): TableRunIndex {
+  const client = createRunIndexClient(config.storage, `runindex${process.pid}x${++indexTables}`);
+  return new TableRunIndex(() => client);
 }

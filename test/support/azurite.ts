@@ -60,3 +60,63 @@ export async function startAzuriteBlob(): Promise<AzuriteBlob> {
     },
   };
 }
+
+export interface AzuriteTable {
+  readonly connectionString: string;
+  readonly tableEndpoint: string;
+  close(): Promise<void>;
+}
+
+/** Real Azurite table service, in this process, in memory (the run index's tests). */
+export async function startAzuriteTable(): Promise<AzuriteTable> {
+  const TableServer = (require('azurite/dist/src/table/TableServer.js') as { default: BlobServerClass })
+    .default;
+  const TableConfiguration = (
+    require('azurite/dist/src/table/TableConfiguration.js') as { default: BlobConfigurationClass }
+  ).default;
+  // Positional constructor: host, port (0 = any free one), keep-alive, metadata DB path, debug
+  // log, access log, its stream, debug log path, loose, skipApiVersionCheck, cert, key, pwd,
+  // oauth, disableProductStyleUrl, isMemoryPersistence.
+  const configuration = new TableConfiguration(
+    '127.0.0.1',
+    0,
+    undefined,
+    undefined,
+    false,
+    false,
+    undefined,
+    undefined,
+    false,
+    true,
+    '',
+    '',
+    '',
+    undefined,
+    false,
+    true,
+  );
+  const server = new TableServer(configuration);
+  await server.start();
+  const tableEndpoint = `${server.getHttpServerAddress()}/${AZURITE_ACCOUNT}`;
+  return {
+    tableEndpoint,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};TableEndpoint=${tableEndpoint};`,
+    async close() {
+      await server.close();
+      await server.clean();
+    },
+  };
+}
+
+/** Blob and table services together, one connection string naming both (what the app is given). */
+export async function startAzuriteBlobAndTable(): Promise<AzuriteBlob & { readonly tableEndpoint: string }> {
+  const [blob, table] = await Promise.all([startAzuriteBlob(), startAzuriteTable()]);
+  return {
+    blobEndpoint: blob.blobEndpoint,
+    tableEndpoint: table.tableEndpoint,
+    connectionString: `${blob.connectionString}TableEndpoint=${table.tableEndpoint};`,
+    async close() {
+      await Promise.all([blob.close(), table.close()]);
+    },
+  };
+}
