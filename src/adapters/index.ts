@@ -8,6 +8,7 @@ import type {
   BlobStore,
   DatasetProcessor,
   EndpointMetrics,
+  MetricHistorySource,
   ModelCatalog,
   RunMetricsSource,
   ScoringClient,
@@ -26,6 +27,8 @@ export interface Ports {
   readonly gateway: AzureMlGateway;
   readonly catalog: ModelCatalog;
   readonly runMetrics: RunMetricsSource;
+  /** The same MLflow client: per-step history for the dashboard's loss curves. */
+  readonly metricHistory: MetricHistorySource;
   readonly endpointMetrics: EndpointMetrics;
   readonly scoring: ScoringClient;
   readonly blobs: BlobStore;
@@ -72,6 +75,7 @@ export function createPorts(config: AppConfig, options: PortsOptions = {}): Port
     gateway,
     catalog,
     runMetrics,
+    metricHistory: runMetrics,
     endpointMetrics: new MonitorEndpointMetrics({
       armEndpoint: azureMl.armEndpoint,
       subscriptionId: azureMl.subscriptionId,
