@@ -9,6 +9,7 @@ import { DurableRunInstances } from './adapters/durableRunInstances.js';
 import { createPorts, type Ports, type PortsOptions } from './adapters/index.js';
 import { getConfig, type AppConfig } from './config.js';
 import { workspaceResourceId, type JobEventDeps } from './runs/jobEvents.js';
+import type { AzureMlGateway, MetricHistorySource } from './domain/ports.js';
 import { activeRunIds } from './runs/runInstances.js';
 import type { StartRunDeps } from './runs/startRun.js';
 import type { TeardownDeps } from './runs/teardown.js';
@@ -56,5 +57,19 @@ export function teardownDeps(client: DurableClient, now: Date, app: Services = g
     metricsDelaySeconds: app.config.teardown.metricsDelaySeconds,
     now,
     activeRunIds: () => activeRunIds(runs),
+  };
+}
+
+/**
+ * What GET /api/runs/{id}/metrics/history needs (src/http/runMetricHistory.ts, whose type the root
+ * may not import): MLflow's history and the job, for its studio link.
+ */
+export function runMetricHistoryDeps(app: Services = getServices()): {
+  readonly metricHistory: MetricHistorySource;
+  readonly getJob: AzureMlGateway['getJob'];
+} {
+  return {
+    metricHistory: app.ports.metricHistory,
+    getJob: (name) => app.ports.gateway.getJob(name),
   };
 }
