@@ -3,13 +3,15 @@
 // src/adapters/ that builds concrete adapters; functions/*.ts take everything they need from here.
 // Assembled once per process, on first use (not at import: registering functions needs no
 // settings); each invocation's durable client is wrapped per call.
+import { fileURLToPath } from 'node:url';
 import type { DurableClient } from 'durable-functions';
 import { createActivities, type Activities } from './activities/index.js';
 import { DurableRunInstances } from './adapters/durableRunInstances.js';
 import { createPorts, type Ports, type PortsOptions } from './adapters/index.js';
+import { FolderAssets } from './adapters/staticAssets.js';
 import { getConfig, type AppConfig } from './config.js';
 import { workspaceResourceId, type JobEventDeps } from './runs/jobEvents.js';
-import type { AzureMlGateway, MetricHistorySource } from './domain/ports.js';
+import type { AzureMlGateway, MetricHistorySource, StaticAssetSource } from './domain/ports.js';
 import { activeRunIds } from './runs/runInstances.js';
 import type { StartRunDeps } from './runs/startRun.js';
 import type { TeardownDeps } from './runs/teardown.js';
@@ -72,4 +74,15 @@ export function runMetricHistoryDeps(app: Services = getServices()): {
     metricHistory: app.ports.metricHistory,
     getJob: (name) => app.ports.gateway.getJob(name),
   };
+}
+
+/** dist/dashboard, beside dist/src where this module is compiled to (`npm run build` fills it). */
+export const DASHBOARD_ASSET_DIR = fileURLToPath(new URL('../dashboard/', import.meta.url));
+
+let dashboardAssets: StaticAssetSource | undefined;
+
+/** The dashboard's files. Needs no settings: the page loads even when the app's settings are wrong. */
+export function dashboardDeps(): { readonly assets: StaticAssetSource } {
+  dashboardAssets ??= new FolderAssets(DASHBOARD_ASSET_DIR);
+  return { assets: dashboardAssets };
 }

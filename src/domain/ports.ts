@@ -135,3 +135,15 @@ export interface DatasetProcessor {
     sinks: { readonly train: StagedSink; readonly test: StagedSink },
   ): Promise<PrepareResult>;
 }
+
+/** A static file the app serves (the dashboard's page, script and styles). */
+export interface StaticAsset {
+  readonly body: Uint8Array;
+  readonly contentType: string;
+}
+
+/** The dashboard's files, built into dist/dashboard by `npm run build`. */
+export interface StaticAssetSource {
+  /** The file of that name (one path segment), or undefined when there is none. */
+  get(name: string): Promise<StaticAsset | undefined>;
+}
