@@ -142,9 +142,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard in headless Chromium', () => {
 
     expect(await page.locator('#timeline .bar').count()).toBe(finished.steps.length);
     expect(
-      await page
-        .locator('#timeline .bar')
-        .evaluateAll((bars) => bars.map((b) => b.getAttribute('data-step'))),
+      await Promise.all(
+        (await page.locator('#timeline .bar').all()).map((bar) => bar.getAttribute('data-step')),
+      ),
     ).toEqual(finished.steps.map((s) => s.id));
     expect(lossKeys.length).toBe(2);
     expect(expectedPoints).toBeGreaterThan(0);
@@ -185,7 +185,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard in headless Chromium', () => {
     await page.locator(`#runs-table tr[data-run-id="${finished.runId}"] a`).click();
     await page.locator('#loss-chart[data-points]').waitFor({ timeout: UI_TIMEOUT_MS });
 
-    expect(await page.locator('html').evaluate((html) => html.scrollWidth)).toBe(375);
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBe(375);
     await page.screenshot({ path: path.join(RESULTS, 'dashboard-run-phone.png'), fullPage: true });
     await closeClean(tracked);
   });
