@@ -7,8 +7,6 @@ import type { MetricHistorySource, MetricPoint, RunMetricsSource } from '../doma
 import type { JsonHttpClient } from './http.js';
 
 const PAGE_SIZE = 100;
-/** A history page: MLflow servers answer the whole history without max_results; this bounds a page. */
-const HISTORY_PAGE_SIZE = 5000;
 /** Pages of one metric's history followed at most (a fine-tune logs hundreds of points, not millions). */
 const MAX_HISTORY_PAGES = 20;
 /** Pipelines nest components inside components; a few levels is all AML produces. */
@@ -96,11 +94,9 @@ export class MlflowRunMetrics implements RunMetricsSource, MetricHistorySource {
     let pageToken: string | undefined;
     let pages = 0;
     do {
-      const query = new URLSearchParams({
-        run_id: runId,
-        metric_key: key,
-        max_results: `${HISTORY_PAGE_SIZE}`,
-      });
+      // no max_results: the proto's "non-paginated query", answered whole by any server; a server
+      // that pages anyway says so with next_page_token
+      const query = new URLSearchParams({ run_id: runId, metric_key: key });
       if (pageToken !== undefined) query.set('page_token', pageToken);
       const { body } = await this.http.send({
         method: 'GET',

@@ -142,8 +142,13 @@ describe('MlflowRunMetrics', () => {
     const asked = server
       .recorded('GET')
       .filter((r) => r.path.endsWith('/metrics/get-history'))
-      .map((r) => [r.query.get('run_id'), r.query.get('metric_key'), r.query.get('max_results')]);
-    expect(asked).toEqual([['step-3', 'eval_loss', '5000']]);
+      .map((r) => [...r.query.entries()]);
+    expect(asked).toEqual([
+      [
+        ['run_id', 'step-3'],
+        ['metric_key', 'eval_loss'],
+      ],
+    ]);
   });
 
   it('follows the history next_page_token', async () => {
