@@ -18,6 +18,7 @@ import {
   runsHash,
   smokeQuestion,
   timelineBars,
+  errorFindings,
   estimatedCostUsd,
   modelLabel,
   runStartedAt,
@@ -208,6 +209,13 @@ function timeline(run: RunWire, now: number): HTMLElement {
         el('div', { class: 'track' }, shape),
         el('span', { class: 'step-label' }, bar.label),
         failed !== undefined && el('p', { class: 'step-error error' }, `${failed.code}: ${failed.message}`),
+        failed !== undefined &&
+          errorFindings(failed.details).length > 0 &&
+          el(
+            'ul',
+            { class: 'step-error findings' },
+            ...errorFindings(failed.details).map((finding) => el('li', {}, finding)),
+          ),
       );
     }),
   );

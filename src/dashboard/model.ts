@@ -261,3 +261,15 @@ export function runsHash(filter: RunFilter): string {
   const query = params.toString();
   return `#/runs${query === '' ? '' : `?${query}`}`;
 }
+
+/** A run error's findings as lines (`line 4: DATASET.INVALID_ROLE: ...`), at most `max`. */
+export function errorFindings(details: unknown, max = 10): string[] {
+  if (!Array.isArray(details)) return [];
+  return details.slice(0, max).flatMap((d: unknown) => {
+    if (typeof d !== 'object' || d === null) return [];
+    const { line, code, message } = d as { line?: unknown; code?: unknown; message?: unknown };
+    if (typeof message !== 'string') return [];
+    const where = typeof line === 'number' ? `line ${line}: ` : '';
+    return [`${where}${typeof code === 'string' ? `${code}: ` : ''}${message}`];
+  });
+}

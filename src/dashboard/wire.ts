@@ -29,7 +29,13 @@ export interface RunWire {
   readonly endpoint?: { readonly name: string; readonly scoringUri: string };
   readonly metrics?: Readonly<Record<string, number>>;
   readonly smokeTest?: { readonly input: unknown; readonly answer: string };
-  readonly error?: { readonly step: string; readonly code: string; readonly message: string };
+  readonly error?: {
+    readonly step: string;
+    readonly code: string;
+    readonly message: string;
+    /** For a rejected dataset: its first findings, `{line, code, message}`. */
+    readonly details?: unknown;
+  };
 }
 
 export interface RunListWire {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   alignedData,
+  errorFindings,
   estimatedCostUsd,
   filterRuns,
   formatDuration,
@@ -186,5 +187,23 @@ describe('routes', () => {
   it('writes the filters back into the hash', () => {
     expect(runsHash({ status: 'Succeeded', line: '' })).toBe('#/runs?status=Succeeded');
     expect(runsHash({})).toBe('#/runs');
+  });
+});
+
+describe('errors', () => {
+  it("a rejected dataset's findings, line by line, at most the limit", () => {
+    const details = [
+      { line: 2, code: 'DATASET.INVALID_JSON', message: 'not JSON' },
+      { line: 4, code: 'DATASET.INVALID_ROLE', message: "role 'robot'" },
+      'junk',
+      { code: 'DATASET.TOO_FEW_ROWS', message: 'too few rows' },
+    ];
+    expect(errorFindings(details)).toEqual([
+      'line 2: DATASET.INVALID_JSON: not JSON',
+      "line 4: DATASET.INVALID_ROLE: role 'robot'",
+      'DATASET.TOO_FEW_ROWS: too few rows',
+    ]);
+    expect(errorFindings(details, 1)).toEqual(['line 2: DATASET.INVALID_JSON: not JSON']);
+    expect(errorFindings(undefined)).toEqual([]);
   });
 });

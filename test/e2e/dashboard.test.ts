@@ -179,6 +179,32 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard in headless Chromium', () => {
     await closeClean(tracked, lines.status === 404 ? '/api/lines' : undefined);
   });
 
+  it("a failed run's page shows the failed step and its error on the timeline", async () => {
+    const bad = `${demoDataset(2).trimEnd()}\n{"messages": [{"role": "user", "content": "hi"}\n`;
+    const { runId } = await e2e.upload('incoming/dash-e2e-bad.jsonl', bad);
+    const failed = await waitForEnd(e2e, runId, RUN_TIMEOUT_MS);
+    expect(failed.error).toMatchObject({ step: 'validate', code: 'DATASET.INVALID' });
+    const tracked = await openDashboard({ width: 1280, height: 800 });
+    const { page } = tracked;
+    await page.locator('#runs-table').waitFor({ timeout: UI_TIMEOUT_MS });
+    await page.goto(`${e2e.stack.hostUrl}/api/dashboard#/runs/${runId}`);
+    const stepError = page.locator('#timeline .timeline-row.failed p.step-error');
+    await stepError.waitFor({ timeout: UI_TIMEOUT_MS });
+
+    expect(await page.locator('#timeline .bar.status-failed').getAttribute('data-step')).toBe('validate');
+    expect(await stepError.textContent()).toBe(`${failed.error?.code}: ${failed.error?.message}`);
+    expect(await page.locator('#timeline .findings li').allTextContents()).toEqual(
+      (failed.error?.details as { line: number; code: string; message: string }[]).map(
+        (d) => `line ${d.line}: ${d.code}: ${d.message}`,
+      ),
+    );
+    expect(await page.locator('#run-error').textContent()).toBe(
+      `validate failed: ${failed.error?.code}: ${failed.error?.message}`,
+    );
+    await page.screenshot({ path: path.join(RESULTS, 'dashboard-failed-run.png'), fullPage: true });
+    await closeClean(tracked);
+  });
+
   it('fits a phone-width screen (375x812) without sideways scrolling', async () => {
     const tracked = await openDashboard({ width: 375, height: 812 });
     const { page } = tracked;
