@@ -215,7 +215,8 @@ stage_code() {
   (cd "$repo_root" && npm run build --silent)
   # Only what runs in Azure: the compiled app (not dev/ or test/), host config, production dependencies.
   mkdir -p "$work/package/dist"
-  cp -R "$repo_root/dist/src" "$repo_root/dist/functions" "$work/package/dist/"
+  # dist/dashboard: the dashboard's page, modules and styles (src/http/dashboard.ts serves them)
+  cp -R "$repo_root/dist/src" "$repo_root/dist/functions" "$repo_root/dist/dashboard" "$work/package/dist/"
   cp "$repo_root/host.json" "$repo_root/package.json" "$repo_root/package-lock.json" "$work/package/"
   (cd "$work/package" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --silent)
   (cd "$work/package" && zip -qr "$work/app.zip" .)

@@ -3,16 +3,19 @@
 // src/adapters/ that builds concrete adapters; functions/*.ts take everything they need from here.
 // Assembled once per process, on first use (not at import: registering functions needs no
 // settings); each invocation's durable client is wrapped per call.
+import { fileURLToPath } from 'node:url';
 import type { DurableClient } from 'durable-functions';
 import { createActivities, type Activities } from './activities/index.js';
 import { DurableLineInstances, DurableRunInstances } from './adapters/durableRunInstances.js';
 import { createPorts, type Ports, type PortsOptions } from './adapters/index.js';
+import { FolderAssets } from './adapters/staticAssets.js';
 import { getConfig, type AppConfig } from './config.js';
 import { workspaceResourceId, type JobEventDeps } from './runs/jobEvents.js';
 import { createClientActivities, sendToLine } from './runs/lineMessaging.js';
 import { lineSettingsOf } from './runs/startRun.js';
 import { Tag } from './names.js';
 import type { LinesDeps } from './runs/lines.js';
+import type { AzureMlGateway, MetricHistorySource, StaticAssetSource } from './domain/ports.js';
 import { activeRunIds } from './runs/runInstances.js';
 import type { ClientActivityImplementations } from './orchestration/contract.js';
 import type { StartRunDeps } from './runs/startRun.js';
@@ -102,4 +105,29 @@ export function linesDeps(client: DurableClient, app: Services = getServices()):
     endpointMetrics: app.ports.endpointMetrics,
     now: () => new Date(),
   };
+}
+
+/**
+ * What GET /api/runs/{id}/metrics/history needs (src/http/runMetricHistory.ts, whose type the root
+ * may not import): MLflow's history and the job, for its studio link.
+ */
+export function runMetricHistoryDeps(app: Services = getServices()): {
+  readonly metricHistory: MetricHistorySource;
+  readonly getJob: AzureMlGateway['getJob'];
+} {
+  return {
+    metricHistory: app.ports.metricHistory,
+    getJob: (name) => app.ports.gateway.getJob(name),
+  };
+}
+
+/** dist/dashboard, beside dist/src where this module is compiled to (`npm run build` fills it). */
+export const DASHBOARD_ASSET_DIR = fileURLToPath(new URL('../dashboard/', import.meta.url));
+
+let dashboardAssets: StaticAssetSource | undefined;
+
+/** The dashboard's files. Needs no settings: the page loads even when the app's settings are wrong. */
+export function dashboardDeps(): { readonly assets: StaticAssetSource } {
+  dashboardAssets ??= new FolderAssets(DASHBOARD_ASSET_DIR);
+  return { assets: dashboardAssets };
 }

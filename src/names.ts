@@ -9,6 +9,8 @@ export const FunctionName = {
   fineTuneOrchestrator: 'fineTuneOrchestrator',
   lineOrchestrator: 'lineOrchestrator',
   linesApi: 'linesApi',
+  /** The operators' page (GET /api/dashboard, anonymous: it holds no data). */
+  dashboard: 'dashboard',
 } as const;
 export type FunctionName = (typeof FunctionName)[keyof typeof FunctionName];
 

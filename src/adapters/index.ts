@@ -9,6 +9,7 @@ import type {
   DatasetProcessor,
   EndpointMetrics,
   LifecycleEvents,
+  MetricHistorySource,
   ModelCatalog,
   RunIndex,
   RunMetricsSource,
@@ -30,6 +31,8 @@ export interface Ports {
   readonly gateway: AzureMlGateway;
   readonly catalog: ModelCatalog;
   readonly runMetrics: RunMetricsSource;
+  /** The same MLflow client: per-step history for the dashboard's loss curves. */
+  readonly metricHistory: MetricHistorySource;
   readonly endpointMetrics: EndpointMetrics;
   readonly scoring: ScoringClient;
   readonly blobs: BlobStore;
@@ -79,6 +82,7 @@ export function createPorts(config: AppConfig, options: PortsOptions = {}): Port
     gateway,
     catalog,
     runMetrics,
+    metricHistory: runMetrics,
     endpointMetrics: new MonitorEndpointMetrics({
       armEndpoint: azureMl.armEndpoint,
       subscriptionId: azureMl.subscriptionId,

@@ -90,6 +90,24 @@ export interface RunMetricsSource {
   getJobMetrics(jobName: string): Promise<Record<string, number>>;
 }
 
+/** One logged value of a metric (MLflow's Metric, without the key). */
+export interface MetricPoint {
+  readonly step: number;
+  readonly value: number;
+  /** Milliseconds since the epoch, as MLflow records it. */
+  readonly timestamp: number;
+}
+
+/** MLflow: the per-step history of a pipeline job's metrics (the dashboard's loss curves). */
+export interface MetricHistorySource {
+  /**
+   * Every logged value of each of `keys` in every (nested) child run that logged it, keyed
+   * `<child run name>/<metric key>` like getJobMetrics, in step order. A job MLflow does not know
+   * has none.
+   */
+  getJobMetricHistory(jobName: string, keys: readonly string[]): Promise<Record<string, MetricPoint[]>>;
+}
+
 /** Azure Monitor: RequestsPerMinute of an endpoint. */
 export interface EndpointMetrics {
   requestsPerMinute(endpointResourceId: string, from: Date, to: Date): Promise<RequestCountBucket[]>;
@@ -163,4 +181,16 @@ export interface RunIndex {
   ): Promise<RunSummary>;
   /** One page, newest first, filtered by the table (server-side). */
   list(query: RunIndexQuery): Promise<RunIndexPage>;
+}
+
+/** A static file the app serves (the dashboard's page, script and styles). */
+export interface StaticAsset {
+  readonly body: Uint8Array;
+  readonly contentType: string;
+}
+
+/** The dashboard's files, built into dist/dashboard by `npm run build`. */
+export interface StaticAssetSource {
+  /** The file of that name (one path segment), or undefined when there is none. */
+  get(name: string): Promise<StaticAsset | undefined>;
 }

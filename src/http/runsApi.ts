@@ -24,6 +24,12 @@ import { ACTIVE_STATUSES, type RunInstance } from '../runs/runInstances.js';
 import { datasetAt, startRun, type StartRunDeps } from '../runs/startRun.js';
 import { viewOf } from '../runs/instanceView.js';
 import { errorResponse, internalError } from './errors.js';
+import {
+  HISTORY_SEGMENT,
+  METRICS_SEGMENT,
+  runMetricHistory,
+  type RunMetricHistoryDeps,
+} from './runMetricHistory.js';
 
 export const RUNS_ROUTE = 'runs/{*path}';
 /** Every method reaches the handler, which answers 405 with Allow where one is not served. */
@@ -280,11 +286,15 @@ export function segmentsOf(request: HttpRequest): string[] {
   return (request.params.path ?? '').split('/').filter((segment) => segment !== '');
 }
 
-/** Routes one request. Unexpected failures become a 500 without internals. */
+/**
+ * Routes one request. Unexpected failures become a 500 without internals. `history` serves
+ * /api/runs/{id}/metrics/history (src/http/runMetricHistory.ts); without it that path is unknown.
+ */
 export async function handleRunsRequest(
   request: HttpRequest,
   context: InvocationContext,
   deps: StartRunDeps,
+  history?: RunMetricHistoryDeps,
 ): Promise<HttpResponseInit> {
   const segments = segmentsOf(request);
   const [id, action] = segments;
@@ -303,6 +313,17 @@ export async function handleRunsRequest(
     if (segments.length === 2 && action === CANCEL_ACTION) {
       if (method !== 'POST') return methodNotAllowed(method, 'POST');
       return await cancelRun(deps, id, context);
+    }
+    if (
+      history !== undefined &&
+      segments.length === 3 &&
+      action === METRICS_SEGMENT &&
+      segments[2] === HISTORY_SEGMENT
+    ) {
+      if (method !== 'GET') return methodNotAllowed(method, 'GET');
+      const found = await findRun(deps, id);
+      if (!found.ok) return errorResponse(found.error);
+      return await runMetricHistory(request, viewOf(found.value), history);
     }
     return errorResponse({
       code: 'REQUEST.NOT_FOUND',

@@ -100,6 +100,77 @@ describe('MlflowRunMetrics', () => {
     expect(await source.getJobMetrics(JOB)).toEqual({});
   });
 
+  it('reads the per-step history of the asked keys from the child runs that logged them', async () => {
+    server.on('GET', `${MLFLOW}/runs/get`, { status: 200, body: { run: run(JOB, JOB, {}) } });
+    server.on('POST', `${MLFLOW}/runs/search`, search);
+    server.on('GET', `${MLFLOW}/metrics/get-history`, (request) => {
+      const key = request.query.get('metric_key');
+      const runId = request.query.get('run_id');
+      if (runId !== 'step-3') return { status: 404, body: { error_code: 'RESOURCE_DOES_NOT_EXIST' } };
+      return key === 'eval_loss'
+        ? { status: 200, body: { metrics: [{ key, value: 1.5, timestamp: 200, step: 20 }] } }
+        : {
+            status: 200,
+            // out of order, step as protobuf JSON's int64 string, step 0 left out
+            body: {
+              metrics: [
+                { key, value: 1.9, timestamp: 150, step: '10' },
+                { key, value: 2.4, timestamp: 100 },
+              ],
+            },
+          };
+    });
+
+    const series = await source.getJobMetricHistory(JOB, ['train_loss', 'eval_loss', 'loss']);
+
+    expect(series).toEqual({
+      'finetune/train_loss': [
+        { step: 0, value: 2.4, timestamp: 100 },
+        { step: 10, value: 1.9, timestamp: 150 },
+      ],
+      'finetune/eval_loss': [{ step: 20, value: 1.5, timestamp: 200 }],
+    });
+  });
+
+  it('asks get-history only for keys a run logged, by run id and key', async () => {
+    server.on('GET', `${MLFLOW}/runs/get`, { status: 200, body: { run: run(JOB, JOB, {}) } });
+    server.on('POST', `${MLFLOW}/runs/search`, search);
+    server.on('GET', `${MLFLOW}/metrics/get-history`, { status: 200, body: {} });
+
+    await source.getJobMetricHistory(JOB, ['eval_loss']);
+
+    const asked = server
+      .recorded('GET')
+      .filter((r) => r.path.endsWith('/metrics/get-history'))
+      .map((r) => [...r.query.entries()]);
+    expect(asked).toEqual([
+      [
+        ['run_id', 'step-3'],
+        ['metric_key', 'eval_loss'],
+      ],
+    ]);
+  });
+
+  it('follows the history next_page_token', async () => {
+    server.on('GET', `${MLFLOW}/runs/get`, { status: 200, body: { run: run(JOB, JOB, {}) } });
+    server.on('POST', `${MLFLOW}/runs/search`, search);
+    server.on('GET', `${MLFLOW}/metrics/get-history`, (request) =>
+      request.query.get('page_token') === 'h2'
+        ? { status: 200, body: { metrics: [{ key: 'eval_loss', value: 1.2, timestamp: 2, step: 2 }] } }
+        : {
+            status: 200,
+            body: {
+              metrics: [{ key: 'eval_loss', value: 1.6, timestamp: 1, step: 1 }],
+              next_page_token: 'h2',
+            },
+          },
+    );
+
+    const series = await source.getJobMetricHistory(JOB, ['eval_loss']);
+
+    expect(series['finetune/eval_loss']?.map((p) => p.value)).toEqual([1.6, 1.2]);
+  });
+
   it('turns the azureml:// tracking URI into its https REST base', () => {
     expect(trackingBaseUrl('azureml://eastus.api.azureml.ms/mlflow/v1.0/subscriptions/s/')).toBe(
       'https://eastus.api.azureml.ms/mlflow/v1.0/subscriptions/s',

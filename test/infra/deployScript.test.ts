@@ -88,10 +88,11 @@ beforeAll(() => {
       parameters: { workspaceName: { value: 'mlw' }, workspaceResourceGroup: { value: 'rg-ml' } },
     }),
   );
-  for (const dir of ['dist/src', 'dist/functions', 'dist/dev', 'dist/test'])
+  for (const dir of ['dist/src', 'dist/functions', 'dist/dashboard', 'dist/dev', 'dist/test'])
     mkdirSync(join(root, dir), { recursive: true });
   writeFileSync(join(root, 'dist/functions/jobEvents.js'), '');
   writeFileSync(join(root, 'dist/src/config.js'), '');
+  writeFileSync(join(root, 'dist/dashboard/index.html'), '');
   writeFileSync(join(root, 'dist/dev/emulator.js'), '');
   for (const f of ['host.json', 'package.json', 'package-lock.json']) writeFileSync(join(root, f), '{}');
 
@@ -241,6 +242,8 @@ describe('infra/deploy.sh', () => {
       const listing = spawnSync('unzip', ['-Z1', join(state, 'app.zip')], { encoding: 'utf8' });
       expect(listing.stdout.trim().split('\n').sort()).toEqual([
         'dist/',
+        'dist/dashboard/',
+        'dist/dashboard/index.html',
         'dist/functions/',
         'dist/functions/jobEvents.js',
         'dist/src/',

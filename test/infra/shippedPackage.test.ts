@@ -1,4 +1,4 @@
-// The package infra/deploy.sh ships (dist/src, dist/functions, host.json, package.json and the
+// The package infra/deploy.sh ships (dist/src, dist/functions, dist/dashboard, host.json, package.json and the
 // production node_modules; .funcignore keeps the same) must work without dev/: every compiled
 // module loads, and the development commands answer with where to run them. Runs the compiled
 // tree (npm test builds first) copied into a folder that has no dev/ and no test/.
@@ -14,7 +14,7 @@ let pkg: string;
 beforeAll(() => {
   expect(existsSync(path.join(repo, 'dist', 'src')), 'dist/ is missing: run `npm run build`').toBe(true);
   pkg = mkdtempSync(path.join(tmpdir(), 'autopilot-package-'));
-  for (const dir of ['src', 'functions']) {
+  for (const dir of ['src', 'functions', 'dashboard']) {
     cpSync(path.join(repo, 'dist', dir), path.join(pkg, 'dist', dir), { recursive: true });
   }
   for (const file of ['host.json', 'package.json']) cpSync(path.join(repo, file), path.join(pkg, file));
@@ -43,6 +43,18 @@ describe('the shipped package', () => {
     expect(result.stderr).not.toContain('ERR_MODULE_NOT_FOUND');
     expect(result.stdout).toBe(`loaded ${modules.length}\n`);
     expect(result.status).toBe(0);
+  });
+
+  it("serves the dashboard's page from the package's dist/dashboard", () => {
+    const composition = path.join(pkg, 'dist', 'src', 'composition.js');
+    const script = `const { dashboardDeps } = await import(${JSON.stringify(composition)}); const page = await dashboardDeps().assets.get('index.html'); console.log(page.contentType, Buffer.from(page.body).toString().startsWith('<!doctype html>'));`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: pkg,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('text/html; charset=utf-8 true\n');
   });
 
   it('answers `autopilot start` with exit 2 and how to run it from a clone', () => {
