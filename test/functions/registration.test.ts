@@ -11,6 +11,7 @@ beforeAll(async () => {
     await import('../../functions/datasetUploaded.js');
     await import('../../functions/runsApi.js');
     await import('../../functions/linesApi.js');
+    await import('../../functions/dashboard.js');
     await import('../../functions/jobEvents.js');
     await import('../../functions/idleEndpointTeardown.js');
     await import('../../functions/fineTuneOrchestrator.js');
@@ -23,6 +24,7 @@ describe('function registrations', () => {
       [...registered.keys()].filter((n) => !n.startsWith('fineTune') && !n.startsWith('line')).sort(),
     ).toEqual(
       [
+        FunctionName.dashboard,
         FunctionName.datasetUploaded,
         FunctionName.idleEndpointTeardown,
         FunctionName.jobEvents,
