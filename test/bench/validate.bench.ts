@@ -5,6 +5,7 @@
 // peak RSS, with the machine's core count. Targets (reported, never asserted): validate >= 1.5x
 // the baseline at 63 MB and >= 2.0x at 1.3 GB; peak RSS < 150 MB at 1.3 GB; prepare <= 1.3x
 // validate's time. `--stack [--full]`: upload -> job submitted on the local stack (stack.bench.ts).
+// `--sweep [--endpoints N]`: the idle-endpoint sweep over 1,000 endpoints on the local stack (sweep.bench.ts).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -219,6 +220,10 @@ async function stackMain(dir: string, full: boolean): Promise<void> {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (argv.includes('--sweep')) {
+    await import('./sweep.bench.js'); // runs on import, sets the exit code on a miss
+    return;
+  }
   if (argv.includes('--stack')) {
     const dir = await mkdtemp(join(tmpdir(), 'autopilot-bench-'));
     try {
@@ -248,6 +253,7 @@ async function main(): Promise<void> {
     for (const t of results.flatMap((r) => r.targets))
       process.stdout.write(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.name}\n`);
     process.stdout.write('  upload -> submitted on the local stack: npm run bench -- --stack [--full]\n');
+    process.stdout.write('  the idle-endpoint sweep over 1,000 endpoints: npm run bench -- --sweep\n');
   } finally {
     if (keep) process.stdout.write(`kept ${dir}\n`);
     else await rm(dir, { recursive: true, force: true });
