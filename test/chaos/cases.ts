@@ -153,12 +153,20 @@ export async function killAtEveryBoundary(ctx: CaseContext): Promise<void> {
   const killedAfter: string[] = [];
   let seen = 0;
   let view: RunView | undefined;
+  const completed = new Set<string>();
+  // The first line, from `seen` on, that ends an activity not yet killed after; `seen` moves just
+  // past it, so a second boundary in the same batch of lines is found next time.
   const nextBoundary = () => {
-    const lines = e2e.logs.slice(seen);
-    seen += lines.length;
-    return lines
-      .map((l) => ACTIVITY_DONE.exec(l))
-      .find((m) => m !== null && m[2] === runId && !killedAfter.includes(m[1] ?? ''));
+    for (; seen < e2e.logs.length; seen++) {
+      const m = ACTIVITY_DONE.exec(e2e.logs[seen] ?? '');
+      if (m === null || m[2] !== runId) continue;
+      completed.add(m[1] ?? '');
+      if (!killedAfter.includes(m[1] ?? '')) {
+        seen++;
+        return m;
+      }
+    }
+    return undefined;
   };
   const deadline = Date.now() + RUN_TIMEOUT_MS * 2;
   while (Date.now() < deadline) {
@@ -188,6 +196,9 @@ export async function killAtEveryBoundary(ctx: CaseContext): Promise<void> {
   ctx.row.latency = { what: 'upload -> run ended, with the kills', seconds: [seconds(Date.now() - started)] };
   const { jobs, endpoints } = await footprint(e2e, runId);
   const ok = view.status === 'Succeeded' && jobs === 1 && endpoints === 1 && killedAfter.length > 0;
+  while (nextBoundary() !== undefined); // the rest of the lines: which activities completed at all
+  const missed = [...completed].filter((a) => !killedAfter.includes(a));
+  if (missed.length > 0) ctx.row.misses.push(`kill -9: no kill after ${missed.join(', ')}`);
   for (const activity of killedAfter) {
     ctx.check(`kill -9 after ${activity}`, {
       [`run ended ${view.status} (${view.error?.code ?? ''} ${view.error?.message ?? ''}) with ${jobs} job(s) and ${endpoints} endpoint(s), expected Succeeded, 1, 1`]:
