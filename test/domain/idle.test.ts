@@ -321,7 +321,7 @@ describe('decideTeardown: malformed, skewed and short-window metrics', () => {
     expect(decide([endpoint('ep-short')], { requests: reported, idleWindowSeconds: 30 })).toEqual([
       { name: 'ep-short', action: 'delete', reason: 'no requests in the last 30 s: every minute reported 0' },
     ]);
-    const unreported = { 'ep-short': [{ timeStamp: '2026-01-01T11:59:00.000Z' }] };
+    const unreported = { 'ep-short': [{ timeStamp: '2026-01-01T11:59:00.000Z', total: undefined }] };
     expect(decide([endpoint('ep-short')], { requests: unreported, idleWindowSeconds: 30 })).toEqual([
       {
         name: 'ep-short',
