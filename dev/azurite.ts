@@ -18,10 +18,13 @@ export interface StartAzuriteOptions {
   location?: string;
   /** Milliseconds to wait for the three services (default 30 s). */
   startTimeoutMs?: number;
+  /** Ports to listen on (default: free ones); a restart passes the previous ones so clients keep working. */
+  ports?: { blob: number; queue: number; table: number };
 }
 
 export interface RunningAzurite {
   connectionString: string;
+  ports: { blob: number; queue: number; table: number };
   blobEndpoint: string;
   queueEndpoint: string;
   tableEndpoint: string;
@@ -45,7 +48,12 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<R
     '--silent',
     '--skipApiVersionCheck',
     '--disableTelemetry',
-    ...['blob', 'queue', 'table'].flatMap((s) => [`--${s}Host`, '127.0.0.1', `--${s}Port`, '0']),
+    ...(['blob', 'queue', 'table'] as const).flatMap((s) => [
+      `--${s}Host`,
+      '127.0.0.1',
+      `--${s}Port`,
+      String(options.ports?.[s] ?? 0),
+    ]),
   ];
   if (inMemory) {
     args.push('--inMemoryPersistence');
@@ -93,6 +101,11 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<R
     blobEndpoint,
     queueEndpoint,
     tableEndpoint,
+    ports: {
+      blob: Number(new URL(blobEndpoint).port),
+      queue: Number(new URL(queueEndpoint).port),
+      table: Number(new URL(tableEndpoint).port),
+    },
     stop: () => stopChild(child, killOnExit),
   };
 }

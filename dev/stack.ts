@@ -74,6 +74,11 @@ export interface RunningStack extends StackReadyLine {
    * first, as changing a Function App's settings in Azure restarts it with the new values.
    */
   startHost(changedSettings?: Record<string, string>): Promise<void>;
+  /**
+   * Stops Azurite, waits `downForMs`, and starts it again on the same ports and data folder, as a
+   * storage outage would look to the app (persistent stacks only: in memory its data would be lost).
+   */
+  restartAzurite(options?: { downForMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -91,10 +96,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   };
   try {
     log('starting Azurite');
-    const azurite: RunningAzurite = await startAzurite(
-      options.persistent ? { inMemory: false, location: path.join(stateDir, 'azurite') } : { inMemory: true },
-    );
-    started.push(azurite);
+    const azuriteOptions = options.persistent
+      ? { inMemory: false, location: path.join(stateDir, 'azurite') }
+      : { inMemory: true };
+    let azurite: RunningAzurite = await startAzurite(azuriteOptions);
+    started.push({ stop: () => azurite.stop() });
 
     log('starting the Azure ML emulator');
     const emulator = await startEmulator({
@@ -183,6 +189,15 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       keys,
       settings,
       killHost: () => host.kill(),
+      restartAzurite: async ({ downForMs = 0 } = {}) => {
+        if (!options.persistent)
+          throw new Error('restartAzurite needs a persistent stack (its data is in memory)');
+        log('stopping Azurite');
+        await azurite.stop();
+        await new Promise((resolve) => setTimeout(resolve, downForMs));
+        azurite = await startAzurite({ ...azuriteOptions, ports: azurite.ports });
+        log('Azurite started again');
+      },
       startHost: (changedSettings) => {
         Object.assign(settings, changedSettings);
         return host.start();

@@ -78,7 +78,12 @@ export class MonitorEndpointMetrics implements EndpointMetrics {
     addTransportPolicies(this.client.pipeline, options.transport);
   }
 
-  async requestsPerMinute(endpointResourceId: string, from: Date, to: Date): Promise<RequestCountBucket[]> {
+  async requestsPerMinute(
+    endpointResourceId: string,
+    from: Date,
+    to: Date,
+    options: { readonly abortSignal?: AbortSignal } = {},
+  ): Promise<RequestCountBucket[]> {
     // The operation's path is `/{resourceUri}/providers/...`: a leading slash would double.
     const resourceUri = endpointResourceId.replace(/^\/+/, '');
     try {
@@ -87,6 +92,7 @@ export class MonitorEndpointMetrics implements EndpointMetrics {
         timespan: `${from.toISOString()}/${to.toISOString()}`,
         interval: 'PT1M',
         aggregation: REQUEST_AGGREGATIONS,
+        ...(options.abortSignal !== undefined && { abortSignal: options.abortSignal }),
       });
       return toRequestBuckets(response.value[0]?.timeseries ?? []);
     } catch (error) {

@@ -96,6 +96,10 @@ function keepReason(endpoint: EndpointInfo, input: TeardownInput): string | unde
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** A minute's request count, when it is one: NaN or a negative value is no evidence (unknown), not 0. */
+const requestCount = (total: number | undefined): number | undefined =>
+  total !== undefined && Number.isFinite(total) && total >= 0 ? total : undefined;
+
 /** Why the metrics do not prove the endpoint idle; undefined when they do. */
 function trafficReason(
   buckets: readonly RequestCountBucket[] | undefined,
@@ -120,12 +124,14 @@ function trafficReason(
     const start = Math.floor(Date.parse(bucket.timeStamp) / BUCKET_MS) * BUCKET_MS;
     if (Number.isNaN(start)) continue;
     const before = byMinute.get(start);
-    byMinute.set(start, bucket.total === undefined ? before : (before ?? 0) + bucket.total);
+    const value = requestCount(bucket.total);
+    byMinute.set(start, value === undefined ? before : (before ?? 0) + value);
   }
-  // Requests anywhere from the window's start to now keep it, even those past the window's end.
+  // Requests anywhere from the window's start on keep it: past the window's end, and also stamped
+  // after now (a clock ahead of ours).
   let requests = 0;
   for (const [start, total] of byMinute) {
-    if (start + BUCKET_MS > windowStart && start <= now && total !== undefined) requests += total;
+    if (start + BUCKET_MS > windowStart && total !== undefined) requests += total;
   }
   if (requests > 0) return `${requests} request(s) in ${window}`;
 

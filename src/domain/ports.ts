@@ -110,7 +110,13 @@ export interface MetricHistorySource {
 
 /** Azure Monitor: RequestsPerMinute of an endpoint. */
 export interface EndpointMetrics {
-  requestsPerMinute(endpointResourceId: string, from: Date, to: Date): Promise<RequestCountBucket[]>;
+  /** `abortSignal` ends the read (and its retries) early: the sweep's time budget and circuit breaker. */
+  requestsPerMinute(
+    endpointResourceId: string,
+    from: Date,
+    to: Date,
+    options?: { readonly abortSignal?: AbortSignal },
+  ): Promise<RequestCountBucket[]>;
 }
 
 export interface ScoringClient {

@@ -37,7 +37,7 @@ export interface TeardownDeps {
   readonly activeRunIds: () => Promise<ReadonlySet<string>>;
   /** How late Azure Monitor's minutes may arrive (see decideTeardown); default 0. */
   readonly metricsDelaySeconds?: number;
-  /** Metric (and price) reads in flight at once; default METRICS_CONCURRENCY. */
+  /** Endpoints read at once (each: its metrics and its price); default METRICS_CONCURRENCY. */
   readonly concurrency?: number;
   /**
    * An idle serving line's endpoint is not deleted here: the request goes to the line, its one
@@ -48,6 +48,8 @@ export interface TeardownDeps {
   readonly idleLineAction?: 'park' | 'delete';
   /** Where `teardown.deleted` goes; absent = published nowhere. */
   readonly events?: LifecycleEvents;
+  /** Time allowed for one metrics read, retries included; default METRICS_READ_TIMEOUT_MS. */
+  readonly metricsReadTimeoutInMs?: number;
 }
 
 /** Bounded so 1,000 endpoints take seconds, not minutes, without flooding ARM's read quota. */
@@ -58,6 +60,12 @@ export const METRICS_CONCURRENCY = 16;
  * retries, and unknown traffic keeps the endpoint anyway.
  */
 export const MONITOR_FAILURES_TO_STOP = 3;
+/**
+ * One metrics read, retries included, gets this long; a read that takes longer is unknown traffic
+ * (kept) and counts as a Monitor failure. Bounds a failing Monitor's sweep to seconds, since the
+ * transport's retries of one read alone can take 25 s.
+ */
+export const METRICS_READ_TIMEOUT_MS = 8_000;
 
 export interface SweepResult {
   readonly decisions: readonly TeardownDecision[];
@@ -135,20 +143,37 @@ export async function sweepIdleEndpoints(
   const costs = new Map<string, number | undefined>();
   let failuresInARow = 0;
   const circuitOpen = () => failuresInARow >= MONITOR_FAILURES_TO_STOP;
+  // Opening the breaker also ends the reads in flight (their retries would hold the sweep).
+  const breaker = new AbortController();
+  const readMetrics = async (endpoint: EndpointInfo): Promise<void> => {
+    const timeout = AbortSignal.timeout(deps.metricsReadTimeoutInMs ?? METRICS_READ_TIMEOUT_MS);
+    try {
+      requests[endpoint.name] = await endpointMetrics.requestsPerMinute(endpoint.id, from, now, {
+        abortSignal: AbortSignal.any([breaker.signal, timeout]),
+      });
+      failuresInARow = 0;
+    } catch (error) {
+      if (breaker.signal.aborted && !timeout.aborted) return; // kept below, with the breaker's reason
+      failuresInARow += 1;
+      const why = timeout.aborted
+        ? `no answer within ${deps.metricsReadTimeoutInMs ?? METRICS_READ_TIMEOUT_MS} ms`
+        : firstLine(error);
+      // unknown traffic = keep (the policy says so); say why once
+      metricsUnavailable[endpoint.name] = why;
+      context.warn(`idleEndpointTeardown: metrics of ${endpoint.name} unavailable: ${why}`);
+      if (circuitOpen()) breaker.abort();
+    }
+  };
   await forEachBounded(
     candidates,
     deps.concurrency ?? METRICS_CONCURRENCY,
     async (endpoint) => {
-      try {
-        requests[endpoint.name] = await endpointMetrics.requestsPerMinute(endpoint.id, from, now);
-        failuresInARow = 0;
-      } catch (error) {
-        failuresInARow += 1;
-        // unknown traffic = keep (the policy says so); say why once
-        metricsUnavailable[endpoint.name] = firstLine(error);
-        context.warn(`idleEndpointTeardown: metrics of ${endpoint.name} unavailable: ${firstLine(error)}`);
-      }
-      costs.set(endpoint.name, await hourlyCostOf(gateway, endpoint).catch(() => undefined));
+      // the price read (ARM) does not wait for the metrics read (Monitor)
+      const [cost] = await Promise.all([
+        hourlyCostOf(gateway, endpoint).catch(() => undefined),
+        readMetrics(endpoint),
+      ]);
+      costs.set(endpoint.name, cost);
     },
     circuitOpen,
   );
@@ -177,16 +202,13 @@ export async function sweepIdleEndpoints(
     hourlyCost: (endpoint) => costs.get(endpoint.name) ?? 0,
   }).map((d) => (costs.get(d.endpoint.name) === undefined ? withoutCost(d) : d));
 
-  // Deletions are started, not awaited (minutes each): the next sweep lists the endpoint as
-  // Deleting (kept: not settled) or no longer lists it.
+  // The decision is made; now the action. Started, not awaited (a deletion takes minutes): the
+  // next sweep lists the endpoint as Deleting (kept: not settled) or no longer lists it.
   const failed: string[] = [];
-  const toDelete = decisions.filter((d) => d.action === 'delete');
-  await forEachBounded(toDelete, deps.concurrency ?? METRICS_CONCURRENCY, async (decision) => {
+  const toAct = decisions.filter((d) => d.action === 'delete');
+  await forEachBounded(toAct, deps.concurrency ?? METRICS_CONCURRENCY, async (decision) => {
     try {
-      const line = decision.endpoint.tags[Tag.line];
-      if (line !== undefined && deps.idleLine !== undefined)
-        await deps.idleLine(decision.endpoint, decision.reason);
-      else await gateway.beginDeleteEndpoint(decision.endpoint.name);
+      await startAction(deps, decision);
     } catch (error) {
       failed.push(decision.endpoint.name);
       context.error(
@@ -194,19 +216,22 @@ export async function sweepIdleEndpoints(
       );
     }
   });
+  // a parked line publishes line.parked itself (its orchestration); teardown.deleted is for deletions
+  const isPark = (decision: TeardownDecision): boolean =>
+    decision.action === 'delete' &&
+    decision.endpoint.tags[Tag.line] !== undefined &&
+    deps.idleLine !== undefined &&
+    deps.idleLineAction !== 'delete';
   await publishDeletions(
     deps,
-    toDelete.filter((d) => !failed.includes(d.endpoint.name)),
+    toAct.filter((d) => !failed.includes(d.endpoint.name) && !isPark(d)),
     context,
   );
   for (const decision of decisions) {
     if (failed.includes(decision.endpoint.name)) continue;
-    const parked =
-      decision.action === 'delete' &&
-      decision.endpoint.tags[Tag.line] !== undefined &&
-      deps.idleLine !== undefined &&
-      deps.idleLineAction !== 'delete';
-    context.log(parked ? describe(decision).replace(': deleted ', ': parked ') : describe(decision));
+    context.log(
+      isPark(decision) ? describe(decision).replace(': deleted ', ': parked ') : describe(decision),
+    );
   }
   context.log(
     `idleEndpointTeardown: ${endpoints.length} owned endpoint(s): ${count(decisions, 'delete') - failed.length} deleted, ${count(decisions, 'wouldDelete')} would delete (dry run), ${count(decisions, 'keep')} kept${failed.length > 0 ? `, ${failed.length} failed` : ''}`,
@@ -226,6 +251,19 @@ async function publishDeletions(
       `idleEndpointTeardown: publishing ${started.length} teardown.deleted event(s) failed: ${firstLine(error)}`,
     );
   });
+}
+
+/**
+ * What a decision to let an endpoint go does, and waits for nothing else: a serving line's request
+ * goes to the line, its one writer (park, or delete with IDLE_ACTION=delete); any other endpoint's
+ * deletion is begun.
+ */
+async function startAction(deps: TeardownDeps, decision: TeardownDecision): Promise<void> {
+  if (decision.endpoint.tags[Tag.line] !== undefined && deps.idleLine !== undefined) {
+    await deps.idleLine(decision.endpoint, decision.reason);
+    return;
+  }
+  await deps.gateway.beginDeleteEndpoint(decision.endpoint.name);
 }
 
 const count = (decisions: readonly TeardownDecision[], action: TeardownDecision['action']): number =>

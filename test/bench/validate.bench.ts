@@ -6,6 +6,7 @@
 // the baseline at 63 MB and >= 2.0x at 1.3 GB; peak RSS < 150 MB at 1.3 GB; prepare <= 1.3x
 // validate's time. `--stack [--full]`: upload -> job submitted on the local stack (stack.bench.ts).
 // `--runs [--count N]`: GET /api/runs over the run index at 5,000 runs (runIndex.bench.ts).
+// `--sweep [--endpoints N]`: the idle-endpoint sweep over 1,000 endpoints on the local stack (sweep.bench.ts).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -225,6 +226,10 @@ async function main(): Promise<void> {
     await runIndexBench(argv);
     return;
   }
+  if (argv.includes('--sweep')) {
+    await import('./sweep.bench.js'); // runs on import, sets the exit code on a miss
+    return;
+  }
   if (argv.includes('--stack')) {
     const dir = await mkdtemp(join(tmpdir(), 'autopilot-bench-'));
     try {
@@ -257,6 +262,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       '  GET /api/runs?top=20 at 5,000 runs on the local stack: npm run bench -- --runs [--count N]\n',
     );
+    process.stdout.write('  the idle-endpoint sweep over 1,000 endpoints: npm run bench -- --sweep\n');
   } finally {
     if (keep) process.stdout.write(`kept ${dir}\n`);
     else await rm(dir, { recursive: true, force: true });

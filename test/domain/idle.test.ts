@@ -270,6 +270,84 @@ describe('decideTeardown: unknown traffic is not idleness', () => {
   });
 });
 
+describe('decideTeardown: malformed, skewed and short-window metrics', () => {
+  const gapAt = (minute: string) =>
+    `no request data for 1 of the 120 minute(s) of the last 7200 s (first gap at ${minute}): unknown traffic is not idleness`;
+
+  it('reads a minute whose total is not a number as unknown, not as 0', () => {
+    const requests = {
+      'ep-nan': QUIET.map((b) => (b.timeStamp === '2026-01-01T11:00:00.000Z' ? { ...b, total: NaN } : b)),
+    };
+    expect(decide([endpoint('ep-nan')], { requests })).toEqual([
+      { name: 'ep-nan', action: 'keep', reason: gapAt('2026-01-01T11:00:00.000Z') },
+    ]);
+  });
+
+  it('reads a negative count as unknown: it cannot cancel out a minute with requests', () => {
+    const requests = {
+      'ep-negative': QUIET.map((b) =>
+        b.timeStamp === '2026-01-01T11:00:00.000Z'
+          ? { ...b, total: 3 }
+          : b.timeStamp === '2026-01-01T11:01:00.000Z'
+            ? { ...b, total: -3 }
+            : b,
+      ),
+    };
+    expect(decide([endpoint('ep-negative')], { requests })).toEqual([
+      { name: 'ep-negative', action: 'keep', reason: '3 request(s) in the last 7200 s' },
+    ]);
+  });
+
+  it('leaves the minute of a bucket whose timestamp cannot be read unknown', () => {
+    const requests = {
+      'ep-garbled': QUIET.map((b) =>
+        b.timeStamp === '2026-01-01T10:30:00.000Z' ? { ...b, timeStamp: 'half past ten' } : b,
+      ),
+    };
+    expect(decide([endpoint('ep-garbled')], { requests })).toEqual([
+      { name: 'ep-garbled', action: 'keep', reason: gapAt('2026-01-01T10:30:00.000Z') },
+    ]);
+  });
+
+  it('keeps an endpoint whose requests are stamped after now (a clock ahead of ours)', () => {
+    const requests = { 'ep-ahead': [...QUIET, { timeStamp: '2026-01-01T12:02:00.000Z', total: 2 }] };
+    expect(decide([endpoint('ep-ahead')], { requests })).toEqual([
+      { name: 'ep-ahead', action: 'keep', reason: '2 request(s) in the last 7200 s' },
+    ]);
+  });
+
+  it('with a window shorter than a minute, needs the one minute the window overlaps, reported 0', () => {
+    const reported = { 'ep-short': [{ timeStamp: '2026-01-01T11:59:00.000Z', total: 0 }] };
+    expect(decide([endpoint('ep-short')], { requests: reported, idleWindowSeconds: 30 })).toEqual([
+      { name: 'ep-short', action: 'delete', reason: 'no requests in the last 30 s: every minute reported 0' },
+    ]);
+    const unreported = { 'ep-short': [{ timeStamp: '2026-01-01T11:59:00.000Z', total: undefined }] };
+    expect(decide([endpoint('ep-short')], { requests: unreported, idleWindowSeconds: 30 })).toEqual([
+      {
+        name: 'ep-short',
+        action: 'keep',
+        reason:
+          'Azure Monitor reported no value for any of the 1 minute(s) of the last 30 s: unknown traffic is not idleness',
+      },
+    ]);
+  });
+
+  it('names why the metrics could not be read when the sweep says so', () => {
+    expect(
+      decide([endpoint('ep-down')], {
+        requests: {},
+        metricsUnavailable: { 'ep-down': 'MONITOR.UNAVAILABLE: 503 from Azure Monitor' },
+      }),
+    ).toEqual([
+      {
+        name: 'ep-down',
+        action: 'keep',
+        reason: 'request metrics unavailable: MONITOR.UNAVAILABLE: 503 from Azure Monitor',
+      },
+    ]);
+  });
+});
+
 describe('decideTeardown: serving lines', () => {
   const LINE = { 'autopilot-owner': 'finetune-autopilot', 'autopilot-line': 'chat' };
 

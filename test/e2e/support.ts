@@ -16,7 +16,9 @@ import { startStack, type RunningStack, type StackOptions } from '../../dev/stac
 import { computeRunId, unquoteEtag } from '../../src/domain/runId.js';
 import type { RunStatus, RunView } from '../../src/domain/runView.js';
 
-export const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const TEST_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The app folder: from test/e2e (vitest runs the source) or dist/test/e2e (compiled: npm run chaos). */
+export const APP_DIR = path.basename(TEST_ROOT) === 'dist' ? path.dirname(TEST_ROOT) : TEST_ROOT;
 
 /** Fast simulated Azure ML: a pipeline job takes 5 s, an endpoint/deployment operation 1 s. */
 export const E2E_CLOCK = { jobSeconds: 5, lroSeconds: 1 };
@@ -79,6 +81,8 @@ export interface EmulatorState {
 
 export interface E2eStack {
   readonly stack: RunningStack;
+  /** The stack's state folder (keys, durable history, receipts; Azurite and emulator data when persistent). */
+  readonly stateDir: string;
   /** Every log line of the stack so far (host, emulator, storage events), keys masked. */
   readonly logs: string[];
   readonly container: ContainerClient;
@@ -102,7 +106,7 @@ export interface E2eStack {
  * host in dist/: `npm test` builds first; when iterating, run `npm run build` after app changes.
  */
 export async function startE2eStack(
-  options: Pick<StackOptions, 'settings' | 'storageEvents' | 'emulatorConfig'> = {},
+  options: Pick<StackOptions, 'settings' | 'storageEvents' | 'emulatorConfig' | 'persistent'> = {},
 ): Promise<E2eStack> {
   const hostCli = path.join(APP_DIR, 'dist', 'dev', 'host', 'cli.js');
   if (!existsSync(hostCli)) {
@@ -118,6 +122,7 @@ export async function startE2eStack(
       settings: { ...E2E_SETTINGS, ...options.settings },
       emulatorConfig: { clock: E2E_CLOCK, ...options.emulatorConfig },
       ...(options.storageEvents === undefined ? {} : { storageEvents: options.storageEvents }),
+      ...(options.persistent === undefined ? {} : { persistent: options.persistent }),
       log: (line) => {
         logs.push(line);
         if (process.env.E2E_VERBOSE) process.stderr.write(`${line}\n`);
@@ -168,6 +173,7 @@ export async function startE2eStack(
 
   return {
     stack,
+    stateDir,
     logs,
     container,
     arm,

@@ -22,28 +22,28 @@ const METRICS = /\/onlineEndpoints\/([^/]+)\/providers\/Microsoft\.Insights\/met
 let server: RecordingServer;
 let deps: Omit<TeardownDeps, 'activeRunIds'>;
 
-beforeAll(async () => {
-  server = await RecordingServer.start();
-  const transport = transportOptions(server.caPath, {
+/** The sweep's dependencies over real clients talking to `target` (no transport retries). */
+function depsOn(target: RecordingServer): Omit<TeardownDeps, 'activeRunIds'> {
+  const transport = transportOptions(target.caPath, {
     maxRetries: 0,
     retryDelayInMs: 1,
     maxRetryDelayInMs: 1,
   });
-  deps = {
+  return {
     gateway: new AzureMlArmGateway({
       settings: {
         subscriptionId: SUB,
         resourceGroup: RG,
         workspace: WS,
         location: 'eastus',
-        armEndpoint: server.baseUrl,
+        armEndpoint: target.baseUrl,
       },
       credential: new StaticTokenCredential(),
       transport,
       lroPollIntervalInMs: 5,
     }),
     endpointMetrics: new MonitorEndpointMetrics({
-      armEndpoint: server.baseUrl,
+      armEndpoint: target.baseUrl,
       subscriptionId: SUB,
       credential: new StaticTokenCredential(),
       transport,
@@ -51,6 +51,11 @@ beforeAll(async () => {
     settings: { idleWindowSeconds: 600, idleGraceSeconds: 3600, dryRun: false, maxDeletions: 100 },
     now: NOW,
   };
+}
+
+beforeAll(async () => {
+  server = await RecordingServer.start();
+  deps = depsOn(server);
 });
 afterAll(async () => {
   await server.close();
@@ -180,6 +185,69 @@ describe('sweepIdleEndpoints on the wire', () => {
     expect(context.lines).toContain(
       'warning: idleEndpointTeardown: Azure Monitor failed 3 times in a row; 7 endpoint(s) kept without reading their metrics',
     );
+  });
+
+  it('keeps an endpoint whose metrics read outlasts its time budget, and counts it as a Monitor failure', async () => {
+    serveEndpoints([endpoint('slow')]);
+    server.on('GET', METRICS, async (request) => {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      return metricsReply(request, () => 0);
+    });
+    const context = new LoggingContext('idleEndpointTeardown');
+
+    const result = await sweepIdleEndpoints(
+      { ...deps, metricsReadTimeoutInMs: 100, activeRunIds: noRuns },
+      context,
+    );
+
+    expect(result.decisions.map((d) => [d.endpoint.name, d.action, d.reason])).toEqual([
+      ['slow', 'keep', 'request metrics unavailable: no answer within 100 ms'],
+    ]);
+    expect(server.recorded('DELETE')).toEqual([]);
+    expect(context.lines).toContain(
+      'warning: idleEndpointTeardown: metrics of slow unavailable: no answer within 100 ms',
+    );
+  });
+
+  it('once the breaker opens, ends the metrics reads still in flight instead of waiting for them', async () => {
+    // its own server: the reads it ends may still land after the test, and must not land in another's
+    const own = await RecordingServer.start();
+    try {
+      own.on('GET', `${WS_PATH}/onlineEndpoints`, {
+        status: 200,
+        body: { value: Array.from({ length: 6 }, (_, i) => endpoint(`ep-${i}`)) },
+      });
+      // ep-0..2 are refused at once; ep-3..5 would answer (idle) only after 5 s
+      own.on('GET', METRICS, async (request) => {
+        if (['ep-0', 'ep-1', 'ep-2'].includes(endpointOf(request))) {
+          return { status: 400, body: { error: { code: 'BadRequest', message: 'Monitor refused' } } };
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5_000));
+        return metricsReply(request, () => 0);
+      });
+      const context = new LoggingContext('idleEndpointTeardown');
+      const started = Date.now();
+
+      const result = await sweepIdleEndpoints(
+        { ...depsOn(own), concurrency: 6, activeRunIds: noRuns },
+        context,
+      );
+
+      expect(Date.now() - started).toBeLessThan(4_000);
+      expect(own.recorded('DELETE')).toEqual([]);
+      expect(result.decisions.map((d) => [d.endpoint.name, d.action, d.reason]).slice(3)).toEqual(
+        ['ep-3', 'ep-4', 'ep-5'].map((name) => [
+          name,
+          'keep',
+          'request metrics unavailable: not read: Azure Monitor failed 3 times in a row, so this sweep keeps the rest',
+        ]),
+      );
+      expect(context.lines).toContain(
+        'warning: idleEndpointTeardown: Azure Monitor failed 3 times in a row; 3 endpoint(s) kept without reading their metrics',
+      );
+    } finally {
+      await own.close();
+    }
   });
 
   it('reads metrics with at most `concurrency` requests in flight', async () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { https, pipelineJob, startHarness, waitUntil, type Harness } from './harness.js';
+import { admin, https, pipelineJob, startHarness, waitUntil, type Harness } from './harness.js';
 
 const poll = { updateIntervalInMs: 20 };
 
@@ -52,6 +52,30 @@ describe('emulator persistence', () => {
       );
       expect(scored.status).toBe(404);
       expect(scored.body).toMatchObject({ error: { code: 'NoValidDeployments' } });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('finishes after a restart an endpoint creation that was still in progress when it stopped', async () => {
+    const file = join(dir, 'in-progress.json');
+    const first: Harness = await startHarness({ stateFile: file }, dir);
+    await admin(first.emulator, 'PUT', 'clock', { lroSeconds: 1 });
+    await first.ml.onlineEndpoints.beginCreateOrUpdate(first.rg, first.ws, 'ep-midway', {
+      location: 'eastus',
+      properties: { authMode: 'Key' },
+    });
+    const before = await first.ml.onlineEndpoints.get(first.rg, first.ws, 'ep-midway');
+    await first.emulator.stop();
+
+    const second = await startHarness({ stateFile: file }, dir);
+    try {
+      expect(before.properties.provisioningState).toBe('Creating');
+      const after = await waitUntil(
+        () => second.ml.onlineEndpoints.get(second.rg, second.ws, 'ep-midway'),
+        (e) => e.properties.provisioningState === 'Succeeded',
+      );
+      expect(after.name).toBe('ep-midway');
     } finally {
       await second.close();
     }

@@ -39,4 +39,19 @@ describe('startAzurite', () => {
       await second.stop();
     }
   });
+
+  it('starts again on the ports it is given, with its data, so existing clients keep working', async () => {
+    const location = tempDir('azurite-ports');
+    const first = await startAzurite({ inMemory: false, location });
+    const client = BlobServiceClient.fromConnectionString(first.connectionString).getContainerClient('kept');
+    await client.create();
+    await first.stop();
+    const second = await startAzurite({ inMemory: false, location, ports: first.ports });
+    try {
+      expect(second.connectionString).toBe(first.connectionString);
+      expect(await client.exists()).toBe(true);
+    } finally {
+      await second.stop();
+    }
+  });
 });
