@@ -4,9 +4,10 @@
 import type { LineListWire, LineWire, MetricHistoryWire, RunListWire, RunWire } from './wire.js';
 import type { RunFilter } from './model.js';
 
-export const PAGE_SIZE = 100;
-/** Pages of runs read for the table at most (500 runs): the table is for the recent ones. */
-export const MAX_PAGES = 5;
+/** The table shows the newest runs that match its filter, 50 at most: each needs its view read too. */
+export const PAGE_SIZE = 50;
+/** Pages of runs read for the table at most: the table is for the recent ones. */
+export const MAX_PAGES = 1;
 
 export class ApiError extends Error {
   constructor(
@@ -70,7 +71,16 @@ export class Api {
       token = body.continuationToken;
       if (token === undefined) break;
     }
-    return runs;
+    // The list holds run summaries (the run index: no steps); the table needs each run's view
+    // (timeline, compute, cost): one GET per listed run, a page at a time. A run whose view cannot
+    // be read keeps its summary, shown with what it has.
+    return Promise.all(
+      runs.map((summary) =>
+        summary.steps !== undefined
+          ? summary
+          : this.run(summary.runId).catch(() => ({ ...summary, steps: [] }) as RunWire),
+      ),
+    );
   }
 
   run(runId: string): Promise<RunWire> {

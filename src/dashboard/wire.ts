@@ -12,6 +12,11 @@ export interface StepWire {
   readonly detail?: string;
 }
 
+/**
+ * A run as GET /api/runs/{id} answers it (the run view). GET /api/runs lists run summaries
+ * (src/domain/runIndex.ts: no `steps`, `model` as "name:version"); the page reads each listed run's
+ * view (api.ts listRuns).
+ */
 export interface RunWire {
   readonly runId: string;
   readonly dataset: { readonly container: string; readonly path: string; readonly etag: string };

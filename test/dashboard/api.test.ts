@@ -37,25 +37,37 @@ const api = () => new Api(base, KEY, (url, init) => fetch(url, init));
 describe('the dashboard API client', () => {
   it('sends the key in x-functions-key and never in the URL', async () => {
     await api().listRuns({});
-    expect(seen).toEqual([{ url: '/api/runs?top=100', key: KEY }]);
+    expect(seen).toEqual([{ url: '/api/runs?top=50', key: KEY }]);
   });
 
   it('asks the API to filter by status and line', async () => {
     await api().listRuns({ status: 'Failed', line: 'chat' });
-    expect(seen.map((s) => s.url)).toEqual(['/api/runs?top=100&status=Failed&line=chat']);
+    expect(seen.map((s) => s.url)).toEqual(['/api/runs?top=50&status=Failed&line=chat']);
   });
 
-  it('follows continuationToken, at most 5 pages', async () => {
-    answer = (url) => ({
-      status: 200,
-      body: {
-        runs: [{ runId: url.searchParams.get('continuationToken') ?? 'first' }],
-        continuationToken: 'more',
-      },
-    });
+  it("reads one page of run summaries, then each listed run's view (the table needs its steps)", async () => {
+    answer = (url) =>
+      url.pathname === '/api/runs'
+        ? { status: 200, body: { runs: [{ runId: 'ft-a' }, { runId: 'ft-b' }], continuationToken: 'more' } }
+        : {
+            status: 200,
+            body: { runId: url.pathname.split('/').at(-1), steps: [{ id: 'validate', status: 'succeeded' }] },
+          };
     const runs = await api().listRuns({});
-    expect(runs.map((r) => r.runId)).toEqual(['first', 'more', 'more', 'more', 'more']);
-    expect(seen.length).toBe(5);
+    expect(runs.map((r) => [r.runId, r.steps.length])).toEqual([
+      ['ft-a', 1],
+      ['ft-b', 1],
+    ]);
+    expect(seen.map((s) => s.url).sort()).toEqual(['/api/runs/ft-a', '/api/runs/ft-b', '/api/runs?top=50']);
+  });
+
+  it('keeps the summary of a run whose view cannot be read', async () => {
+    answer = (url) =>
+      url.pathname === '/api/runs'
+        ? { status: 200, body: { runs: [{ runId: 'ft-gone', status: 'Succeeded' }] } }
+        : { status: 404, body: { error: { code: 'RUN.NOT_FOUND', message: 'no run' } } };
+    const runs = await api().listRuns({});
+    expect(runs).toEqual([{ runId: 'ft-gone', status: 'Succeeded', steps: [] }]);
   });
 
   it('reads a run and its metric history by id', async () => {

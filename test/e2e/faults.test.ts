@@ -110,8 +110,9 @@ describe('when things go wrong', () => {
       const submitted = await waitForRun(
         e2e,
         runId,
-        'to have submitted its job',
-        (v) => stepStatus(v, 'submit') === 'succeeded' || v.status !== 'Running',
+        'to have submitted its job and be waiting for it',
+        // train starts once the run index has the submit (indexRun runs between the steps)
+        (v) => stepStatus(v, 'train') === 'running' || v.status !== 'Running',
         RUN_TIMEOUT_MS,
       );
       expect(stepStatus(submitted, 'train'), 'the job should still be training').toBe('running');
