@@ -7,7 +7,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { DatasetError } from '../domain/dataset/codes.js';
 import { JsonlScanner, stringPromptId, type RowHandler } from '../domain/dataset/jsonl.js';
 import { ReportBuilder } from '../domain/dataset/report.js';
-import { destination, keyFor, normalizedLine, uniform, type SplitPlan } from '../domain/dataset/sampling.js';
+import { destination, keyFor, uniform, type SplitPlan } from '../domain/dataset/sampling.js';
 import { looksLikeParquet } from '../domain/dataset/sniff.js';
 import type {
   ByteSource,
@@ -22,6 +22,7 @@ import type {
   ValidationReport,
 } from '../domain/dataset/types.js';
 import { nodeByteReader } from './byteReader.js';
+import { preparedLine } from './preparedLine.js';
 import { ParallelJsonl, workersAvailable, type KeptRowHandler } from './parallelJsonl.js';
 
 /**
@@ -205,12 +206,12 @@ async function splitPass(
     };
     const rows: RowSink = {
       plan,
-      onRow: (line, valid, promptId, row, encoding) => {
+      onRow: (line, valid, promptId, row, encoding, bytes) => {
         if (!valid || !writing) return;
         const key = keyFor(promptId, line);
         const drawn = destination(key, plan);
         if (drawn === 'skip') return;
-        keep(side(drawn), () => uniform(plan.seed, 'test', key), { text: normalizedLine(row()), encoding });
+        keep(side(drawn), () => uniform(plan.seed, 'test', key), preparedLine(row(), encoding, bytes));
       },
       onKept: (_line, drawn, testScore, text) => keep(side(drawn), () => testScore, text),
     };
