@@ -5,7 +5,7 @@ import type { ActivityImplementations } from '../orchestration/contract.js';
 import { createDatasetActivities } from './dataset.js';
 import { createDeploymentActivities } from './deployment.js';
 import { createModelActivities } from './model.js';
-import type { ActivityPorts } from './shared.js';
+import type { ActivityDeps, ActivityPorts } from './shared.js';
 import { createSummaryActivities } from './summary.js';
 import { createTrainingActivities } from './training.js';
 
@@ -18,7 +18,7 @@ export type Activities = ActivityImplementations;
 export function createActivities(
   ports: ActivityPorts,
   config: AppConfig,
-  options: { readonly now?: () => Date } = {},
+  options: Pick<ActivityDeps, 'now' | 'datasetProgressIntervalInMs'> = {},
 ): ActivityImplementations {
   const deps = { ports, config, ...options };
   return {
