@@ -7,6 +7,11 @@ const LF = 0x0a;
 const latin1Length = (text: string): number => text.length;
 const utf8Length = (text: string): number => Buffer.byteLength(text, 'utf8');
 
+/** Whether `bytes` (the JSON text `row` was parsed from) already are normalizedLine(row), less its newline. */
+export function isWrittenAsRead(row: unknown, encoding: 'utf8' | 'latin1', bytes: Uint8Array): boolean {
+  return isNormalizedLine(row, bytes, encoding === 'latin1' ? latin1Length : utf8Length);
+}
+
 /**
  * normalizedLine(row) in UTF-8, with its newline: a copy of `bytes` (the JSON text `row` was parsed
  * from) when they are that line already, else the serialized row. `encoding` is how `row`'s
