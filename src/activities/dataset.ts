@@ -3,7 +3,10 @@
 // train.jsonl and test.jsonl as uncommitted blocks, committed only when every input is valid: an
 // invalid dataset leaves nothing under runs/<id>/ but its report. prepare then turns what the pass
 // wrote into the step's outcome (an invalid test file, no held-out conversation) without reading.
+import type { DatasetProgress } from '../domain/dataset/types.js';
+import { datasetProgressPath, type DatasetProgressRecord } from '../domain/datasetProgress.js';
 import { DomainError, fail, ok } from '../domain/errors.js';
+import type { BlobStore } from '../domain/ports.js';
 import { unquoteEtag } from '../domain/runId.js';
 import type { ActivityImplementations } from '../orchestration/contract.js';
 import { expected, runBlobPath, type ActivityDeps } from './shared.js';
@@ -12,9 +15,48 @@ import { expected, runBlobPath, type ActivityDeps } from './shared.js';
 const MAX_ERRORS_IN_VIEW = 10;
 /** The app trains on every valid row; 5% held out unless a test file came with the dataset. */
 const PREPARE = { samplePercent: 100, testPercent: 5, seed: 42 } as const;
+/** At most one progress.json write per interval, and none for a pass that ends sooner. */
+const PROGRESS_INTERVAL_MS = 2000;
+
+/**
+ * Writes the pass's progress to `path` at most once per interval, the first an interval after it
+ * was made; one write at a time (a slow write skips updates rather than queueing them). Progress
+ * is a convenience: a failed write is dropped, never the pass's failure.
+ */
+function progressBlob(
+  blobs: BlobStore,
+  path: string,
+  totalBytes: number,
+  intervalInMs: number,
+): { update: (progress: DatasetProgress) => void; settle: () => Promise<void> } {
+  let last = Date.now();
+  let writing: Promise<void> | undefined;
+  return {
+    update({ rows, bytes }) {
+      const now = Date.now();
+      if (now - last < intervalInMs || writing !== undefined) return;
+      last = now;
+      const record: DatasetProgressRecord = {
+        step: 'validate',
+        rows,
+        bytes,
+        totalBytes,
+        at: new Date(now).toISOString(),
+      };
+      writing = blobs
+        .writeText(path, JSON.stringify(record), 'application/json')
+        .catch(() => undefined)
+        .finally(() => (writing = undefined));
+    },
+    settle: async () => {
+      await writing;
+    },
+  };
+}
 
 export function createDatasetActivities({
   ports,
+  datasetProgressIntervalInMs = PROGRESS_INTERVAL_MS,
 }: ActivityDeps): Pick<ActivityImplementations, 'validate' | 'prepare'> {
   const { blobs, datasets } = ports;
 
@@ -39,14 +81,25 @@ export function createDatasetActivities({
         const test = testPath === undefined ? undefined : await blobs.openDataset(testPath);
         const trainPath = runBlobPath(runId, 'train.jsonl');
         const heldOutPath = runBlobPath(runId, 'test.jsonl');
-        const result = await datasets.validateAndPrepare(
-          { train, ...(test === undefined ? {} : { test }) },
-          PREPARE,
-          {
-            train: blobs.openStagedWriter(trainPath, 'application/jsonl'),
-            test: blobs.openStagedWriter(heldOutPath, 'application/jsonl'),
-          },
+        const progress = progressBlob(
+          blobs,
+          datasetProgressPath(runId),
+          train.info.contentLength + (test?.info.contentLength ?? 0),
+          datasetProgressIntervalInMs,
         );
+        let result;
+        try {
+          result = await datasets.validateAndPrepare(
+            { train, ...(test === undefined ? {} : { test }) },
+            { ...PREPARE, onProgress: progress.update, progressIntervalInMs: datasetProgressIntervalInMs },
+            {
+              train: blobs.openStagedWriter(trainPath, 'application/jsonl'),
+              test: blobs.openStagedWriter(heldOutPath, 'application/jsonl'),
+            },
+          );
+        } finally {
+          await progress.settle();
+        }
         const { report } = result;
         const reportPath = runBlobPath(runId, 'report.json');
         await blobs.writeText(reportPath, JSON.stringify(report, null, 2), 'application/json');

@@ -8,7 +8,7 @@ import { createLineActivities } from './line.js';
 import { createEventActivities } from './events.js';
 import { createModelActivities } from './model.js';
 import { createRunIndexActivities } from './runIndex.js';
-import type { ActivityPorts } from './shared.js';
+import type { ActivityDeps, ActivityPorts } from './shared.js';
 import { createSummaryActivities } from './summary.js';
 import { createTrainingActivities } from './training.js';
 
@@ -21,7 +21,7 @@ export type Activities = ActivityImplementations;
 export function createActivities(
   ports: ActivityPorts,
   config: AppConfig,
-  options: { readonly now?: () => Date } = {},
+  options: Pick<ActivityDeps, 'now' | 'datasetProgressIntervalInMs'> = {},
 ): ActivityImplementations {
   const deps = { ports, config, ...options };
   return {

@@ -44,6 +44,8 @@ export interface ActivityDeps {
   readonly config: AppConfig;
   /** The clock lifecycle and retirement dates are compared with; tests pass their own. */
   readonly now?: () => Date;
+  /** How often validate writes runs/<id>/progress.json (default 2000 ms); tests pass a tiny one. */
+  readonly datasetProgressIntervalInMs?: number;
 }
 
 /** Today's date (UTC, YYYY-MM-DD) by the deps' clock. */

@@ -22,6 +22,7 @@ import type {
   ValidationReport,
 } from '../domain/dataset/types.js';
 import { nodeByteReader } from './byteReader.js';
+import { isWrittenAsRead } from './preparedLine.js';
 import { ParallelJsonl, workersAvailable, type KeptRowHandler } from './parallelJsonl.js';
 
 /**
@@ -126,19 +127,43 @@ function throttle(
 }
 
 /** A normalized line: bytes from a worker thread, or text to encode (see RowHandler's encoding). */
-type Line = Uint8Array | { text: string; encoding: 'utf8' | 'latin1' };
+type Line =
+  | Uint8Array
+  | { text: string; encoding: 'utf8' | 'latin1' }
+  /** The input's own bytes, which already are the normalized line (no newline): a view, valid until the batch is written. */
+  | { asRead: Uint8Array };
+
+const LF = 0x0a;
+
+/** A line that outlives its batch (the held-back row): a view of the input is copied. */
+function owned(line: Line): Line {
+  if (!('asRead' in line)) return line;
+  const bytes = new Uint8Array(line.asRead.length + 1);
+  bytes.set(line.asRead);
+  bytes[line.asRead.length] = LF;
+  return bytes;
+}
 
 /** The lines' UTF-8 bytes in one new buffer: one allocation per batch, handed over to the sink. */
 function encodeLines(lines: readonly Line[]): Buffer {
   let total = 0;
   for (const line of lines)
-    total += line instanceof Uint8Array ? line.length : Buffer.byteLength(line.text, line.encoding);
+    total +=
+      line instanceof Uint8Array
+        ? line.length
+        : 'asRead' in line
+          ? line.asRead.length + 1
+          : Buffer.byteLength(line.text, line.encoding);
   const out = Buffer.allocUnsafe(total);
   let offset = 0;
   for (const line of lines) {
     if (line instanceof Uint8Array) {
       out.set(line, offset);
       offset += line.length;
+    } else if ('asRead' in line) {
+      out.set(line.asRead, offset);
+      offset += line.asRead.length;
+      out[offset++] = LF;
     } else {
       offset += out.write(line.text, offset, line.encoding);
     }
@@ -198,19 +223,26 @@ async function splitPass(
       const score = testScore();
       if (reserve === undefined || score < reserve.score) {
         if (reserve !== undefined) batches.train.push(reserve.line);
-        reserve = { line: text, score };
+        reserve = { line: owned(text), score };
       } else {
         batches.train.push(text);
       }
     };
     const rows: RowSink = {
       plan,
-      onRow: (line, valid, promptId, row, encoding) => {
+      onRow: (line, valid, promptId, row, encoding, bytes) => {
         if (!valid || !writing) return;
         const key = keyFor(promptId, line);
         const drawn = destination(key, plan);
         if (drawn === 'skip') return;
-        keep(side(drawn), () => uniform(plan.seed, 'test', key), { text: normalizedLine(row()), encoding });
+        // A row already spelled as normalizedLine writes it is kept as a view of the input: written
+        // when this chunk's batch is, before the scanner is given the next chunk.
+        const value = row();
+        const kept: Line =
+          bytes !== undefined && isWrittenAsRead(value, encoding, bytes)
+            ? { asRead: bytes }
+            : { text: normalizedLine(value), encoding };
+        keep(side(drawn), () => uniform(plan.seed, 'test', key), kept);
       },
       onKept: (_line, drawn, testScore, text) => keep(side(drawn), () => testScore, text),
     };

@@ -5,7 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { LineChecker, reportTooLong } from '../domain/dataset/jsonl.js';
 import { RowLog } from '../domain/dataset/report.js';
-import { destination, keyFor, normalizedLine, uniform } from '../domain/dataset/sampling.js';
+import { destination, keyFor, uniform } from '../domain/dataset/sampling.js';
+import { preparedLine } from './preparedLine.js';
 import { nodeByteReader } from './byteReader.js';
 import type { BatchRequest, BatchResult, WorkerSetup } from './parallelJsonl.js';
 
@@ -22,12 +23,12 @@ const checker = new LineChecker(
   nodeByteReader,
   plan === undefined
     ? undefined
-    : (line, valid, promptId, row, encoding) => {
+    : (line, valid, promptId, row, encoding, rowBytes) => {
         if (!valid) return;
         const key = keyFor(promptId, line);
         const where = destination(key, plan);
         if (where === 'skip') return;
-        const bytes = Buffer.from(normalizedLine(row()), encoding);
+        const bytes = preparedLine(row(), encoding, rowBytes);
         kept.push(
           line,
           where === 'test' ? 1 : 0,

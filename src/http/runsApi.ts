@@ -22,7 +22,7 @@ import { truncated } from '../domain/untrustedInput.js';
 import { ExternalEvent } from '../names.js';
 import { ACTIVE_STATUSES, type RunInstance } from '../runs/runInstances.js';
 import { datasetAt, startRun, type StartRunDeps } from '../runs/startRun.js';
-import { viewOf } from '../runs/instanceView.js';
+import { liveViewOf, viewOf } from '../runs/instanceView.js';
 import { errorResponse, internalError } from './errors.js';
 import {
   HISTORY_SEGMENT,
@@ -308,7 +308,7 @@ export async function handleRunsRequest(
     if (segments.length === 1) {
       if (method !== 'GET') return methodNotAllowed(method, 'GET');
       const found = await findRun(deps, id);
-      return found.ok ? json(200, viewOf(found.value)) : errorResponse(found.error);
+      return found.ok ? json(200, await liveViewOf(found.value, deps.blobs)) : errorResponse(found.error);
     }
     if (segments.length === 2 && action === CANCEL_ACTION) {
       if (method !== 'POST') return methodNotAllowed(method, 'POST');

@@ -3,6 +3,14 @@
 // that crashed or was terminated (never our cancel path) shows as Failed with that reason. A run is
 // over only when its orchestration is: the orchestrator records a failure (or the outcome) first and
 // then still cleans up and writes the summary, so until it completes the view says Running.
+// GET /api/runs/{id} also shows how far a running validate has read (liveViewOf).
+import {
+  datasetProgressPath,
+  parseDatasetProgress,
+  progressStep,
+  withDatasetProgress,
+} from '../domain/datasetProgress.js';
+import type { BlobStore } from '../domain/ports.js';
 import type { RunView } from '../domain/runView.js';
 import { newRunView, runFailed } from '../domain/runView.js';
 import type { FineTuneInput } from '../orchestration/contract.js';
@@ -31,4 +39,19 @@ export function viewOf(instance: RunInstance): RunView {
     return { ...base, status: 'Running' };
   }
   return base;
+}
+
+/**
+ * viewOf, with runs/<id>/progress.json as the running validate step's detail (an activity cannot
+ * set the custom status). Read only while that step runs; a progress blob that cannot be read
+ * leaves the view as it is: progress is a convenience, the view is the record.
+ */
+export async function liveViewOf(
+  instance: RunInstance,
+  blobs: Pick<BlobStore, 'readText'>,
+): Promise<RunView> {
+  const view = viewOf(instance);
+  if (progressStep(view) === undefined) return view;
+  const text = await blobs.readText(datasetProgressPath(view.runId)).catch(() => undefined);
+  return withDatasetProgress(view, parseDatasetProgress(text));
 }

@@ -1,6 +1,8 @@
 // validate and prepare (src/activities/dataset.ts) over the real blob adapter in Azurite.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createActivities } from '../../src/activities/index.js';
+import { createPorts } from '../../src/adapters/index.js';
 import { writeUltrachatParquet } from '../adapters/parquetFixture.js';
 import { CONTAINER, conversation, conversations, unwrap, useActivityStack } from './support.js';
 
@@ -161,5 +163,39 @@ describe('a Parquet dataset in blob storage', () => {
       (await stack.readBlob(prepared.value.trainPath)).split('\n')[0] ?? '',
     ) as unknown;
     expect(first).toMatchObject({ messages: [{ role: 'user' }, { role: 'assistant' }] });
+  });
+});
+
+describe('validate progress (runs/<id>/progress.json)', () => {
+  it('a pass longer than the progress interval writes how far it has read', async () => {
+    const runId = 'ft-dsprogress00000000000';
+    const text = conversations(20_000); // ~2 MB: two parser chunks, each well over the 1 ms interval
+    const dataset = await stack.dataset('incoming/progress/train.jsonl', text);
+    const activities = createActivities(createPorts(stack.config), stack.config, {
+      datasetProgressIntervalInMs: 1,
+    });
+
+    unwrap(await activities.validate({ runId, dataset }));
+
+    const progress = JSON.parse(await stack.readBlob(`runs/${runId}/progress.json`)) as Record<
+      string,
+      unknown
+    >;
+    expect(Object.keys(progress)).toEqual(['step', 'rows', 'bytes', 'totalBytes', 'at']);
+    expect(progress.step).toBe('validate');
+    expect(progress.totalBytes).toBe(Buffer.byteLength(text));
+    expect(progress.rows).toBeGreaterThan(0);
+    expect(progress.rows).toBeLessThanOrEqual(20_000);
+    expect(progress.bytes).toBeGreaterThan(0);
+    expect(progress.bytes).toBeLessThanOrEqual(Buffer.byteLength(text));
+  });
+
+  it('a pass shorter than the interval (2 s by default) writes no progress', async () => {
+    const runId = 'ft-dsnoprogress000000000';
+    const dataset = await stack.dataset('incoming/quick/train.jsonl', conversations(40));
+
+    unwrap(await stack.activities.validate({ runId, dataset }));
+
+    expect(await stack.container.getBlobClient(`runs/${runId}/progress.json`).exists()).toBe(false);
   });
 });

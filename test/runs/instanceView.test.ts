@@ -1,7 +1,10 @@
 // viewOf: what GET /api/runs shows for a durable instance.
-import { describe, expect, test } from 'vitest';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { AzureBlobStore } from '../../src/adapters/blobStore.js';
 import { newRunView, runEnded, runFailed, stepStarted } from '../../src/domain/runView.js';
-import { viewOf } from '../../src/runs/instanceView.js';
+import { liveViewOf, viewOf } from '../../src/runs/instanceView.js';
+import { startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
 
 const dataset = { container: 'training-data', path: 'incoming/chat/train.jsonl', etag: '0x1' };
 const at = '2026-01-01T00:00:10.000Z';
@@ -75,5 +78,47 @@ describe('viewOf', () => {
         'cleanup',
       ].map((id) => ({ id, status: 'pending' })),
     });
+  });
+});
+
+describe('liveViewOf (runs/<id>/progress.json in Azurite)', () => {
+  let azurite: AzuriteBlob;
+  let store: AzureBlobStore;
+  beforeAll(async () => {
+    azurite = await startAzuriteBlob();
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+      'training-data',
+    );
+    await container.create();
+    store = new AzureBlobStore(container);
+  });
+  afterAll(async () => {
+    await azurite.close();
+  });
+  const validating = stepStarted(newRunView('ft-1', dataset), 'validate', at);
+  const record = '{"step":"validate","rows":1234567,"bytes":812400000,"totalBytes":1330000000,"at":"x"}';
+
+  test('a running validate step shows the progress blob as its detail', async () => {
+    await store.writeText('runs/ft-1/progress.json', record, 'application/json');
+
+    const view = await liveViewOf(instance({ runtimeStatus: 'Running', customStatus: validating }), store);
+
+    expect(view.steps.find((s) => s.id === 'validate')).toEqual({
+      id: 'validate',
+      status: 'running',
+      startedAt: at,
+      detail: '1,234,567 rows, 812 MB of 1,330 MB read',
+    });
+  });
+
+  test('without a progress blob the view is viewOf', async () => {
+    const other = { ...validating, runId: 'ft-2' };
+
+    const view = await liveViewOf(
+      { ...instance({ runtimeStatus: 'Running', customStatus: other }), instanceId: 'ft-2' },
+      store,
+    );
+
+    expect(view).toEqual(other);
   });
 });

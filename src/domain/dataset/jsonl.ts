@@ -12,6 +12,8 @@ const LOWER_U = 0x75;
  * a string (exact). `row()` gives the row as parsed: with `encoding` 'utf8' exactly what
  * JSON.parse gives for the UTF-8 text; with 'latin1' its Latin-1 reading, whose strings hold the
  * UTF-8 bytes one per char, so JSON written from it and encoded as Latin-1 is the exact UTF-8.
+ * `bytes`, when given, is the JSON text the row was parsed from (no BOM, no CR; a view valid during
+ * the call only).
  */
 export type RowHandler = (
   line: number,
@@ -19,6 +21,7 @@ export type RowHandler = (
   promptId: string | undefined,
   row: () => unknown,
   encoding: 'utf8' | 'latin1',
+  bytes?: Uint8Array,
 ) => void;
 
 /**
@@ -198,7 +201,7 @@ export class LineChecker {
     const reader = this.reader;
     if (reader !== undefined) {
       // ASCII read as Latin-1 is the exact text, only cheaper to get.
-      if (reader.isAscii(body)) return this.parse(reader.latin1(body), line);
+      if (reader.isAscii(body)) return this.parse(reader.latin1(body), line, body);
       if (!hasUnicodeEscape(body) && reader.isUtf8(body) && this.tryLatin1(reader, body, line)) return;
     }
     let text: string;
@@ -213,7 +216,7 @@ export class LineChecker {
       );
       return;
     }
-    this.parse(text, line);
+    this.parse(text, line, body);
   }
 
   /** The fast reading of a clean row; false when the row needs the decoded text (nothing recorded). */
@@ -226,11 +229,11 @@ export class LineChecker {
     }
     const clean = this.report.checkLatin1Row(line, row, reader);
     if (clean === undefined) return false;
-    this.onRow?.(line, true, clean.promptId, () => row, 'latin1');
+    this.onRow?.(line, true, clean.promptId, () => row, 'latin1', body);
     return true;
   }
 
-  private parse(text: string, line: number): void {
+  private parse(text: string, line: number, body: Uint8Array): void {
     let row: unknown;
     try {
       row = JSON.parse(text);
@@ -247,7 +250,7 @@ export class LineChecker {
       return;
     }
     const valid = this.report.checkRow(line, row);
-    this.onRow?.(line, valid, stringPromptId(row), () => row, 'utf8');
+    this.onRow?.(line, valid, stringPromptId(row), () => row, 'utf8', body);
   }
 }
 

@@ -65,3 +65,58 @@ export function normalizedLine(row: unknown): string {
 function jsonSafe(value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
+
+/** The top-level keys normalizedLine writes, in its order. */
+const NORMALIZED_KEYS = ['prompt', 'prompt_id', 'messages'] as const;
+const BACKSLASH = 0x5c;
+const LOWER_U = 0x75;
+const SLASH = 0x2f;
+
+/**
+ * Whether `bytes`, the JSON text `row` was parsed from, already is normalizedLine(row) without its
+ * newline, byte for byte (then the line can be written as read). Without a `\u` or `\/` escape,
+ * every string in `bytes` is spelled the way JSON.stringify spells it (JSON.stringify escapes
+ * exactly `"`, `\\`, \b \t \n \f \r with two chars, other control chars as `\u00xx`), so
+ * normalizedLine(row) is as long as its members' keys, punctuation and string bytes plus one byte
+ * per escape; anything else in `bytes` (whitespace, another key order, a duplicate or dropped
+ * member) only makes it longer. `byteLength` measures a string as `bytes` hold it (UTF-8, or one
+ * byte per char for a Latin-1 reading).
+ */
+export function isNormalizedLine(
+  row: unknown,
+  bytes: Uint8Array,
+  byteLength: (text: string) => number,
+): boolean {
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) return false;
+  const keys = Object.keys(row);
+  let k = 0;
+  for (const name of NORMALIZED_KEYS) if (keys[k] === name) k++;
+  if (k !== keys.length || keys[k - 1] !== 'messages') return false;
+  const { prompt, prompt_id: promptId, messages } = row as Record<string, unknown>;
+  let length = 15; // {"messages":[]}
+  if (prompt !== undefined) {
+    if (typeof prompt !== 'string') return false;
+    length += 12 + byteLength(prompt); // "prompt":"<prompt>",
+  }
+  if (promptId !== undefined) {
+    if (typeof promptId !== 'string') return false;
+    length += 15 + byteLength(promptId); // "prompt_id":"<id>",
+  }
+  if (!Array.isArray(messages)) return false;
+  for (let i = 0; i < messages.length; i++) {
+    const message: unknown = messages[i];
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) return false;
+    const names = Object.keys(message);
+    if (names.length !== 2 || names[0] !== 'content' || names[1] !== 'role') return false;
+    const { content, role } = message as Record<string, unknown>;
+    if (typeof content !== 'string' || typeof role !== 'string') return false;
+    length += (i > 0 ? 1 : 0) + 24 + byteLength(content) + byteLength(role); // {"content":"<c>","role":"<r>"}
+    if (length > bytes.length) return false;
+  }
+  for (let at = bytes.indexOf(BACKSLASH); at >= 0; at = bytes.indexOf(BACKSLASH, at + 2)) {
+    const next = bytes[at + 1];
+    if (next === LOWER_U || next === SLASH) return false;
+    length++;
+  }
+  return length === bytes.length;
+}

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { destination, normalizedLine, rowKey, uniform } from '../../../src/domain/dataset/sampling.js';
+import {
+  destination,
+  isNormalizedLine,
+  normalizedLine,
+  rowKey,
+  uniform,
+} from '../../../src/domain/dataset/sampling.js';
 
 describe('sampling', () => {
   it('keys rows by prompt_id, else by line', () => {
@@ -44,5 +50,63 @@ describe('sampling', () => {
     );
     expect(normalizedLine({ prompt: null, messages: [] })).toBe('{"messages":[]}\n');
     expect(normalizedLine({ prompt_id: 12n, messages: [] })).toBe('{"prompt_id":"12","messages":[]}\n');
+  });
+});
+
+describe('isNormalizedLine', () => {
+  const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
+  /** Parses `line` as the scanner does and asks whether its bytes are the normalized line. */
+  const asRead = (line: string) => isNormalizedLine(JSON.parse(line), Buffer.from(line, 'utf8'), utf8);
+
+  it('is true for a line in the normalized spelling, escapes and all', () => {
+    expect(
+      asRead(
+        '{"prompt":"q \\"x\\"","prompt_id":"p1","messages":[{"content":"a\\nb\\\\c\\td","role":"user"},{"content":"ok","role":"assistant"}]}',
+      ),
+    ).toBe(true);
+  });
+
+  it('is true for multi-byte UTF-8 text measured in UTF-8 bytes', () => {
+    expect(asRead('{"messages":[{"content":"café 東京 😀","role":"user"}]}')).toBe(true);
+  });
+
+  it('is false with whitespace between tokens', () => {
+    expect(asRead('{"messages": [{"content":"a","role":"user"}]}')).toBe(false);
+  });
+
+  it('is false when a message has role before content', () => {
+    expect(asRead('{"messages":[{"role":"user","content":"a"}]}')).toBe(false);
+  });
+
+  it('is false when the top-level keys are in another order', () => {
+    expect(asRead('{"prompt_id":"p","prompt":"q","messages":[{"content":"a","role":"user"}]}')).toBe(false);
+  });
+
+  it('is false for a \\u escape, even of a plain letter', () => {
+    expect(asRead('{"messages":[{"content":"\\u0061","role":"user"}]}')).toBe(false);
+  });
+
+  it('is false for an escaped slash', () => {
+    expect(asRead('{"messages":[{"content":"a\\/b","role":"user"}]}')).toBe(false);
+  });
+
+  it('is false for a duplicate key (the later value wins, the line is longer)', () => {
+    expect(asRead('{"prompt":"a","prompt":"b","messages":[{"content":"a","role":"user"}]}')).toBe(false);
+  });
+
+  it('is false for a member normalizedLine drops', () => {
+    expect(asRead('{"messages":[{"content":"a","role":"user","name":"x"}]}')).toBe(false);
+    expect(asRead('{"prompt":null,"messages":[{"content":"a","role":"user"}]}')).toBe(false);
+  });
+
+  it('is false for a prompt_id that is not a string', () => {
+    expect(asRead('{"prompt_id":7,"messages":[{"content":"a","role":"user"}]}')).toBe(false);
+  });
+
+  it('measures with the given function: one byte per char for a Latin-1 reading', () => {
+    const bytes = Buffer.from('{"messages":[{"content":"é","role":"user"}]}', 'utf8');
+    const latin1Row: unknown = JSON.parse(bytes.toString('latin1'));
+    expect(isNormalizedLine(latin1Row, bytes, (text) => text.length)).toBe(true);
+    expect(isNormalizedLine(latin1Row, bytes, (text) => text.length + 1)).toBe(false);
   });
 });
