@@ -75,11 +75,10 @@ export class Api {
     // (timeline, compute, cost): one GET per listed run, a page at a time. A run whose view cannot
     // be read keeps its summary, shown with what it has.
     return Promise.all(
-      runs.map((summary) =>
-        summary.steps !== undefined
-          ? summary
-          : this.run(summary.runId).catch(() => ({ ...summary, steps: [] }) as RunWire),
-      ),
+      runs.map(async (summary): Promise<RunWire> => {
+        if (Array.isArray((summary as Partial<RunWire>).steps)) return summary;
+        return this.run(summary.runId).catch(() => ({ ...summary, steps: [] }));
+      }),
     );
   }
 
