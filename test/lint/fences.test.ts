@@ -493,7 +493,8 @@ describe('the tree', () => {
     );
     expect(findings).toEqual([]);
     expect(results.length).toBeGreaterThan(50);
-  });
+    // type-aware lint of the whole tree: about 20 s alone on 2 cores, more beside other test files
+  }, 180_000);
 
   it('disables a fence rule in src/ and functions/ only for the replay-safe Date in fineTuneRun.ts', () => {
     const FENCE_RULE = /eslint-disable\S*\s+[^\n]*no-restricted-(?:imports|globals|properties|syntax)[^\n]*/g;
