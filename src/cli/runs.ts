@@ -90,11 +90,11 @@ async function list(args: readonly string[], io: CliIo): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
   const top = integerOption('top', values.top, DEFAULT_TOP, 1, MAX_TOP);
   const api = client(values);
-  const found: RunView[] = [];
+  const found: ListedRun[] = [];
   let token: string | undefined;
   try {
     do {
-      const page = await api.call<{ runs: RunView[]; continuationToken?: string }>('GET', '/api/runs', {
+      const page = await api.call<{ runs: ListedRun[]; continuationToken?: string }>('GET', '/api/runs', {
         query: {
           top: String(Math.min(API_PAGE_MAX, top - found.length)),
           status: values.status,
@@ -143,20 +143,34 @@ async function list(args: readonly string[], io: CliIo): Promise<number> {
   return ExitCode.ok;
 }
 
-const startedAt = (r: RunView): string | undefined => r.steps.find((s) => s.startedAt)?.startedAt;
+/**
+ * A listed run: GET /api/runs answers run summaries (src/domain/runIndex.ts: startedAt, endedAt,
+ * model as `name:version`, no steps); a full run view is read the same way.
+ */
+type ListedRun = Pick<RunView, 'runId' | 'status' | 'step' | 'dataset' | 'line'> & {
+  readonly steps?: RunView['steps'];
+  readonly startedAt?: string;
+  readonly endedAt?: string;
+  readonly model?: string | RunView['model'];
+};
 
-function endedAt(r: RunView): string | undefined {
-  const ends = r.steps.map((s) => s.endedAt).filter((e): e is string => e !== undefined);
+const startedAt = (r: ListedRun): string | undefined =>
+  r.startedAt ?? r.steps?.find((s) => s.startedAt)?.startedAt;
+
+function endedAt(r: ListedRun): string | undefined {
+  if (r.endedAt !== undefined) return r.endedAt;
+  const ends = (r.steps ?? []).map((s) => s.endedAt).filter((e): e is string => e !== undefined);
   return ends.sort().at(-1);
 }
 
-function durationOf(r: RunView): string {
+function durationOf(r: ListedRun): string {
   const ms = between(startedAt(r), r.status === 'Running' ? undefined : endedAt(r));
   return ms === undefined ? '-' : durationText(ms);
 }
 
-function modelLabel(r: RunView): string {
+function modelLabel(r: ListedRun): string {
   const m = r.model;
+  if (typeof m === 'string') return m;
   return m?.name !== undefined && m.version !== undefined ? `${m.name}:${m.version}` : '-';
 }
 

@@ -84,6 +84,29 @@ describe('autopilot runs list', () => {
     );
   });
 
+  it('prints the run summaries GET /api/runs answers (the run index: start, end, model as text)', async () => {
+    const summary = {
+      runId: RUN_ID,
+      line: 'chat',
+      dataset: DATASET,
+      status: 'RolledBack',
+      step: 'deploy',
+      startedAt: '2026-12-02T01:00:00.000Z',
+      endedAt: '2026-12-02T01:12:30.000Z',
+      model: 'ft-chat:4',
+    };
+    const api = await serve({ 'GET /api/runs': { status: 200, body: { runs: [summary] } } });
+    const result = await runs('list', ...connect(api));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      [
+        'RUN                      STATUS      LINE  STEP  STARTED               DURATION  MODEL      DATASET',
+        'ft-0123456789abcdef0123  RolledBack  chat  -     2026-12-02 01:00:00Z  12m30s    ft-chat:4  incoming/chat/train.jsonl',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('passes --status, --line and --top to GET /api/runs', async () => {
     const api = await serve({ 'GET /api/runs': { status: 200, body: { runs: [] } } });
     await runs('list', '--status', 'Failed', '--line', 'chat', '--top', '5', ...connect(api));
