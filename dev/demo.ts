@@ -31,14 +31,15 @@ export interface DemoOptions {
 export const DEMO_SETTINGS = {
   JOB_POLL_INTERVAL_SECONDS: '3',
   JOB_DEADLINE_SECONDS: '300',
-  IDLE_WINDOW_SECONDS: '20',
-  IDLE_GRACE_SECONDS: '15',
+  IDLE_WINDOW_SECONDS: '10',
+  IDLE_GRACE_SECONDS: '10',
   TEARDOWN_SCHEDULE: '*/5 * * * * *',
   TEARDOWN_DRY_RUN: 'false',
-  TEARDOWN_METRICS_DELAY_SECONDS: '0',
+  // the window ends this far behind now: the minute it ends in must be complete to be reported
+  TEARDOWN_METRICS_DELAY_SECONDS: '30',
   ROLLOUT_DRAIN_SECONDS: '2',
 } as const;
-const DEMO_CLOCK = { jobSeconds: 10, lroSeconds: 2 };
+const DEMO_CLOCK = { jobSeconds: 6, lroSeconds: 1 };
 const LINE = 'demo-ultrachat';
 const DATASET_PATH = `incoming/${LINE}/train.jsonl`;
 const TERMINAL = new Set(['Succeeded', 'NotDeployed', 'RolledBack', 'Failed', 'Canceled']);
@@ -159,7 +160,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       say(`\nThe idle line was not parked in time.`);
       return 1;
     }
-    const decision = teardownLines.find((l) => l.includes(endpoint.name));
+    const decision = teardownLines.find((l) => l.includes(`: parked ${endpoint.name}`));
     if (decision !== undefined) say(`  ${decision.replace(/^.*?idleEndpointTeardown: /, 'teardown: ')}`);
     say(
       `[${elapsed()}] line '${LINE}' parked at ${parked.parkedSince ?? '?'}; endpoint ${parked.endpoint.name} kept`,
