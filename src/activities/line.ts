@@ -43,6 +43,21 @@ async function look(gateway: AzureMlGateway, endpoint: EndpointInfo): Promise<Li
 
 const ABSENT: LineLook = { exists: false, traffic: {}, deployments: [] };
 
+/**
+ * ARM refuses an endpoint update while another runs (409 Conflict, "wait for the running
+ * operation"): that is worth a retry, not a failed rollout, so it is thrown as a transient fault.
+ */
+async function busyIsTransient<T>(update: () => Promise<T>): Promise<T> {
+  try {
+    return await update();
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'AZUREML.CONFLICT') {
+      throw new Error(`the endpoint is busy with another update (retried): ${error.message}`);
+    }
+    throw error;
+  }
+}
+
 export function createLineActivities({
   ports,
   config,
@@ -184,7 +199,9 @@ export function createLineActivities({
           Object.keys({ ...traffic, ...endpoint.value.traffic }).every(
             (d) => (traffic[d] ?? 0) === (endpoint.value.traffic[d] ?? 0),
           ) && endpoint.value.provisioningState === 'Succeeded';
-        const updated = same ? endpoint.value : await gateway.setTraffic(endpointName, traffic);
+        const updated = same
+          ? endpoint.value
+          : await busyIsTransient(() => gateway.setTraffic(endpointName, traffic));
         return ok(await look(gateway, updated));
       }),
 
@@ -194,7 +211,9 @@ export function createLineActivities({
         const endpoint = await present(line, endpointName);
         if (!endpoint.ok) return endpoint;
         const changes = Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, v ?? undefined]));
-        return ok(await look(gateway, await gateway.setEndpointTags(endpointName, changes)));
+        return ok(
+          await look(gateway, await busyIsTransient(() => gateway.setEndpointTags(endpointName, changes))),
+        );
       }),
 
     /** Scores the first held-out conversation on one deployment, whatever the traffic split. */

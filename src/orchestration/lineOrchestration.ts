@@ -256,7 +256,20 @@ class Line {
     );
   }
 
+  /**
+   * The endpoint takes one update at a time (ARM answers 409 while one runs): an update begun
+   * before a crash, or a deployment's, is waited out on durable timers first.
+   */
+  *settled(what: string): Gen<Outcome<LineLook>> {
+    return yield* this.until(
+      (l) => !l.exists || l.provisioningState === 'Succeeded',
+      `${what}: endpoint ${this.input.endpointName} busy`,
+    );
+  }
+
   *traffic(traffic: Readonly<Record<string, number>>): Gen<Outcome<LineLook>> {
+    const ready = yield* this.settled('traffic');
+    if (ready.kind !== 'ok') return ready;
     const set = yield* this.call(Activity.lineSetTraffic, { ...this.endpoint(), traffic });
     if (set.kind === 'ok') this.set({ traffic: set.value.traffic });
     return set;
@@ -273,6 +286,8 @@ class Line {
   }
 
   *tags(tags: Readonly<Record<string, string | null>>): Gen<Outcome<LineLook>> {
+    const ready = yield* this.settled('tags');
+    if (ready.kind !== 'ok') return ready;
     return yield* this.call(Activity.lineSetTags, { ...this.endpoint(), tags });
   }
 

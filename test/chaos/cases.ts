@@ -146,6 +146,8 @@ const ACTIVITY_DONE = /(\w+) \[[0-9a-f-]{36}\] \(instance (\S+) task \d+\) Succe
  * SIGKILL at once (the log line is polled every 20 ms) and started again on the same state folder. The run must still end Succeeded
  * with one job and one endpoint. Each kill is a case.
  */
+const LINE_INSTANCE = 'line-chaos-kill';
+
 export async function killAtEveryBoundary(ctx: CaseContext): Promise<void> {
   const { e2e } = ctx;
   const started = Date.now();
@@ -159,11 +161,13 @@ export async function killAtEveryBoundary(ctx: CaseContext): Promise<void> {
   const nextBoundary = () => {
     for (; seen < e2e.logs.length; seen++) {
       const m = ACTIVITY_DONE.exec(e2e.logs[seen] ?? '');
-      if (m === null || m[2] !== runId) continue;
-      completed.add(m[1] ?? '');
-      if (!killedAfter.includes(m[1] ?? '')) {
+      // the run's activities, and its line's (the line's orchestration deploys the model)
+      if (m === null || (m[2] !== runId && m[2] !== LINE_INSTANCE)) continue;
+      const key = m[2] === runId ? (m[1] ?? '') : `${LINE_INSTANCE}:${m[1] ?? ''}`;
+      completed.add(key);
+      if (!killedAfter.includes(key)) {
         seen++;
-        return m;
+        return [m[0], key] as const;
       }
     }
     return undefined;

@@ -95,10 +95,13 @@ export async function onFreshStack(
   }
 }
 
+/** Every run's view: GET /api/runs lists summaries (the run index), each view is read by id. */
 async function allRuns(e2e: E2eStack): Promise<RunView[]> {
   const answer = await e2e.api('GET', '/api/runs?top=100');
   if (answer.status !== 200) throw new Error(`GET /api/runs answered ${answer.status}: ${answer.text}`);
-  return (answer.body as { runs: RunView[] }).runs;
+  const listed = (answer.body as { runs: { runId: string }[] }).runs;
+  const views = await Promise.all(listed.map((r) => e2e.run(r.runId)));
+  return views.filter((v): v is RunView => v !== undefined);
 }
 
 /** Waits for every run to end (a case that gave up still leaves nothing running behind its figures). */
@@ -136,7 +139,9 @@ async function audit(
   const leaked = state.endpoints.filter((e) => e.tags[Tag.owner] === OWNER_TAG_VALUE && !serving.has(e.name));
   row.leakedEndpoints += leaked.length;
   for (const e of leaked)
-    row.misses.push(`${row.name}: endpoint ${e.name} (run ${e.tags[Tag.runId]}) leaked`);
+    row.misses.push(
+      `${row.name}: endpoint ${e.name} (${e.tags[Tag.line] === undefined ? `run ${e.tags[Tag.runId]}` : `line ${e.tags[Tag.line]}`}) leaked`,
+    );
 
   const scan = await scanStack(
     e2e,
@@ -150,7 +155,8 @@ async function audit(
 /**
  * Every secret the stack knows, looked for in its logs, in every file of its state folder but the
  * ones whose job is to hold them (the host's key store, the emulator's world with its endpoint keys
- * and TLS key, Azurite's storage files: the blobs are read through the SDK instead), and in every
+ * and TLS key, Azurite's storage files: the blobs are read through the SDK instead; stack.json, the
+ * owner-only file that hands the local stack's URL, key and storage to the operator CLI), and in every
  * blob of the training container.
  */
 async function scanStack(e2e: E2eStack, endpointNames: readonly string[]) {
@@ -166,7 +172,7 @@ async function scanStack(e2e: E2eStack, endpointNames: readonly string[]) {
     if (endpointKeys?.primaryKey) values[`endpoint key of ${name}`] = endpointKeys.primaryKey;
     if (endpointKeys?.secondaryKey) values[`secondary endpoint key of ${name}`] = endpointKeys.secondaryKey;
   }
-  const skip = ['azurite', 'emulator', path.join('host', 'keys.json')];
+  const skip = ['azurite', 'emulator', path.join('host', 'keys.json'), 'stack.json'];
   const sources = [{ where: 'stack logs', text: e2e.logs.join('\n') }];
   for (const file of filesUnder(e2e.stateDir, skip)) {
     sources.push({ where: `state file ${file}`, text: readText(path.join(e2e.stateDir, file)) });
@@ -244,12 +250,20 @@ export async function waitForAll(
   return ended;
 }
 
-/** Jobs of a run in the emulator, and the owned endpoints tagged with its id. */
+/**
+ * Jobs of a run in the emulator, and the endpoints serving its model: a line's endpoint whose
+ * champion is the run's model (docs/lines.md), or (a run from before lines) one tagged with its id.
+ */
 export async function footprint(e2e: E2eStack, runId: string): Promise<{ jobs: number; endpoints: number }> {
   const state = await e2e.emulatorState();
+  const modelId = (await e2e.run(runId))?.model?.id?.toLowerCase();
   return {
     jobs: state.jobs.filter((j) => j.tags[Tag.runId] === runId).length,
-    endpoints: state.endpoints.filter((e) => e.tags[Tag.runId] === runId).length,
+    endpoints: state.endpoints.filter(
+      (e) =>
+        e.tags[Tag.runId] === runId ||
+        (modelId !== undefined && e.tags[Tag.champion]?.toLowerCase() === modelId),
+    ).length,
   };
 }
 

@@ -122,7 +122,9 @@ describe('the first rollout of a line', () => {
     await s.complete('lineStartDeployment', ok({ name: 'v107', provisioningState: 'Creating' })).episode();
     await s.complete('lineLook', ok(look({ v107: 'Succeeded' }))).episode();
     await s.complete('lineSmokeTest', SMOKE).episode();
+    await s.complete('lineLook', ok(look({}))).episode(); // the endpoint is settled
     await s.complete('lineSetTraffic', ok(look({ v107: 'Succeeded' }, { v107: 100 }))).episode();
+    await s.complete('lineLook', ok(look({}))).episode();
     await s.complete('lineSetTags', ok(look({ v107: 'Succeeded' }, { v107: 100 }))).episode();
     await s.complete('lineNotifyRun', ok({ delivered: true })).episode();
     expect(s.activityNames()).toEqual([
@@ -131,7 +133,9 @@ describe('the first rollout of a line', () => {
       'lineStartDeployment',
       'lineLook',
       'lineSmokeTest',
+      'lineLook',
       'lineSetTraffic',
+      'lineLook',
       'lineSetTags',
       'lineNotifyRun',
     ]);
@@ -147,6 +151,22 @@ describe('the first rollout of a line', () => {
       traffic: { v107: 100 },
     });
     expect(next.pending).toEqual([]);
+  });
+
+  it('an endpoint still busy with an update (e.g. one begun before a crash) is waited out before traffic moves', async () => {
+    const s = sim({ pending: [rollout('ft-a', '107')] });
+    await s.start();
+    await s.complete('lineEnsureEndpoint', ok(look({}))).episode();
+    await s.complete('lineLook', ok(look({}))).episode();
+    await s.complete('lineStartDeployment', ok({ name: 'v107', provisioningState: 'Creating' })).episode();
+    await s.complete('lineLook', ok(look({ v107: 'Succeeded' }))).episode();
+    await s.complete('lineSmokeTest', SMOKE).episode();
+    await s.complete('lineLook', ok(look({ v107: 'Succeeded' }, {}, 'Updating'))).episode();
+    expect(s.pendingActivities().map((p) => p.name)).toEqual([]);
+    expect(s.pendingTimers()).toHaveLength(1);
+    await s.fireTimer().episode();
+    await s.complete('lineLook', ok(look({ v107: 'Succeeded' }))).episode();
+    expect(s.pendingActivities().map((p) => p.name)).toEqual(['lineSetTraffic']);
   });
 
   it('a first deployment that fails: it and the endpoint are deleted, the line failed, the run told "failed"', async () => {
@@ -178,9 +198,11 @@ describe('a rollout beside a champion', () => {
     await s.complete('lineStartDeployment', ok({ name: 'v108', provisioningState: 'Creating' })).episode();
     await s.complete('lineLook', ok(look({ v1: 'Succeeded', v108: 'Succeeded' }, { v1: 100 }))).episode();
     await s.complete('lineSmokeTest', SMOKE).episode();
+    await s.complete('lineLook', ok(look({}))).episode(); // the endpoint is settled
     await s
       .complete('lineSetTraffic', ok(look({ v1: 'Succeeded', v108: 'Succeeded' }, { v108: 100, v1: 0 })))
       .episode();
+    await s.complete('lineLook', ok(look({}))).episode();
     await s.complete('lineSetTags', ok(look({}))).episode();
     await s.complete('lineNotifyRun', ok({ delivered: true })).episode();
     expect(answered(s, 'ft-b')).toMatchObject({ outcome: 'rolledOut', deployment: 'v108' });
@@ -226,10 +248,12 @@ describe('a rollout beside a champion', () => {
     await s.complete('lineStartDeployment', ok({ name: 'v108', provisioningState: 'Creating' })).episode();
     await s.complete('lineLook', ok(look({ v1: 'Succeeded', v108: 'Succeeded' }, { v1: 100 }))).episode();
     await s.complete('lineSmokeTest', SMOKE).episode();
+    await s.complete('lineLook', ok(look({}))).episode(); // the endpoint is settled
     await s.complete('lineSetTraffic', ok(look({}, { v1: 90, v108: 10 }))).episode();
     expect(s.pendingTimers()[0]?.fireAt).toBe(new Date(Date.parse(s.now) + 60_000).toISOString());
     await s.fireTimer().episode();
     await s.complete('lineSmokeTest', fail('ROLLOUT.SMOKE_TEST_FAILED', 'HTTP 502')).episode();
+    await s.complete('lineLook', ok(look({}))).episode(); // the endpoint is settled
     await s.complete('lineSetTraffic', ok(look({}, { v1: 100, v108: 0 }))).episode();
     await s.complete('lineDeleteDeployment', ok({ deleted: true })).episode();
     await s.complete('lineNotifyRun', ok({ delivered: true })).episode();
@@ -295,7 +319,9 @@ describe('one writer per line', () => {
     await s.complete('lineStartDeployment', ok({ name: 'v108', provisioningState: 'Creating' })).episode();
     await s.complete('lineLook', ok(look({ v108: 'Succeeded' }, { v1: 100 }))).episode();
     await s.complete('lineSmokeTest', SMOKE).episode();
+    await s.complete('lineLook', ok(look({}))).episode(); // the endpoint is settled
     await s.complete('lineSetTraffic', ok(look({}, { v108: 100, v1: 0 }))).episode();
+    await s.complete('lineLook', ok(look({}))).episode();
     await s.complete('lineSetTags', ok(look({}))).episode();
     await s.complete('lineNotifyRun', ok({ delivered: true })).episode();
     await s.fireTimer().episode();
@@ -335,13 +361,17 @@ describe('park, wake and delete', () => {
   it('park: traffic off, every deployment deleted, the endpoint kept and tagged, the line parked', async () => {
     const s = sim({ view: serving(), pending: [{ kind: 'park', requestId: 'p-1', reason: 'idle for 2 h' }] });
     await s.start();
+    await s.complete('lineLook', ok(look({}))).episode(); // the endpoint is settled
     await s.complete('lineSetTraffic', ok(look({ v1: 'Succeeded' }, {}))).episode();
     await s.complete('lineDeleteDeployment', ok({ deleted: true })).episode();
     await s.complete('lineLook', ok(look({}))).episode();
+    await s.complete('lineLook', ok(look({}))).episode();
     await s.complete('lineSetTags', ok(look({}))).episode();
     expect(s.activityNames()).toEqual([
+      'lineLook',
       'lineSetTraffic',
       'lineDeleteDeployment',
+      'lineLook',
       'lineLook',
       'lineSetTags',
       'fineTunePublishEvents',
@@ -388,7 +418,9 @@ describe('park, wake and delete', () => {
     await s.start();
     await s.complete('lineStartDeployment', ok({ name: 'v1', provisioningState: 'Creating' })).episode();
     await s.complete('lineLook', ok(look({ v1: 'Succeeded' }))).episode();
+    await s.complete('lineLook', ok(look({}))).episode(); // the endpoint is settled
     await s.complete('lineSetTraffic', ok(look({ v1: 'Succeeded' }, { v1: 100 }))).episode();
+    await s.complete('lineLook', ok(look({}))).episode();
     await s.complete('lineSetTags', ok(look({}))).episode();
     expect(s.scheduled.find((x) => x.kind === 'activity' && x.name === 'lineStartDeployment')).toMatchObject({
       input: { deploymentName: 'v1', modelId: 'm/1' },
