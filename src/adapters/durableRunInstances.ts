@@ -35,16 +35,28 @@ const ALREADY_EXISTS = /already exists|HTTP 409|status code 409|\b409\b/i;
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-/** RunInstances over the real DurableClient (the `durableClient` extra input of the function). */
-export class DurableRunInstances implements RunInstances {
-  constructor(private readonly client: DurableClient) {}
+/**
+ * One orchestrator's instances over the real DurableClient (the `durableClient` extra input of the
+ * function): the runs (fineTuneOrchestrator) and the lines (lineOrchestrator) differ only in the
+ * orchestrator they start, whether a status read carries the input, and which instances a list keeps.
+ */
+class DurableInstances<I> {
+  constructor(
+    private readonly client: DurableClient,
+    private readonly orchestrator: string,
+    private readonly options: {
+      readonly showInput: boolean;
+      readonly listed: (name: string | undefined) => boolean;
+    },
+  ) {}
 
-  async start(instanceId: string, input: FineTuneInput): Promise<'started' | 'exists'> {
+  async start(instanceId: string, input: I): Promise<'started' | 'exists'> {
     try {
-      await this.client.startNew(FunctionName.fineTuneOrchestrator, { instanceId, input });
+      await this.client.startNew(this.orchestrator, { instanceId, input });
       return 'started';
     } catch (error) {
-      // check-then-start races with a concurrent start of the same run: the loser sees 409
+      // check-then-start races with a concurrent start of the same instance: the loser sees 409
+      // (host.json sets overridableExistingInstanceStates=NonRunningStates: a running one is never replaced)
       if (ALREADY_EXISTS.test(messageOf(error))) return 'exists';
       throw error;
     }
@@ -52,9 +64,11 @@ export class DurableRunInstances implements RunInstances {
 
   async get(instanceId: string): Promise<RunInstance | undefined> {
     try {
-      // The durable client puts the id in its URL as given: encode it (run ids are checked
-      // against their pattern at the entry points too, but this adapter does not rely on that).
-      const status = await this.client.getStatus(encodeURIComponent(instanceId), { showInput: true });
+      // The durable client puts the id in its URL as given: encode it (ids are checked against
+      // their pattern at the entry points too, but this adapter does not rely on that).
+      const status = await this.client.getStatus(encodeURIComponent(instanceId), {
+        showInput: this.options.showInput,
+      });
       return toInstance(status);
     } catch (error) {
       if (NOT_FOUND.test(messageOf(error))) return undefined;
@@ -64,9 +78,7 @@ export class DurableRunInstances implements RunInstances {
 
   async list(): Promise<RunInstance[]> {
     const all = (await this.client.getStatusAll()) as unknown as RawStatus[];
-    return all
-      .filter((s) => s.name === undefined || s.name === FunctionName.fineTuneOrchestrator)
-      .map(toInstance);
+    return all.filter((s) => this.options.listed(s.name)).map(toInstance);
   }
 
   async raise(instanceId: string, eventName: string, payload: unknown): Promise<void> {
@@ -74,37 +86,22 @@ export class DurableRunInstances implements RunInstances {
   }
 }
 
+/** RunInstances over the real DurableClient: the fine-tune runs (an unnamed status counts as one). */
+export class DurableRunInstances extends DurableInstances<FineTuneInput> implements RunInstances {
+  constructor(client: DurableClient) {
+    super(client, FunctionName.fineTuneOrchestrator, {
+      showInput: true,
+      listed: (name) => name === undefined || name === FunctionName.fineTuneOrchestrator,
+    });
+  }
+}
+
 /** LineInstances over the real DurableClient: the line orchestrations (`line-<line id>`). */
-export class DurableLineInstances implements LineInstances {
-  constructor(private readonly client: DurableClient) {}
-
-  async start(instanceId: string, input: LineInput): Promise<'started' | 'exists'> {
-    try {
-      // host.json sets overridableExistingInstanceStates=NonRunningStates: a running line is never replaced
-      await this.client.startNew(FunctionName.lineOrchestrator, { instanceId, input });
-      return 'started';
-    } catch (error) {
-      if (ALREADY_EXISTS.test(messageOf(error))) return 'exists';
-      throw error;
-    }
-  }
-
-  async get(instanceId: string): Promise<RunInstance | undefined> {
-    try {
-      const status = await this.client.getStatus(encodeURIComponent(instanceId), { showInput: false });
-      return toInstance(status);
-    } catch (error) {
-      if (NOT_FOUND.test(messageOf(error))) return undefined;
-      throw error;
-    }
-  }
-
-  async list(): Promise<RunInstance[]> {
-    const all = (await this.client.getStatusAll()) as unknown as RawStatus[];
-    return all.filter((s) => s.name === FunctionName.lineOrchestrator).map(toInstance);
-  }
-
-  async raise(instanceId: string, eventName: string, payload: unknown): Promise<void> {
-    await this.client.raiseEvent(encodeURIComponent(instanceId), eventName, payload);
+export class DurableLineInstances extends DurableInstances<LineInput> implements LineInstances {
+  constructor(client: DurableClient) {
+    super(client, FunctionName.lineOrchestrator, {
+      showInput: false,
+      listed: (name) => name === FunctionName.lineOrchestrator,
+    });
   }
 }
