@@ -227,6 +227,10 @@ async function stackMain(dir: string, full: boolean): Promise<void> {
         .map(([name, s]) => `${name} ${s.toFixed(2)} s`)
         .join(', ');
       lines.push(`${megabytes.toFixed(0)} MB: ${t.seconds.toFixed(2)} s (${steps}); CPU: ${cpu}`);
+      const floor = await bench.storageFloor(t.blobPath);
+      lines.push(
+        `${megabytes.toFixed(0)} MB storage floor (read + staged write back, no parsing, no app): ${floor.seconds.toFixed(2)} s; CPU: azurite ${floor.azurite.toFixed(2)} s, client ${floor.client.toFixed(2)} s`,
+      );
       const limit = rows >= FULL_ROWS ? 15 : 1.5;
       targets.push({
         name: `${megabytes.toFixed(0)} MB upload -> submitted <= ${limit} s: ${t.seconds.toFixed(2)} s`,
