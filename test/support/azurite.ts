@@ -5,14 +5,41 @@ import { AZURITE_ACCOUNT, AZURITE_KEY } from '../../dev/azurite.js';
 
 const require = createRequire(import.meta.url);
 
-interface BlobServerInstance {
+interface ServerInstance {
   start(): Promise<void>;
   close(): Promise<void>;
   clean(): Promise<void>;
   getHttpServerAddress(): string;
 }
-type BlobServerClass = new (configuration: unknown) => BlobServerInstance;
-type BlobConfigurationClass = new (...args: unknown[]) => unknown;
+type ServerClass = new (configuration: unknown) => ServerInstance;
+type ConfigurationClass = new (...args: unknown[]) => unknown;
+
+/**
+ * One Azurite service (`blob` or `table`), in memory, started with its configuration class's
+ * positional arguments: its endpoint, the connection string naming it, and close().
+ */
+async function startService(
+  service: 'blob' | 'table',
+  configurationArgs: unknown[],
+): Promise<{ endpoint: string; connectionString: string; close: () => Promise<void> }> {
+  const Service = service === 'blob' ? 'Blob' : 'Table';
+  const Server = (require(`azurite/dist/src/${service}/${Service}Server.js`) as { default: ServerClass })
+    .default;
+  const Configuration = (
+    require(`azurite/dist/src/${service}/${Service}Configuration.js`) as { default: ConfigurationClass }
+  ).default;
+  const server = new Server(new Configuration(...configurationArgs));
+  await server.start();
+  const endpoint = `${server.getHttpServerAddress()}/${AZURITE_ACCOUNT}`;
+  return {
+    endpoint,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};${Service}Endpoint=${endpoint};`,
+    close: async () => {
+      await server.close();
+      await server.clean();
+    },
+  };
+}
 
 export interface AzuriteBlob {
   readonly connectionString: string;
@@ -21,14 +48,10 @@ export interface AzuriteBlob {
 }
 
 export async function startAzuriteBlob(): Promise<AzuriteBlob> {
-  const BlobServer = (require('azurite/dist/src/blob/BlobServer.js') as { default: BlobServerClass }).default;
-  const BlobConfiguration = (
-    require('azurite/dist/src/blob/BlobConfiguration.js') as { default: BlobConfigurationClass }
-  ).default;
-  // Positional constructor: host, port (0 = any free one), keep-alive, metadata DB, extent DB,
-  // persistence paths, access log, its stream, debug log, its path, loose, skipApiVersionCheck,
-  // cert, key, pwd, oauth, disableProductStyleUrl, isMemoryPersistence.
-  const configuration = new BlobConfiguration(
+  // BlobConfiguration's positional arguments: host, port (0 = any free one), keep-alive, metadata
+  // DB, extent DB, persistence paths, access log, its stream, debug log, its path, loose,
+  // skipApiVersionCheck, cert, key, pwd, oauth, disableProductStyleUrl, isMemoryPersistence.
+  const { endpoint, connectionString, close } = await startService('blob', [
     '127.0.0.1',
     0,
     undefined,
@@ -47,18 +70,8 @@ export async function startAzuriteBlob(): Promise<AzuriteBlob> {
     undefined,
     false,
     true,
-  );
-  const server = new BlobServer(configuration);
-  await server.start();
-  const blobEndpoint = `${server.getHttpServerAddress()}/${AZURITE_ACCOUNT}`;
-  return {
-    blobEndpoint,
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${blobEndpoint};`,
-    async close() {
-      await server.close();
-      await server.clean();
-    },
-  };
+  ]);
+  return { blobEndpoint: endpoint, connectionString, close };
 }
 
 export interface AzuriteTable {
@@ -69,15 +82,10 @@ export interface AzuriteTable {
 
 /** Real Azurite table service, in this process, in memory (the run index's tests). */
 export async function startAzuriteTable(): Promise<AzuriteTable> {
-  const TableServer = (require('azurite/dist/src/table/TableServer.js') as { default: BlobServerClass })
-    .default;
-  const TableConfiguration = (
-    require('azurite/dist/src/table/TableConfiguration.js') as { default: BlobConfigurationClass }
-  ).default;
-  // Positional constructor: host, port (0 = any free one), keep-alive, metadata DB path, debug
-  // log, access log, its stream, debug log path, loose, skipApiVersionCheck, cert, key, pwd,
-  // oauth, disableProductStyleUrl, isMemoryPersistence.
-  const configuration = new TableConfiguration(
+  // TableConfiguration's positional arguments: host, port (0 = any free one), keep-alive, metadata
+  // DB path, debug log, access log, its stream, debug log path, loose, skipApiVersionCheck, cert,
+  // key, pwd, oauth, disableProductStyleUrl, isMemoryPersistence.
+  const { endpoint, connectionString, close } = await startService('table', [
     '127.0.0.1',
     0,
     undefined,
@@ -94,18 +102,8 @@ export async function startAzuriteTable(): Promise<AzuriteTable> {
     undefined,
     false,
     true,
-  );
-  const server = new TableServer(configuration);
-  await server.start();
-  const tableEndpoint = `${server.getHttpServerAddress()}/${AZURITE_ACCOUNT}`;
-  return {
-    tableEndpoint,
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};TableEndpoint=${tableEndpoint};`,
-    async close() {
-      await server.close();
-      await server.clean();
-    },
-  };
+  ]);
+  return { tableEndpoint: endpoint, connectionString, close };
 }
 
 /** Blob and table services together, one connection string naming both (what the app is given). */
